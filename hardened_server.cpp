@@ -1,0 +1,263 @@
+// HardenedServer: the per-connection loop, the bounded stream it reads
+// through, and the bind. See hardened_server.h for why each exists.
+
+#include "hardened_server.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+namespace webhooks {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The close flag of the connection this thread is serving, or null. A worker
+// thread serves one connection at a time, from process_and_close_socket to
+// its return, and the library runs every hook and handler of a request on
+// that thread; 0.11.4's Request has no slot for per-connection data.
+thread_local bool* current_close_flag = nullptr;
+
+class ScopedCloseFlag {
+ public:
+  explicit ScopedCloseFlag(bool* flag) { current_close_flag = flag; }
+  ScopedCloseFlag(const ScopedCloseFlag&) = delete;
+  ScopedCloseFlag& operator=(const ScopedCloseFlag&) = delete;
+  ~ScopedCloseFlag() { current_close_flag = nullptr; }
+};
+
+int MillisUntil(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - Clock::now());
+  return static_cast<int>(std::max<std::chrono::milliseconds::rep>(
+      0, std::min<std::chrono::milliseconds::rep>(left.count(), 60'000)));
+}
+
+// Waits until `sock` has `events` or `timeout_ms` passes. True if ready.
+bool PollFor(int sock, short events, int timeout_ms) {
+  pollfd pfd{sock, events, 0};
+  for (;;) {
+    int n = ::poll(&pfd, 1, timeout_ms);
+    if (n > 0) return true;
+    if (n == 0) return false;
+    if (errno != EINTR) return false;
+  }
+}
+
+void AddressOf(const sockaddr_storage& addr, socklen_t len, std::string* ip,
+               int* port) {
+  std::array<char, NI_MAXHOST> host{};
+  std::array<char, NI_MAXSERV> service{};
+  if (::getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host.data(),
+                    static_cast<socklen_t>(host.size()), service.data(),
+                    static_cast<socklen_t>(service.size()),
+                    NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+    *ip = host.data();
+    *port = std::atoi(service.data());
+  }
+}
+
+// The stream every request of one connection is read from and written to.
+// It is kept for the whole connection, so bytes of a pipelined request that
+// arrived with the previous one stay in its buffer. Per request, reads stop
+// at a deadline and after a byte budget; a failed read is what makes the
+// library answer 400 (or give up) instead of buffering without bound.
+class ConnectionStream final : public httplib::Stream {
+ public:
+  ConnectionStream(int sock, std::chrono::milliseconds write_timeout)
+      : sock_(sock),
+        write_timeout_ms_(static_cast<int>(write_timeout.count())) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    if (::getpeername(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      AddressOf(addr, len, &remote_ip_, &remote_port_);
+    }
+    len = sizeof(addr);
+    if (::getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      AddressOf(addr, len, &local_ip_, &local_port_);
+    }
+  }
+
+  // Waits for the first byte of the next request, up to `idle` or until
+  // `keep_running` returns false. True if a request is there to read.
+  template <typename KeepRunning>
+  bool WaitForRequest(std::chrono::milliseconds idle,
+                      KeepRunning keep_running) {
+    if (buffered() > 0) return true;
+    const auto deadline = Clock::now() + idle;
+    // Slices, so that a stopping server is noticed promptly.
+    while (keep_running()) {
+      int left = MillisUntil(deadline);
+      if (left == 0) return false;
+      if (PollFor(sock_, POLLIN, std::min(left, 100))) return true;
+    }
+    return false;
+  }
+
+  void BeginRequest(std::chrono::milliseconds timeout, size_t budget) {
+    deadline_ = Clock::now() + timeout;
+    budget_left_ = budget;
+    failed_ = false;
+  }
+
+  // True once a read failed (deadline, budget, error or EOF): whatever is
+  // left on the connection cannot be trusted to start a request.
+  bool failed() const { return failed_; }
+
+  bool is_readable() const override {
+    return buffered() > 0 || PollFor(sock_, POLLIN, 0);
+  }
+
+  bool is_writable() const override {
+    return PollFor(sock_, POLLOUT, write_timeout_ms_);
+  }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (budget_left_ == 0) return Fail();
+    if (buffered() == 0 && !Fill()) return Fail();
+    size_t n = std::min({size, buffered(), budget_left_});
+    std::memcpy(ptr, buffer_.data() + begin_, n);
+    begin_ += n;
+    budget_left_ -= n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!PollFor(sock_, POLLOUT, write_timeout_ms_)) return -1;
+    for (;;) {
+      ssize_t n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
+      if (n >= 0 || errno != EINTR) return n;
+    }
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = remote_ip_;
+    port = remote_port_;
+  }
+
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = local_ip_;
+    port = local_port_;
+  }
+
+  socket_t socket() const override { return sock_; }
+
+ private:
+  size_t buffered() const { return end_ - begin_; }
+
+  ssize_t Fail() {
+    failed_ = true;
+    return -1;
+  }
+
+  // Reads whatever has arrived, waiting no later than the deadline.
+  bool Fill() {
+    begin_ = end_ = 0;
+    if (!PollFor(sock_, POLLIN, MillisUntil(deadline_))) return false;
+    for (;;) {
+      ssize_t n = ::recv(sock_, buffer_.data(), buffer_.size(), 0);
+      if (n > 0) {
+        end_ = static_cast<size_t>(n);
+        return true;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      return false;  // EOF or error
+    }
+  }
+
+  const int sock_;
+  const int write_timeout_ms_;
+  std::string remote_ip_;
+  int remote_port_ = 0;
+  std::string local_ip_;
+  int local_port_ = 0;
+  std::array<char, 16 * 1024> buffer_{};
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  Clock::time_point deadline_{};
+  size_t budget_left_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+HardenedServer::HardenedServer(const Limits& limits) : limits_(limits) {
+  set_tcp_nodelay(true);
+  // SO_REUSEADDR allows a restart while old connections linger in
+  // TIME_WAIT; leaving out the library's SO_REUSEPORT makes a second bind of
+  // a busy port fail instead of splitting the traffic.
+  set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  auto seconds = [](std::chrono::milliseconds ms) {
+    return static_cast<time_t>(std::max<long long>(1, ms.count() / 1000));
+  };
+  // Used by the library's own accept loop for SO_RCVTIMEO/SO_SNDTIMEO.
+  set_read_timeout(seconds(limits.request_timeout));
+  set_write_timeout(seconds(limits.write_timeout));
+  set_keep_alive_timeout(seconds(limits.keep_alive_timeout));
+  set_keep_alive_max_count(limits.max_requests_per_connection);
+  set_payload_max_length(limits.max_request_bytes);
+}
+
+int HardenedServer::Bind(const std::string& host, int port,
+                         std::string* error) {
+  errno = 0;
+  int bound = port == 0 ? bind_to_any_port(host) : port;
+  bool ok = port == 0 ? bound > 0 : bind_to_port(host, port);
+  if (!ok) {
+    int saved = errno;
+    *error = "cannot listen on " + host + ":" + std::to_string(port) + ": " +
+             (saved == EADDRINUSE
+                  ? "the port is already in use (is another server running "
+                    "on it?)"
+              : saved != 0 ? std::strerror(saved)
+                           : "the address is not available");
+    return -1;
+  }
+  // The library listened with a backlog of 5; Linux lets a second listen()
+  // raise it.
+  if (::listen(svr_sock_, limits_.listen_backlog) != 0) {
+    *error = std::string("listen: ") + std::strerror(errno);
+    return -1;
+  }
+  return bound;
+}
+
+void HardenedServer::CloseConnectionAfterResponse() {
+  if (current_close_flag != nullptr) *current_close_flag = true;
+}
+
+bool HardenedServer::process_and_close_socket(socket_t sock) {
+  int yes = 1;
+  ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+  bool close_requested = false;
+  ScopedCloseFlag scoped_flag(&close_requested);
+  ConnectionStream stream(sock, limits_.write_timeout);
+  auto running = [this] { return svr_sock_ != INVALID_SOCKET; };
+  bool ok = true;
+  for (size_t served = 0; served < limits_.max_requests_per_connection;
+       ++served) {
+    if (!stream.WaitForRequest(limits_.keep_alive_timeout, running)) break;
+    stream.BeginRequest(limits_.request_timeout, limits_.max_request_bytes);
+    const bool last = served + 1 == limits_.max_requests_per_connection;
+    bool connection_closed = false;
+    ok = process_request(stream, last, connection_closed, nullptr);
+    if (!ok || connection_closed || close_requested || stream.failed()) break;
+  }
+  ::shutdown(sock, SHUT_RDWR);
+  ::close(sock);
+  return ok;
+}
+
+}  // namespace webhooks

@@ -1,0 +1,49 @@
+-- The one schema of webhooks-server. Plain SQL: paste it into `sqlite3` to inspect a database.
+-- It is compiled into the binary (store/schema.cpp.in) and applied on every open, so every
+-- statement is idempotent.
+PRAGMA foreign_keys = ON;
+
+-- A project owns endpoints; API keys authenticate as a project.
+CREATE TABLE IF NOT EXISTS projects (
+  id         TEXT    PRIMARY KEY,
+  name       TEXT    NOT NULL,
+  created_at INTEGER NOT NULL   -- milliseconds since the Unix epoch, UTC
+) STRICT;
+
+-- Keys are stored only as SHA-256 digests. `origin` tells how a key arrived: 'local' (zero-config
+-- mode, registered on first use), 'config' (--api-key / WEBHOOKS_API_KEYS) or 'admin' (the keys
+-- command, a later issue).
+CREATE TABLE IF NOT EXISTS api_keys (
+  id         TEXT    PRIMARY KEY,
+  project_id TEXT    NOT NULL REFERENCES projects (id),
+  key_digest BLOB    NOT NULL UNIQUE CHECK (length(key_digest) = 32),
+  origin     TEXT    NOT NULL CHECK (origin IN ('local', 'config', 'admin')),
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+) STRICT;
+
+-- The UNIQUE triple is what makes create idempotent, across threads and processes alike.
+CREATE TABLE IF NOT EXISTS webhook_endpoints (
+  id           TEXT    PRIMARY KEY,
+  project_id   TEXT    NOT NULL REFERENCES projects (id),
+  toolkit_slug TEXT    NOT NULL,
+  client_id    TEXT    NOT NULL,
+  webhook_url  TEXT    NOT NULL,  -- fixed at creation: it never changes for the endpoint's life
+  created_at   INTEGER NOT NULL,
+  verified_at  INTEGER,
+  UNIQUE (project_id, toolkit_slug, client_id)
+) STRICT;
+
+-- The list query: one project's endpoints in (created_at, id) order.
+CREATE INDEX IF NOT EXISTS webhook_endpoints_by_project
+  ON webhook_endpoints (project_id, created_at, id);
+
+-- Setup fields of an endpoint (the `data` object), one row a field.
+CREATE TABLE IF NOT EXISTS endpoint_setup_fields (
+  endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+  name        TEXT NOT NULL,
+  value       TEXT NOT NULL,
+  PRIMARY KEY (endpoint_id, name)
+) STRICT, WITHOUT ROWID;
+
+PRAGMA user_version = 1;

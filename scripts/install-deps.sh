@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what building and testing webhooks-server needs on Debian 12, and
+# nothing that is already there. Every dependency is a Debian package, plus
+# the npm client for the compatibility test (with --for-tests, from the
+# committed lockfile).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(g++ make cmake pkg-config libcpp-httplib-dev libsqlitecpp-dev
+          libsimdjson-dev libgtest-dev libsqlite3-dev libssl-dev)
+if [[ "${1:-}" == "--for-tests" ]]; then
+  packages+=(clang-format)
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ "${1:-}" == "--for-tests" ]]; then
+  (cd tests/client && npm ci --no-audit --no-fund --loglevel=error)
+fi

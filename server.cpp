@@ -1,0 +1,1439 @@
+// webhooks-server: a self-hosted, single-binary implementation of Composio's
+// webhook endpoints API (../shared/spec/webhook-endpoints.md is the contract).
+// This file is the whole HTTP surface. Read it top to bottom:
+//
+//   1. Configuration: Config, ParseConfig (flags, WEBHOOKS_* environment).
+//   2. Errors: the kind table (status, code, slug, suggested fix), ApiError
+//      and ReplyError, the one funnel every error body goes through.
+//   3. Toolkit catalog: the built-in toolkits and their setup fields.
+//   4. JSON out: JsonWriter, the error body and one Write... function per
+//      resource.
+//   5. JSON in: one Parse...Params function per request body.
+//   6. Authentication: API keys to projects.
+//   7. Handlers: one function per route.
+//   8. The route table, and the hooks every request passes through.
+//   9. main().
+//
+// Where the spec copies Composio, we copy it exactly; where a decision is
+// ours, the comment says "our choice".
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <simdjson.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "hardened_server.h"
+#include "store/store.h"
+
+namespace webhooks {
+namespace {
+
+// ===========================================================================
+// 1. Configuration
+// ===========================================================================
+
+// Everything the server is told at start-up. Sources, lowest priority first:
+// these defaults, WEBHOOKS_* environment variables, command-line flags.
+struct Config {
+  // Address to listen on (--host, WEBHOOKS_HOST). An IP literal or
+  // "localhost". Anything but loopback requires configured API keys.
+  std::string host = "127.0.0.1";
+  // TCP port (--port, WEBHOOKS_PORT); 0 picks a free one and prints it.
+  int port = 9900;
+  // SQLite database file (--db, WEBHOOKS_DB); ":memory:" for a private,
+  // in-memory database. The folder is created if missing.
+  std::string db_path = "data/webhooks.db";
+  // Origin every webhook_url starts with (--public-url,
+  // WEBHOOKS_PUBLIC_URL), without a trailing slash. Empty means
+  // http://localhost:{bound port}.
+  std::string public_url;
+  // Accepted API keys (--api-key, repeatable; WEBHOOKS_API_KEYS, comma
+  // separated). Empty means zero-config local mode: any key is accepted and
+  // is its own project. Secret: never printed.
+  std::vector<std::string> api_keys;
+  // Worker threads (--threads, WEBHOOKS_THREADS). Each keep-alive client
+  // holds one while connected, so this is sized for many clients.
+  int threads = 64;
+  // Largest request body accepted, in bytes (--max-body, WEBHOOKS_MAX_BODY).
+  size_t max_body = 64 * 1024;
+};
+
+constexpr char kUsage[] = R"(usage: webhooks-server [options]
+
+A self-hosted Composio webhook endpoints API. Options (each also read from the
+environment variable in brackets; a flag wins over the environment):
+
+  --host ADDR        address to listen on [WEBHOOKS_HOST] (default 127.0.0.1);
+                     a non-loopback address requires --api-key
+  --port N           TCP port, 0 picks a free one [WEBHOOKS_PORT] (default 9900)
+  --db PATH          SQLite database file, or :memory: [WEBHOOKS_DB]
+                     (default data/webhooks.db; the folder is created)
+  --public-url URL   base of every webhook_url, http:// or https://
+                     [WEBHOOKS_PUBLIC_URL] (default http://localhost:PORT)
+  --api-key KEY      accept this API key; repeatable [WEBHOOKS_API_KEYS,
+                     comma-separated]. Without any key, any non-empty key is
+                     accepted and is its own project (local mode).
+  --threads N        worker threads, 1-1024 [WEBHOOKS_THREADS] (default 64)
+  --max-body BYTES   largest request body, 1024-16777216 [WEBHOOKS_MAX_BODY]
+                     (default 65536)
+  --help             print this text and exit
+
+On start-up the first line on standard output is
+"listening on http://HOST:PORT"; the server is ready when it appears.
+)";
+
+// API keys and request ids share this rule: printable ASCII, no spaces, and
+// a bounded length. Header values reach us percent-decoded (platform notes,
+// CVE-2026-45372), so this is also what keeps CR, LF and NUL out.
+bool IsTokenText(std::string_view text, size_t max_length) {
+  if (text.empty() || text.size() > max_length) return false;
+  for (char c : text) {
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+constexpr size_t kMaxApiKeyLength = 256;
+
+bool ParseInt(std::string_view text, long long min, long long max,
+              long long* out) {
+  long long value = 0;
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return false;
+  if (value < min || value > max) return false;
+  *out = value;
+  return true;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  return false;
+}
+
+bool IsIpLiteral(const std::string& host) {
+  in_addr v4{};
+  in6_addr v6{};
+  return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+}
+
+std::vector<std::string> SplitCommas(std::string_view text) {
+  std::vector<std::string> parts;
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    if (!part.empty()) parts.emplace_back(part);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return parts;
+}
+
+// Applies one setting, from a flag or the environment. Returns an empty
+// string on success, else the one-line complaint.
+std::string ApplySetting(std::string_view name, const std::string& value,
+                         Config* config) {
+  long long number = 0;
+  if (name == "host") {
+    if (!IsIpLiteral(value) && value != "localhost") {
+      return "--host must be an IP address or localhost, got '" + value + "'";
+    }
+    config->host = value == "localhost" ? "127.0.0.1" : value;
+  } else if (name == "port") {
+    if (!ParseInt(value, 0, 65535, &number)) {
+      return "--port must be a number from 0 to 65535, got '" + value + "'";
+    }
+    config->port = static_cast<int>(number);
+  } else if (name == "db") {
+    if (value.empty()) return "--db must not be empty";
+    config->db_path = value;
+  } else if (name == "public-url") {
+    std::string url = value;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    bool scheme = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+    size_t host_start = url.find("://") + 3;
+    if (!scheme || url.size() <= host_start ||
+        url.find_first_of("?#", host_start) != std::string::npos ||
+        !IsTokenText(url, 2048)) {
+      return "--public-url must be an http:// or https:// URL without query "
+             "or fragment, got '" +
+             value + "'";
+    }
+    config->public_url = url;
+  } else if (name == "api-key") {
+    if (!IsTokenText(value, kMaxApiKeyLength)) {
+      // Never echo the value: it is meant to be a secret.
+      return "--api-key values must be 1-256 printable ASCII characters "
+             "without spaces";
+    }
+    config->api_keys.push_back(value);
+  } else if (name == "threads") {
+    if (!ParseInt(value, 1, 1024, &number)) {
+      return "--threads must be a number from 1 to 1024, got '" + value + "'";
+    }
+    config->threads = static_cast<int>(number);
+  } else if (name == "max-body") {
+    if (!ParseInt(value, 1024, 16 * 1024 * 1024, &number)) {
+      return "--max-body must be a number of bytes from 1024 to 16777216, "
+             "got '" +
+             value + "'";
+    }
+    config->max_body = static_cast<size_t>(number);
+  } else {
+    return "unknown option --" + std::string(name) +
+           " (see webhooks-server --help)";
+  }
+  return "";
+}
+
+enum class ParseOutcome { kRun, kHelp, kError };
+
+// Reads the environment through `getenv` (a parameter, so tests and main
+// decide what it is) and then the flags. On kError, *error is the one line
+// to print before exiting 2.
+ParseOutcome ParseConfig(int argc, char** argv,
+                         const std::function<const char*(const char*)>& getenv,
+                         Config* config, std::string* error) {
+  static constexpr std::pair<const char*, const char*> kEnvironment[] = {
+      {"WEBHOOKS_HOST", "host"},       {"WEBHOOKS_PORT", "port"},
+      {"WEBHOOKS_DB", "db"},           {"WEBHOOKS_PUBLIC_URL", "public-url"},
+      {"WEBHOOKS_THREADS", "threads"}, {"WEBHOOKS_MAX_BODY", "max-body"},
+  };
+  for (const auto& [variable, name] : kEnvironment) {
+    if (const char* value = getenv(variable)) {
+      *error = ApplySetting(name, value, config);
+      if (!error->empty()) {
+        *error = std::string(variable) + ": " + *error;
+        return ParseOutcome::kError;
+      }
+    }
+  }
+  if (const char* keys = getenv("WEBHOOKS_API_KEYS")) {
+    for (const std::string& key : SplitCommas(keys)) {
+      *error = ApplySetting("api-key", key, config);
+      if (!error->empty()) {
+        *error = "WEBHOOKS_API_KEYS: " + *error;
+        return ParseOutcome::kError;
+      }
+    }
+  }
+
+  bool keys_from_flags = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") return ParseOutcome::kHelp;
+    if (arg.rfind("--", 0) != 0) {
+      *error = "unexpected argument '" + std::string(arg) +
+               "' (see webhooks-server --help)";
+      return ParseOutcome::kError;
+    }
+    arg.remove_prefix(2);
+    std::string name, value;
+    if (size_t eq = arg.find('='); eq != std::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < argc) {
+      name = arg;
+      value = argv[++i];
+    } else {
+      *error = "option --" + std::string(arg) + " needs a value";
+      return ParseOutcome::kError;
+    }
+    // Keys given as flags replace those from the environment: flag wins.
+    if (name == "api-key" && !keys_from_flags) {
+      config->api_keys.clear();
+      keys_from_flags = true;
+    }
+    *error = ApplySetting(name, value, config);
+    if (!error->empty()) return ParseOutcome::kError;
+  }
+  if (config->api_keys.empty() && !IsLoopbackHost(config->host)) {
+    *error = "refusing to listen on " + config->host +
+             " without API keys: anyone who can reach it could use it. Add "
+             "--api-key KEY (or WEBHOOKS_API_KEYS), or listen on 127.0.0.1";
+    return ParseOutcome::kError;
+  }
+  return ParseOutcome::kRun;
+}
+
+// ===========================================================================
+// 2. Errors
+// ===========================================================================
+
+// Every error the API answers with. The table below gives each its HTTP
+// status, stable numeric code, slug and default suggested fix; the codes are
+// our choice (Composio publishes none for these) and never change once
+// released.
+enum class ErrorKind {
+  kBadRequest,
+  kUnauthorized,
+  kRouteNotFound,
+  kMethodNotAllowed,
+  kLengthRequired,
+  kPayloadTooLarge,
+  kUriTooLong,
+  kUnsupportedMediaType,
+  kRangeNotSatisfiable,
+  kHeadersTooLarge,
+  kInternal,
+  kStorageUnavailable,
+  kValidation,
+  kEndpointNotFound,
+  kToolkitNotFound,
+};
+
+struct ErrorInfo {
+  ErrorKind kind;
+  int status;
+  int code;
+  const char* slug;
+  const char* suggested_fix;
+};
+
+constexpr ErrorInfo kErrorTable[] = {
+    {ErrorKind::kBadRequest, 400, 1400, "HTTP_BadRequest",
+     "Send a well-formed HTTP/1.1 request."},
+    {ErrorKind::kUnauthorized, 401, 1401, "HTTP_Unauthorized",
+     "Send your project API key in the x-api-key header (exactly one of "
+     "x-api-key or x-user-api-key)."},
+    {ErrorKind::kRouteNotFound, 404, 1404, "HTTP_NotFound",
+     "Check the path: routes live under /api/v3/ and /api/v3.1/, for example "
+     "POST /api/v3.1/webhook_endpoints."},
+    {ErrorKind::kMethodNotAllowed, 405, 1405, "HTTP_MethodNotAllowed",
+     "Use one of the methods listed in the Allow header."},
+    {ErrorKind::kLengthRequired, 411, 1411, "HTTP_LengthRequired",
+     "Send the body with a Content-Length header (chunked bodies are not "
+     "accepted)."},
+    {ErrorKind::kPayloadTooLarge, 413, 1413, "HTTP_PayloadTooLarge",
+     "Send a smaller body; the limit is set with --max-body."},
+    {ErrorKind::kUriTooLong, 414, 1414, "HTTP_URITooLong",
+     "Send a shorter request line."},
+    {ErrorKind::kUnsupportedMediaType, 415, 1415, "HTTP_UnsupportedMediaType",
+     "Send the body uncompressed, without a Content-Encoding header."},
+    {ErrorKind::kRangeNotSatisfiable, 416, 1416, "HTTP_RangeNotSatisfiable",
+     "Send the request without a Range header."},
+    {ErrorKind::kHeadersTooLarge, 431, 1431, "HTTP_RequestHeaderFieldsTooLarge",
+     "Send fewer or shorter headers."},
+    {ErrorKind::kInternal, 500, 1500, "HTTP_InternalError",
+     "Retry later; if it persists, report it with the request_id."},
+    {ErrorKind::kStorageUnavailable, 503, 1503, "Storage_Unavailable",
+     "The database is busy or full; retry after the Retry-After delay."},
+    {ErrorKind::kValidation, 400, 2400, "WebhookEndpoint_ValidationError",
+     "Fix the problems listed in errors and send the request again."},
+    {ErrorKind::kEndpointNotFound, 404, 2404, "WebhookEndpoint_NotFound",
+     "Check the id: list your endpoints with GET "
+     "/api/v3.1/webhook_endpoints."},
+    {ErrorKind::kToolkitNotFound, 404, 3404, "Toolkit_NotFound",
+     "Use a toolkit_slug from the toolkit catalog (built in: slack, "
+     "slackbot, notion)."},
+};
+
+// The table is indexed by kind; this keeps its order honest.
+constexpr bool ErrorTableInKindOrder() {
+  for (size_t i = 0; i < std::size(kErrorTable); ++i) {
+    if (static_cast<size_t>(kErrorTable[i].kind) != i) return false;
+  }
+  return true;
+}
+static_assert(ErrorTableInKindOrder(), "kErrorTable must follow ErrorKind");
+
+const ErrorInfo& InfoFor(ErrorKind kind) {
+  return kErrorTable[static_cast<size_t>(kind)];
+}
+
+// An error on its way to the client. `suggested_fix` empty means the kind's
+// default.
+struct ApiError {
+  ErrorKind kind = ErrorKind::kInternal;
+  std::string message;
+  std::vector<std::string> errors;
+  std::string suggested_fix;
+};
+
+ApiError MakeError(ErrorKind kind, std::string message,
+                   std::vector<std::string> errors = {}) {
+  return ApiError{kind, std::move(message), std::move(errors), ""};
+}
+
+constexpr char kRequestIdHeader[] = "x-request-id";
+
+std::string RandomToken(size_t length) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+  std::array<unsigned char, 64> bytes{};
+  if (length > bytes.size() ||
+      RAND_bytes(bytes.data(), static_cast<int>(length)) != 1) {
+    // No randomness means no unguessable ids: stop rather than serve.
+    std::fputs("fatal: the random source failed\n", stderr);
+    std::abort();
+  }
+  std::string token(length, ' ');
+  // 64 symbols: six bits a character, no modulo bias.
+  for (size_t i = 0; i < length; ++i) token[i] = kAlphabet[bytes[i] & 63];
+  return token;
+}
+
+// The id of the current request, set by the pre-routing hook; requests the
+// library rejected before routing get one here.
+std::string RequestIdOf(httplib::Response& res) {
+  std::string id = res.get_header_value(kRequestIdHeader);
+  if (id.empty()) {
+    id = "req_" + RandomToken(20);
+    res.set_header(kRequestIdHeader, id);
+  }
+  return id;
+}
+
+// ===========================================================================
+// 3. Toolkit catalog
+// ===========================================================================
+
+struct SetupFieldSpec {
+  const char* name;
+  const char* display_name;
+  const char* description;
+  bool is_required;
+  bool is_secret;
+};
+
+struct ToolkitSpec {
+  const char* slug;
+  const SetupFieldSpec* fields;
+  size_t field_count;
+};
+
+constexpr SetupFieldSpec kSlackFields[] = {
+    {"webhook_signing_secret", "Signing Secret",
+     "The Signing Secret from your Slack app's Basic Information page; "
+     "verifies that events come from Slack.",
+     true, true},
+    {"app_token", "App-Level Token",
+     "An App-Level Token (xapp-...) from your Slack app's Basic Information "
+     "page.",
+     true, true},
+};
+
+// The built-in catalog. A --toolkits file will extend or replace it (a
+// later issue); until then this is the whole catalog.
+constexpr ToolkitSpec kBuiltinToolkits[] = {
+    {"slack", kSlackFields, std::size(kSlackFields)},
+    {"slackbot", kSlackFields, std::size(kSlackFields)},
+    {"notion", nullptr, 0},
+};
+
+const ToolkitSpec* FindToolkit(std::string_view slug) {
+  for (const ToolkitSpec& toolkit : kBuiltinToolkits) {
+    if (slug == toolkit.slug) return &toolkit;
+  }
+  return nullptr;
+}
+
+// A field is shown in clear only if the catalog says it is not secret; a
+// field the catalog does not know (say, of a toolkit since removed) is
+// treated as secret.
+bool IsSecretField(const ToolkitSpec* toolkit, std::string_view name) {
+  if (toolkit == nullptr) return true;
+  for (size_t i = 0; i < toolkit->field_count; ++i) {
+    if (name == toolkit->fields[i].name) return toolkit->fields[i].is_secret;
+  }
+  return true;
+}
+
+// The spec's masking rule: 12 characters or more show their first 4
+// followed by "..."; shorter values show "REDACTED". Characters, not bytes,
+// so a mask never splits a UTF-8 sequence.
+std::string MaskSecret(std::string_view value) {
+  size_t characters = 0;
+  size_t prefix_bytes = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if ((static_cast<unsigned char>(value[i]) & 0xC0) != 0x80) {
+      ++characters;
+      if (characters == 5) prefix_bytes = i;
+    }
+  }
+  if (characters < 12) return "REDACTED";
+  return std::string(value.substr(0, prefix_bytes)) + "...";
+}
+
+// ===========================================================================
+// 4. JSON out
+// ===========================================================================
+
+// Appends JSON to a string. Strings are escaped per RFC 8259: quote,
+// backslash and control characters; other bytes pass through (all our text
+// is valid UTF-8, checked on the way in).
+class JsonWriter {
+ public:
+  void BeginObject() {
+    Separate();
+    out_ += '{';
+    first_ = true;
+  }
+  void EndObject() {
+    out_ += '}';
+    first_ = false;
+  }
+  void BeginArray() {
+    Separate();
+    out_ += '[';
+    first_ = true;
+  }
+  void EndArray() {
+    out_ += ']';
+    first_ = false;
+  }
+  void Key(std::string_view key) {
+    Separate();
+    String(key);
+    out_ += ':';
+    first_ = true;  // the value that follows needs no comma
+  }
+  void Value(std::string_view text) {
+    Separate();
+    String(text);
+  }
+  void Value(long long number) {
+    Separate();
+    out_ += std::to_string(number);
+  }
+  void Value(bool flag) {
+    Separate();
+    out_ += flag ? "true" : "false";
+  }
+  void Null() {
+    Separate();
+    out_ += "null";
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  void Separate() {
+    if (!first_) out_ += ',';
+    first_ = false;
+  }
+  void String(std::string_view text) {
+    out_ += '"';
+    for (char c : text) {
+      switch (c) {
+        case '"':
+          out_ += "\\\"";
+          break;
+        case '\\':
+          out_ += "\\\\";
+          break;
+        case '\n':
+          out_ += "\\n";
+          break;
+        case '\r':
+          out_ += "\\r";
+          break;
+        case '\t':
+          out_ += "\\t";
+          break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof(escaped), "\\u%04x",
+                          static_cast<unsigned>(static_cast<unsigned char>(c)));
+            out_ += escaped;
+          } else {
+            out_ += c;
+          }
+      }
+    }
+    out_ += '"';
+  }
+
+  std::string out_;
+  bool first_ = true;
+};
+
+// UTC, ISO 8601 with milliseconds and Z, as Composio formats times.
+std::string FormatTime(int64_t millis) {
+  std::time_t seconds = static_cast<std::time_t>(millis / 1000);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+                utc.tm_min, utc.tm_sec, static_cast<int>(millis % 1000));
+  return buffer;
+}
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void WriteErrorBody(const ApiError& error, const ErrorInfo& info,
+                    const std::string& request_id, JsonWriter* json) {
+  json->BeginObject();
+  json->Key("error");
+  json->BeginObject();
+  json->Key("message");
+  json->Value(error.message);
+  json->Key("code");
+  json->Value(static_cast<long long>(info.code));
+  json->Key("slug");
+  json->Value(std::string_view(info.slug));
+  json->Key("status");
+  json->Value(static_cast<long long>(info.status));
+  json->Key("request_id");
+  json->Value(request_id);
+  json->Key("suggested_fix");
+  json->Value(error.suggested_fix.empty()
+                  ? std::string_view(info.suggested_fix)
+                  : std::string_view(error.suggested_fix));
+  json->Key("errors");
+  json->BeginArray();
+  for (const std::string& problem : error.errors) json->Value(problem);
+  json->EndArray();
+  json->EndObject();
+  json->EndObject();
+}
+
+// The one funnel: every error response body is written here.
+void ReplyError(httplib::Response& res, const ApiError& error) {
+  const ErrorInfo& info = InfoFor(error.kind);
+  JsonWriter json;
+  WriteErrorBody(error, info, RequestIdOf(res), &json);
+  res.status = info.status;
+  res.set_content(json.Take(), "application/json");
+}
+
+// The endpoint object, in the order Composio emits its fields.
+void WriteEndpoint(const WebhookEndpoint& endpoint, JsonWriter* json) {
+  const ToolkitSpec* toolkit = FindToolkit(endpoint.toolkit_slug);
+  json->BeginObject();
+  json->Key("id");
+  json->Value(endpoint.id);
+  json->Key("toolkit_slug");
+  json->Value(endpoint.toolkit_slug);
+  json->Key("client_id");
+  json->Value(endpoint.client_id);
+  json->Key("webhook_url");
+  json->Value(endpoint.webhook_url);
+  json->Key("data");
+  if (endpoint.setup_fields.empty()) {
+    json->Null();
+  } else {
+    json->BeginObject();
+    for (const SetupField& field : endpoint.setup_fields) {
+      json->Key(field.name);
+      json->Value(IsSecretField(toolkit, field.name) ? MaskSecret(field.value)
+                                                     : field.value);
+    }
+    json->EndObject();
+  }
+  json->Key("created_at");
+  json->Value(FormatTime(endpoint.created_at_ms));
+  json->Key("verified_at");
+  if (endpoint.verified_at_ms) {
+    json->Value(FormatTime(*endpoint.verified_at_ms));
+  } else {
+    json->Null();
+  }
+  json->EndObject();
+}
+
+// ===========================================================================
+// 5. JSON in
+// ===========================================================================
+
+// Validated body of POST webhook_endpoints.
+struct CreateParams {
+  std::string toolkit_slug;  // lower-cased
+  std::string client_id;
+};
+
+constexpr size_t kMaxToolkitSlugBytes = 64;
+constexpr size_t kMaxClientIdBytes = 256;
+
+// True for "application/json", with or without parameters such as
+// "; charset=utf-8", in any letter case.
+bool IsJsonContentType(std::string_view value) {
+  std::string_view media = value.substr(0, value.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  constexpr std::string_view kJson = "application/json";
+  if (media.size() != kJson.size()) return false;
+  for (size_t i = 0; i < kJson.size(); ++i) {
+    char c = media[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != kJson[i]) return false;
+  }
+  return true;
+}
+
+// Decodes one UTF-8 sequence at text[*i]; returns the code point, or -1 if
+// it is not valid (simdjson checked the raw body, but \u escapes are decoded
+// into strings after that check, so we look again).
+long NextCodePoint(std::string_view text, size_t* i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char lead = byte(*i);
+  size_t length = lead < 0x80         ? 1
+                  : (lead >> 5) == 6  ? 2
+                  : (lead >> 4) == 14 ? 3
+                  : (lead >> 3) == 30 ? 4
+                                      : 0;
+  if (length == 0 || *i + length > text.size()) return -1;
+  long cp = length == 1 ? lead : lead & (0x3F >> (length - 1));
+  for (size_t k = 1; k < length; ++k) {
+    if ((byte(*i + k) & 0xC0) != 0x80) return -1;
+    cp = (cp << 6) | (byte(*i + k) & 0x3F);
+  }
+  static constexpr long kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMinForLength[length] || cp > 0x10FFFF ||
+      (cp >= 0xD800 && cp <= 0xDFFF)) {
+    return -1;  // overlong, out of range, or a surrogate
+  }
+  *i += length;
+  return cp;
+}
+
+// Checks `text` is valid UTF-8 without control characters (C0, DEL, C1).
+bool IsCleanText(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    long cp = NextCodePoint(text, &i);
+    if (cp < 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return false;
+  }
+  return true;
+}
+
+// Parses the body as one JSON object. On failure, adds the problem to
+// *problems and returns false. DOM rather than On-Demand: on simdjson 3.0.1
+// only the DOM parser rejects trailing content and excessive depth up front
+// (platform notes, section 3); bodies are at most --max-body bytes.
+bool ParseJsonObject(const std::string& body, simdjson::dom::parser* parser,
+                     simdjson::dom::object* object,
+                     std::vector<std::string>* problems) {
+  if (body.empty()) {
+    problems->push_back("the body is empty; send a JSON object");
+    return false;
+  }
+  simdjson::padded_string padded(body);
+  simdjson::dom::element root;
+  if (auto error = parser->parse(padded).get(root)) {
+    problems->push_back(std::string("the body is not valid JSON: ") +
+                        simdjson::error_message(error));
+    return false;
+  }
+  if (root.get_object().get(*object) != simdjson::SUCCESS) {
+    problems->push_back("the body must be a JSON object");
+    return false;
+  }
+  return true;
+}
+
+bool ParseCreateParams(const httplib::Request& req, CreateParams* out,
+                       ApiError* err) {
+  std::vector<std::string> problems;
+  if (!IsJsonContentType(req.get_header_value("Content-Type"))) {
+    problems.push_back("content-type must be application/json");
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  bool have_slug = false, have_client = false;
+  if (ParseJsonObject(req.body, &parser, &object, &problems)) {
+    std::vector<std::string_view> seen_keys;
+    for (auto [key, value] : object) {
+      // simdjson keeps duplicates; "first wins" would hide a client bug.
+      if (std::find(seen_keys.begin(), seen_keys.end(), key) !=
+          seen_keys.end()) {
+        problems.push_back("field '" + std::string(key) +
+                           "' appears more than once");
+        continue;
+      }
+      seen_keys.push_back(key);
+      const bool is_slug = key == "toolkit_slug";
+      const bool is_client = key == "client_id";
+      if (!is_slug && !is_client) {
+        problems.push_back("unknown field '" + std::string(key) +
+                           "'; the allowed fields are toolkit_slug and "
+                           "client_id");
+        continue;
+      }
+      (is_slug ? have_slug : have_client) = true;
+      std::string_view text;
+      if (value.get_string().get(text) != simdjson::SUCCESS) {
+        problems.push_back(std::string(key) + " must be a string");
+        continue;
+      }
+      if (is_slug) {
+        std::string slug(text);
+        for (char& c : slug) {
+          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        }
+        if (slug.empty()) {
+          problems.push_back("toolkit_slug must not be empty");
+        } else if (slug.size() > kMaxToolkitSlugBytes ||
+                   slug.find_first_not_of(
+                       "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+                       std::string::npos) {
+          problems.push_back(
+              "toolkit_slug must be 1-64 characters of a-z, 0-9, _ and -");
+        }
+        out->toolkit_slug = std::move(slug);
+      } else {
+        if (text.empty()) {
+          problems.push_back("client_id must not be empty");
+        } else if (text.size() > kMaxClientIdBytes) {
+          problems.push_back("client_id must be at most 256 bytes, got " +
+                             std::to_string(text.size()));
+        } else if (!IsCleanText(text)) {
+          problems.push_back(
+              "client_id must be valid UTF-8 without control characters");
+        }
+        out->client_id = std::string(text);
+      }
+    }
+    if (!have_slug) problems.push_back("toolkit_slug is required");
+    if (!have_client) problems.push_back("client_id is required");
+  }
+  if (problems.empty()) return true;
+  std::string message =
+      problems.size() == 1
+          ? "Invalid request body: " + problems.front() + "."
+          : "Invalid request body: " + std::to_string(problems.size()) +
+                " problems, listed in errors.";
+  *err = MakeError(ErrorKind::kValidation, std::move(message),
+                   std::move(problems));
+  return false;
+}
+
+// ===========================================================================
+// 6. Authentication
+// ===========================================================================
+
+std::string Sha256(std::string_view text) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  if (EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(),
+                 nullptr) != 1) {
+    std::fputs("fatal: SHA-256 failed\n", stderr);
+    std::abort();
+  }
+  return std::string(reinterpret_cast<const char*>(digest.data()), length);
+}
+
+// A key given at start-up, as its digest, and the project it stands for.
+struct ConfiguredKey {
+  std::string digest;
+  std::string project_id;
+};
+
+// Which keys are accepted. Built once in main.
+struct KeyPolicy {
+  // Empty: zero-config local mode (any non-empty key, its own project).
+  std::vector<ConfiguredKey> configured;
+};
+
+// Everything a handler needs; built in main, passed by reference.
+struct Context {
+  const Config& config;
+  const KeyPolicy& keys;
+  Store& store;
+};
+
+struct Caller {
+  std::string project_id;
+};
+
+void LogLine(const std::string& request_id, const std::string& what) {
+  std::fprintf(stderr, "error request_id=%s %s\n", request_id.c_str(),
+               what.c_str());
+}
+
+// Maps a store failure that the handler does not expect to a response, and
+// logs the detail (which never reaches the client).
+void ReplyStoreError(httplib::Response& res, const Status& status) {
+  ErrorKind kind = ErrorKind::kInternal;
+  switch (status.code()) {
+    case Status::Code::kUnavailable:
+      kind = ErrorKind::kStorageUnavailable;
+      res.set_header("Retry-After", "1");
+      break;
+    case Status::Code::kOk:
+    case Status::Code::kNotFound:
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kConflict:
+    case Status::Code::kInternal:
+      kind = ErrorKind::kInternal;
+      break;
+  }
+  LogLine(RequestIdOf(res), "store: " + status.message());
+  ReplyError(res, MakeError(kind, kind == ErrorKind::kInternal
+                                      ? "Internal error."
+                                      : "The database is busy or full."));
+}
+
+constexpr char kApiKeyHeader[] = "x-api-key";
+constexpr char kUserApiKeyHeader[] = "x-user-api-key";
+
+// The header-only part of authentication, cheap enough for the pre-routing
+// hook: exactly one well-formed key header. Sets *key on success.
+bool CheckKeyHeaders(const httplib::Request& req, std::string* key,
+                     ApiError* err) {
+  const size_t project_keys = req.get_header_value_count(kApiKeyHeader);
+  const size_t user_keys = req.get_header_value_count(kUserApiKeyHeader);
+  if (project_keys + user_keys == 0) {
+    *err = MakeError(ErrorKind::kUnauthorized,
+                     "Missing API key: send it in the x-api-key header.");
+    return false;
+  }
+  if (project_keys + user_keys > 1) {
+    *err = MakeError(ErrorKind::kUnauthorized,
+                     project_keys && user_keys
+                         ? "Multiple authentication modes provided "
+                           "(x-api-key and x-user-api-key); exactly one is "
+                           "allowed."
+                         : "The API key header appears more than once; "
+                           "exactly one is allowed.");
+    return false;
+  }
+  *key = req.get_header_value(project_keys ? kApiKeyHeader : kUserApiKeyHeader);
+  if (!IsTokenText(*key, kMaxApiKeyLength)) {
+    *err = MakeError(ErrorKind::kUnauthorized,
+                     "Invalid API key: keys are 1-256 printable ASCII "
+                     "characters without spaces.");
+    return false;
+  }
+  return true;
+}
+
+// Resolves the caller's key to a project, or replies 401 (or 5xx) and
+// returns false. A user key (x-user-api-key) is treated like a project key:
+// our choice, since this server has no user accounts.
+bool AuthenticateOrReply(const Context& ctx, const httplib::Request& req,
+                         httplib::Response& res, Caller* caller) {
+  std::string key;
+  ApiError err;
+  if (!CheckKeyHeaders(req, &key, &err)) {
+    ReplyError(res, err);
+    return false;
+  }
+  const std::string digest = Sha256(key);
+  if (!ctx.keys.configured.empty()) {
+    // Look at every configured key, never stopping early, so the time taken
+    // does not tell which key (or how much of one) matched.
+    const ConfiguredKey* match = nullptr;
+    for (const ConfiguredKey& candidate : ctx.keys.configured) {
+      if (CRYPTO_memcmp(candidate.digest.data(), digest.data(),
+                        digest.size()) == 0) {
+        match = &candidate;
+      }
+    }
+    if (match == nullptr) {
+      ReplyError(res, MakeError(ErrorKind::kUnauthorized, "Invalid API key."));
+      return false;
+    }
+    caller->project_id = match->project_id;
+    return true;
+  }
+  ApiKeyRecord record;
+  Status found = ctx.store.FindKey(digest, &record);
+  if (found.ok()) {
+    caller->project_id = record.project_id;
+    return true;
+  }
+  if (found.code() != Status::Code::kNotFound) {
+    ReplyStoreError(res, found);
+    return false;
+  }
+  // Local mode: a new key is a new project.
+  NewApiKey new_key;
+  new_key.key_digest = digest;
+  new_key.origin = KeyOrigin::kLocal;
+  new_key.key_id = "key_" + RandomToken(12);
+  new_key.project_id = "proj_" + RandomToken(12);
+  new_key.project_name = "local";
+  new_key.created_at_ms = NowMillis();
+  Status registered = ctx.store.RegisterKey(new_key, &caller->project_id);
+  if (!registered.ok()) {
+    ReplyStoreError(res, registered);
+    return false;
+  }
+  return true;
+}
+
+// ===========================================================================
+// 7. Handlers
+// ===========================================================================
+
+void ReplyJson(httplib::Response& res, int status, std::string body) {
+  res.status = status;
+  res.set_content(std::move(body), "application/json");
+}
+
+// The base every webhook_url starts with: --public-url, or this server.
+std::string PublicBase(const Config& config, int bound_port) {
+  if (!config.public_url.empty()) return config.public_url;
+  return "http://localhost:" + std::to_string(bound_port);
+}
+
+// POST webhook_endpoints: create, idempotent on (project, toolkit, client).
+void HandleCreateEndpoint(const Context& ctx, const std::string& public_base,
+                          const httplib::Request& req, httplib::Response& res) {
+  Caller caller;
+  if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
+  CreateParams params;
+  ApiError err;
+  if (!ParseCreateParams(req, &params, &err)) return ReplyError(res, err);
+  if (FindToolkit(params.toolkit_slug) == nullptr) {
+    return ReplyError(res, MakeError(ErrorKind::kToolkitNotFound,
+                                     "Toolkit '" + params.toolkit_slug +
+                                         "' is not in the toolkit catalog."));
+  }
+  NewEndpoint endpoint;
+  endpoint.id = "we_" + RandomToken(12);
+  endpoint.project_id = caller.project_id;
+  endpoint.toolkit_slug = params.toolkit_slug;
+  endpoint.client_id = params.client_id;
+  // Always the v3.1 ingress, whatever prefix the create came in on (spec).
+  endpoint.webhook_url = public_base + "/api/v3.1/webhook_ingress/" +
+                         params.toolkit_slug + "/" + endpoint.id +
+                         "/trigger_event";
+  endpoint.created_at_ms = NowMillis();
+  WebhookEndpoint stored;
+  bool created = false;
+  Status status = ctx.store.CreateEndpoint(endpoint, &stored, &created);
+  if (!status.ok()) return ReplyStoreError(res, status);
+  JsonWriter json;
+  WriteEndpoint(stored, &json);
+  ReplyJson(res, created ? 201 : 200, json.Take());
+}
+
+// ===========================================================================
+// 8. The route table and the hooks
+// ===========================================================================
+
+using RouteHandler =
+    std::function<void(const httplib::Request&, httplib::Response&)>;
+
+struct Route {
+  const char* method;
+  std::string pattern;  // after the prefix; a regex, ids captured
+  RouteHandler handler;
+};
+
+constexpr const char* kPrefixes[] = {"/api/v3", "/api/v3.1"};
+
+// The whole API, one line a route. Every route is served under both
+// prefixes.
+std::vector<Route> RouteTable(const Context& ctx, std::string public_base) {
+  auto create = [&ctx, public_base](const httplib::Request& req,
+                                    httplib::Response& res) {
+    HandleCreateEndpoint(ctx, public_base, req, res);
+  };
+  return {
+      {"POST", "/webhook_endpoints", create},
+  };
+}
+
+// A compiled route: what both the library's router and our 405 check use.
+struct CompiledRoute {
+  std::string method;
+  std::regex path;
+};
+
+void RegisterRoutes(httplib::Server& server, const std::vector<Route>& routes,
+                    std::vector<CompiledRoute>* compiled) {
+  for (const char* prefix : kPrefixes) {
+    for (const Route& route : routes) {
+      std::string pattern = std::regex_replace(std::string(prefix),
+                                               std::regex(R"(\.)"), R"(\.)") +
+                            route.pattern;
+      compiled->push_back({route.method, std::regex(pattern)});
+      const std::string method = route.method;
+      if (method == "GET") server.Get(pattern, route.handler);
+      if (method == "POST") server.Post(pattern, route.handler);
+      if (method == "PATCH") server.Patch(pattern, route.handler);
+      if (method == "DELETE") server.Delete(pattern, route.handler);
+    }
+  }
+}
+
+// The methods served at `path`, for a 405's Allow header; empty if the path
+// is unknown.
+std::string AllowedMethods(const std::vector<CompiledRoute>& routes,
+                           const std::string& path) {
+  std::string allow;
+  for (const CompiledRoute& route : routes) {
+    if (std::regex_match(path, route.path) &&
+        allow.find(route.method) == std::string::npos) {
+      if (!allow.empty()) allow += ", ";
+      allow += route.method;
+    }
+  }
+  return allow;
+}
+
+bool IsApiPath(const std::string& path) {
+  return path.rfind("/api/v3/", 0) == 0 || path.rfind("/api/v3.1/", 0) == 0;
+}
+
+// Escapes what could forge or break a log line: control characters, quotes,
+// backslashes and non-ASCII bytes.
+std::string ForLog(std::string_view text, size_t max_length = 512) {
+  std::string out;
+  for (char c : text.substr(0, max_length)) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f || c == '"' || c == '\\') {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  if (text.size() > max_length) out += "...";
+  return out;
+}
+
+constexpr size_t kMaxHeaderCount = 100;
+
+// Rejects, before the body is read, what the library would mishandle or
+// what we never serve. Returns false with *err set to reject.
+bool CheckFraming(const Config& config, const httplib::Request& req,
+                  ApiError* err) {
+  // The library adds REMOTE_ADDR, REMOTE_PORT, LOCAL_ADDR and LOCAL_PORT
+  // after the client's headers; a second copy means the client sent one to
+  // spoof its address (CVE-2025-66570).
+  for (const char* name :
+       {"REMOTE_ADDR", "REMOTE_PORT", "LOCAL_ADDR", "LOCAL_PORT"}) {
+    if (req.get_header_value_count(name) > 1) {
+      *err = MakeError(ErrorKind::kBadRequest,
+                       std::string("Header ") + name + " is not allowed.");
+      return false;
+    }
+  }
+  if (req.headers.size() > kMaxHeaderCount + 4) {
+    *err = MakeError(ErrorKind::kHeadersTooLarge,
+                     "Too many headers: at most " +
+                         std::to_string(kMaxHeaderCount) + " are accepted.");
+    return false;
+  }
+  if (req.has_header("Transfer-Encoding")) {
+    *err = MakeError(ErrorKind::kLengthRequired,
+                     "Transfer-Encoding is not accepted; send Content-Length.");
+    return false;
+  }
+  if (req.has_header("Content-Encoding")) {
+    // The library would inflate it past any size limit (CVE-2026-28435).
+    *err = MakeError(ErrorKind::kUnsupportedMediaType,
+                     "Compressed request bodies are not accepted.");
+    return false;
+  }
+  if (req.has_header("Range")) {
+    *err = MakeError(ErrorKind::kRangeNotSatisfiable,
+                     "Range requests are not supported.");
+    return false;
+  }
+  const bool has_body_method =
+      req.method == "POST" || req.method == "PATCH" || req.method == "PUT";
+  if (!req.has_header("Content-Length")) {
+    if (has_body_method) {
+      *err = MakeError(ErrorKind::kLengthRequired,
+                       req.method + " requests need a Content-Length header.");
+      return false;
+    }
+    return true;
+  }
+  long long length = 0;
+  if (req.get_header_value_count("Content-Length") != 1 ||
+      !ParseInt(req.get_header_value("Content-Length"), 0,
+                std::numeric_limits<long long>::max(), &length)) {
+    *err = MakeError(ErrorKind::kBadRequest, "Invalid Content-Length header.");
+    return false;
+  }
+  if (static_cast<unsigned long long>(length) > config.max_body) {
+    *err = MakeError(ErrorKind::kPayloadTooLarge,
+                     "The body is " + std::to_string(length) +
+                         " bytes; the limit is " +
+                         std::to_string(config.max_body) + " bytes.");
+    return false;
+  }
+  return true;
+}
+
+// Assigns the request id: the caller's x-request-id if it is a sane token
+// (our rule: 1-128 printable ASCII characters), else a fresh one.
+void AssignRequestId(const httplib::Request& req, httplib::Response& res) {
+  std::string id = req.get_header_value(kRequestIdHeader);
+  if (!IsTokenText(id, 128)) id = "req_" + RandomToken(20);
+  res.set_header(kRequestIdHeader, id);
+}
+
+void RejectEarly(httplib::Response& res, const ApiError& err) {
+  // The body, if any, is still unread; the connection cannot carry another
+  // request after this answer.
+  HardenedServer::CloseConnectionAfterResponse();
+  res.set_header("Connection", "close");
+  ReplyError(res, err);
+}
+
+void InstallHooks(HardenedServer& server, const Config& config,
+                  const std::vector<CompiledRoute>& routes) {
+  server.set_default_headers(
+      {{"Cache-Control", "no-store"}, {"X-Content-Type-Options", "nosniff"}});
+
+  server.set_pre_routing_handler(
+      [&config](const httplib::Request& req, httplib::Response& res) {
+        AssignRequestId(req, res);
+        ApiError err;
+        if (!CheckFraming(config, req, &err)) {
+          RejectEarly(res, err);
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        // Key checks that need no database happen before the body is read;
+        // the look-up happens in the handler.
+        std::string key;
+        if (IsApiPath(req.path) && !CheckKeyHeaders(req, &key, &err)) {
+          RejectEarly(res, err);
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
+
+  // Fills only empty error bodies: the library's own 400/404/413/414/416
+  // and unknown routes. A body a handler wrote is left alone.
+  server.set_error_handler(httplib::Server::HandlerWithResponse(
+      [&routes](const httplib::Request& req, httplib::Response& res) {
+        try {
+          if (!res.body.empty()) {
+            return httplib::Server::HandlerResponse::Unhandled;
+          }
+          ApiError err;
+          switch (res.status) {
+            case 404: {
+              std::string allow = AllowedMethods(routes, req.path);
+              if (!allow.empty()) {
+                res.set_header("Allow", allow);
+                err = MakeError(ErrorKind::kMethodNotAllowed,
+                                "Method " + req.method +
+                                    " is not allowed here; allowed: " + allow +
+                                    ".");
+              } else {
+                err = MakeError(ErrorKind::kRouteNotFound,
+                                "No route for " + req.method + " " +
+                                    ForLog(req.path, 200) + ".");
+              }
+              break;
+            }
+            case 413:
+              err = MakeError(ErrorKind::kPayloadTooLarge,
+                              "The request is too large.");
+              HardenedServer::CloseConnectionAfterResponse();
+              break;
+            case 414:
+              err = MakeError(ErrorKind::kUriTooLong,
+                              "The request line is too long.");
+              HardenedServer::CloseConnectionAfterResponse();
+              break;
+            case 416:
+              err = MakeError(ErrorKind::kRangeNotSatisfiable,
+                              "Range requests are not supported.");
+              HardenedServer::CloseConnectionAfterResponse();
+              break;
+            default:
+              err = MakeError(res.status >= 500 ? ErrorKind::kInternal
+                                                : ErrorKind::kBadRequest,
+                              res.status >= 500
+                                  ? "Internal error."
+                                  : "The request could not be read.");
+              HardenedServer::CloseConnectionAfterResponse();
+              break;
+          }
+          ReplyError(res, err);
+          return httplib::Server::HandlerResponse::Handled;
+        } catch (...) {
+          // Runs outside the library's try: a throw here would end the
+          // process.
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+      }));
+
+  // The last net. By default 0.11.4 would send what() in a header
+  // (CVE-2026-28434); we log it with the request id and send nothing of it.
+  server.set_exception_handler([](const httplib::Request&,
+                                  httplib::Response& res,
+                                  std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    try {
+      LogLine(RequestIdOf(res), "exception: " + ForLog(what));
+      res.headers.erase("Allow");
+      ReplyError(res, MakeError(ErrorKind::kInternal, "Internal error."));
+    } catch (...) {
+      res.status = 500;
+    }
+  });
+
+  // One line per request. Never a key, a body or a setup value.
+  server.set_logger(
+      [](const httplib::Request& req, const httplib::Response& res) {
+        try {
+          std::fprintf(stderr,
+                       "request request_id=%s method=%s path=\"%s\" "
+                       "status=%d remote=%s\n",
+                       ForLog(res.get_header_value(kRequestIdHeader)).c_str(),
+                       ForLog(req.method, 16).c_str(), ForLog(req.path).c_str(),
+                       res.status, ForLog(req.remote_addr, 64).c_str());
+        } catch (...) {
+        }
+      });
+}
+
+// ===========================================================================
+// 9. main
+// ===========================================================================
+
+// Registers the keys given at start-up, each as its own project (our
+// choice), and returns the policy that accepts exactly them.
+bool BuildKeyPolicy(const Config& config, Store& store, KeyPolicy* policy) {
+  for (const std::string& key : config.api_keys) {
+    ConfiguredKey configured;
+    configured.digest = Sha256(key);
+    NewApiKey new_key;
+    new_key.key_digest = configured.digest;
+    new_key.origin = KeyOrigin::kConfig;
+    new_key.key_id = "key_" + RandomToken(12);
+    new_key.project_id = "proj_" + RandomToken(12);
+    new_key.project_name = "configured";
+    new_key.created_at_ms = NowMillis();
+    Status status = store.RegisterKey(new_key, &configured.project_id);
+    if (!status.ok()) {
+      std::fprintf(stderr, "webhooks-server: cannot register API keys: %s\n",
+                   status.message().c_str());
+      return false;
+    }
+    policy->configured.push_back(std::move(configured));
+  }
+  return true;
+}
+
+// Creates the folder of a database file if it is missing (one level, mode
+// 0700: it holds secrets).
+bool EnsureParentFolder(const std::string& db_path, std::string* error) {
+  if (db_path == ":memory:") return true;
+  size_t slash = db_path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return true;
+  std::string folder = db_path.substr(0, slash);
+  if (::mkdir(folder.c_str(), 0700) == 0 || errno == EEXIST) return true;
+  *error = "cannot create folder '" + folder + "': " + std::strerror(errno);
+  return false;
+}
+
+void PrintConfig(const Config& config, const std::string& public_base) {
+  std::fprintf(
+      stderr,
+      "webhooks-server: host=%s port=%d db=%s public_url=%s "
+      "threads=%d max_body=%zu auth=%s\n",
+      config.host.c_str(), config.port, config.db_path.c_str(),
+      public_base.c_str(), config.threads, config.max_body,
+      config.api_keys.empty()
+          ? "local (any non-empty key is its own project)"
+          : (std::to_string(config.api_keys.size()) + " configured key(s)")
+                .c_str());
+}
+
+int Run(int argc, char** argv) {
+  Config config;
+  std::string error;
+  switch (ParseConfig(
+      argc, argv, [](const char* name) { return std::getenv(name); }, &config,
+      &error)) {
+    case ParseOutcome::kHelp:
+      std::fputs(kUsage, stdout);
+      return 0;
+    case ParseOutcome::kError:
+      std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
+      return 2;
+    case ParseOutcome::kRun:
+      break;
+  }
+
+  if (!EnsureParentFolder(config.db_path, &error)) {
+    std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
+    return 1;
+  }
+  std::unique_ptr<Store> store;
+  if (Status status = OpenSqliteStore(config.db_path, &store); !status.ok()) {
+    std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
+    return 1;
+  }
+  KeyPolicy keys;
+  if (!BuildKeyPolicy(config, *store, &keys)) return 1;
+
+  HardenedServer::Limits limits;
+  limits.max_request_bytes = config.max_body + 16 * 1024;
+  HardenedServer server(limits);
+  const size_t threads = static_cast<size_t>(config.threads);
+  server.new_task_queue = [threads] {
+    return new httplib::ThreadPool(threads);
+  };
+
+  int port = server.Bind(config.host, config.port, &error);
+  if (port < 0) {
+    std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
+    return 1;
+  }
+  const std::string public_base = PublicBase(config, port);
+
+  Context ctx{config, keys, *store};
+  std::vector<CompiledRoute> compiled;
+  RegisterRoutes(server, RouteTable(ctx, public_base), &compiled);
+  InstallHooks(server, config, compiled);
+
+  Config shown = config;
+  shown.port = port;
+  PrintConfig(shown, public_base);
+  const bool v6 = config.host.find(':') != std::string::npos;
+  std::printf("listening on http://%s%s%s:%d\n", v6 ? "[" : "",
+              config.host.c_str(), v6 ? "]" : "", port);
+  std::fflush(stdout);
+  return server.Serve() ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace webhooks
+
+int main(int argc, char** argv) { return webhooks::Run(argc, argv); }

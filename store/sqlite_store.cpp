@@ -1,0 +1,357 @@
+// SqliteStore: the Store interface on SQLite through SQLiteCpp. The only file
+// that includes SQLiteCpp or sqlite3.h, and the only place SQLite::Exception
+// is caught: every public method converts it to a Status in FromSqlite().
+//
+// One connection, one mutex: SQLiteCpp connections must not be shared between
+// threads, and ":memory:" is a separate database per connection. Idempotency
+// does not rest on the mutex but on UNIQUE constraints, so it also holds
+// against other processes writing the same file.
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "store/store.h"
+
+extern const char kSchemaSql[];
+
+namespace webhooks {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+constexpr std::string_view kMemoryPath = ":memory:";
+
+// The one SQLite::Exception -> Status conversion. The message keeps SQLite's
+// text for the log; the API layer never sends it to a client.
+Status FromSqlite(const SQLite::Exception& e, const char* operation) {
+  std::string message = std::string(operation) + ": " + e.what() +
+                        " (sqlite code " +
+                        std::to_string(e.getExtendedErrorCode()) + ")";
+  switch (e.getErrorCode()) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+      return Status::Unavailable(std::move(message));
+    case SQLITE_CONSTRAINT:
+      return Status::Conflict(std::move(message));
+    default:
+      return Status::Internal(std::move(message));
+  }
+}
+
+const char* OriginName(KeyOrigin origin) {
+  switch (origin) {
+    case KeyOrigin::kLocal:
+      return "local";
+    case KeyOrigin::kConfig:
+      return "config";
+  }
+  return "local";
+}
+
+KeyOrigin OriginFromName(std::string_view name) {
+  return name == "config" ? KeyOrigin::kConfig : KeyOrigin::kLocal;
+}
+
+// Creates the database file with mode 0600 before SQLite opens it (SQLite
+// would use 0644 less the umask; the WAL and SHM files then copy our mode),
+// and syncs the folder so the new file's name survives a crash.
+void CreateFilePrivately(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return;  // exists already, or SQLite will report the problem
+  ::fsync(fd);
+  ::close(fd);
+  std::string dir = ".";
+  if (auto slash = path.rfind('/'); slash != std::string::npos) {
+    dir = slash == 0 ? "/" : path.substr(0, slash);
+  }
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+}
+
+// Opens the connection, sets it up and applies the schema, all before any
+// statement is prepared (preparing against a missing table throws).
+SQLite::Database OpenDatabase(const std::string& path) {
+  const bool in_memory = path == kMemoryPath;
+  if (!in_memory) CreateFilePrivately(path);
+  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+                      kBusyTimeoutMs);
+  if (!in_memory) {
+    // A corrupt or foreign file fails here, before we write anything.
+    {
+      SQLite::Statement check(db, "PRAGMA quick_check");
+      if (!check.executeStep() || check.getColumn(0).getString() != "ok") {
+        throw SQLite::Exception("database failed quick_check", SQLITE_CORRUPT);
+      }
+    }  // finalized here: the journal mode cannot change while it is active
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA journal_size_limit = 67108864");
+  }
+  // Every acknowledged write is on disk, not only in the OS cache: WAL with
+  // synchronous=FULL syncs the WAL at each commit.
+  db.exec("PRAGMA synchronous = FULL");
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec(kSchemaSql);
+  return db;
+}
+
+constexpr const char* kEndpointColumns =
+    "id, project_id, toolkit_slug, client_id, webhook_url, created_at, "
+    "verified_at";
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::string& path)
+      : db_(OpenDatabase(path)),
+        insert_endpoint_(
+            db_, std::string("INSERT INTO webhook_endpoints (id, project_id, "
+                             "toolkit_slug, client_id, webhook_url, "
+                             "created_at) VALUES (:id, :project_id, "
+                             ":toolkit_slug, :client_id, :webhook_url, "
+                             ":created_at) ON CONFLICT (project_id, "
+                             "toolkit_slug, client_id) DO NOTHING RETURNING ") +
+                     kEndpointColumns),
+        select_endpoint_by_triple_(
+            db_, std::string("SELECT ") + kEndpointColumns +
+                     " FROM webhook_endpoints WHERE project_id = :project_id "
+                     "AND toolkit_slug = :toolkit_slug AND client_id = "
+                     ":client_id"),
+        select_endpoint_by_id_(
+            db_, std::string("SELECT ") + kEndpointColumns +
+                     " FROM webhook_endpoints WHERE id = :id AND project_id = "
+                     ":project_id"),
+        select_setup_fields_(db_,
+                             "SELECT name, value FROM endpoint_setup_fields "
+                             "WHERE endpoint_id = :endpoint_id ORDER BY name"),
+        select_key_(db_,
+                    "SELECT id, project_id, origin, key_digest FROM api_keys "
+                    "WHERE key_digest = :key_digest AND revoked_at IS NULL"),
+        insert_project_(db_,
+                        "INSERT INTO projects (id, name, created_at) VALUES "
+                        "(:id, :name, :created_at)"),
+        insert_key_(db_,
+                    "INSERT INTO api_keys (id, project_id, key_digest, origin, "
+                    "created_at) VALUES (:id, :project_id, :key_digest, "
+                    ":origin, :created_at)"),
+        select_any_key_(db_,
+                        "SELECT project_id FROM api_keys WHERE key_digest = "
+                        ":key_digest") {}
+
+  Status CreateEndpoint(const NewEndpoint& params, WebhookEndpoint* out,
+                        bool* created) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      WebhookEndpoint row;
+      bool inserted = false;
+      {
+        Reuse insert(insert_endpoint_);
+        insert_endpoint_.bind(":id", params.id);
+        insert_endpoint_.bind(":project_id", params.project_id);
+        insert_endpoint_.bind(":toolkit_slug", params.toolkit_slug);
+        insert_endpoint_.bind(":client_id", params.client_id);
+        insert_endpoint_.bind(":webhook_url", params.webhook_url);
+        insert_endpoint_.bind(":created_at", params.created_at_ms);
+        // RETURNING yields no row when DO NOTHING fired: the triple exists.
+        if (insert_endpoint_.executeStep()) {
+          ReadEndpointRow(insert_endpoint_, &row);
+          inserted = true;
+          // Step to completion so the statement finishes before COMMIT.
+          while (insert_endpoint_.executeStep()) {
+          }
+        }
+      }
+      if (!inserted) {
+        Reuse select(select_endpoint_by_triple_);
+        select_endpoint_by_triple_.bind(":project_id", params.project_id);
+        select_endpoint_by_triple_.bind(":toolkit_slug", params.toolkit_slug);
+        select_endpoint_by_triple_.bind(":client_id", params.client_id);
+        if (!select_endpoint_by_triple_.executeStep()) {
+          return Status::Internal("create: conflict without an existing row");
+        }
+        ReadEndpointRow(select_endpoint_by_triple_, &row);
+        ReadSetupFields(&row);
+      }
+      txn.commit();
+      *out = std::move(row);
+      *created = inserted;
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "create endpoint");
+    }
+  }
+
+  Status GetEndpoint(std::string_view project_id, std::string_view id,
+                     WebhookEndpoint* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      Reuse select(select_endpoint_by_id_);
+      select_endpoint_by_id_.bind(":id", std::string(id));
+      select_endpoint_by_id_.bind(":project_id", std::string(project_id));
+      if (!select_endpoint_by_id_.executeStep()) {
+        return Status::NotFound("no such endpoint in this project");
+      }
+      WebhookEndpoint row;
+      ReadEndpointRow(select_endpoint_by_id_, &row);
+      ReadSetupFields(&row);
+      *out = std::move(row);
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "get endpoint");
+    }
+  }
+
+  Status FindKey(std::string_view key_digest, ApiKeyRecord* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      Reuse select(select_key_);
+      select_key_.bind(":key_digest", key_digest.data(),
+                       static_cast<int>(key_digest.size()));
+      if (!select_key_.executeStep()) {
+        return Status::NotFound("unknown or revoked key");
+      }
+      // The index lookup found an equal digest; compare again in constant
+      // time so that the contract holds whatever the index does.
+      SQLite::Column stored = select_key_.getColumn(3);
+      if (static_cast<size_t>(stored.getBytes()) != key_digest.size() ||
+          CRYPTO_memcmp(stored.getBlob(), key_digest.data(),
+                        key_digest.size()) != 0) {
+        return Status::NotFound("unknown or revoked key");
+      }
+      ApiKeyRecord record;
+      record.key_id = select_key_.getColumn(0).getString();
+      record.project_id = select_key_.getColumn(1).getString();
+      record.origin = OriginFromName(select_key_.getColumn(2).getString());
+      *out = std::move(record);
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "find key");
+    }
+  }
+
+  Status RegisterKey(const NewApiKey& key, std::string* project_id) override {
+    if (key.key_digest.size() != 32) {
+      return Status::InvalidArgument("key digest must be 32 bytes");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      // IMMEDIATE takes the write lock first, so the look-up and the insert
+      // below see the same database even with other processes writing.
+      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      const auto digest_size = static_cast<int>(key.key_digest.size());
+      {
+        Reuse select(select_any_key_);
+        select_any_key_.bind(":key_digest", key.key_digest.data(), digest_size);
+        if (select_any_key_.executeStep()) {
+          *project_id = select_any_key_.getColumn(0).getString();
+          return Status::Ok();  // the transaction rolls back: nothing to do
+        }
+      }
+      {
+        Reuse insert(insert_project_);
+        insert_project_.bind(":id", key.project_id);
+        insert_project_.bind(":name", key.project_name);
+        insert_project_.bind(":created_at", key.created_at_ms);
+        insert_project_.exec();
+      }
+      {
+        Reuse insert(insert_key_);
+        insert_key_.bind(":id", key.key_id);
+        insert_key_.bind(":project_id", key.project_id);
+        insert_key_.bind(":key_digest", key.key_digest.data(), digest_size);
+        insert_key_.bind(":origin", OriginName(key.origin));
+        insert_key_.bind(":created_at", key.created_at_ms);
+        insert_key_.exec();
+      }
+      txn.commit();
+      *project_id = key.project_id;
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "register key");
+    }
+  }
+
+ private:
+  // Resets a cached statement and clears its bindings when the scope ends,
+  // whether it ends normally or by an exception, so no statement stays
+  // active (an active read statement holds back WAL checkpoints).
+  class Reuse {
+   public:
+    explicit Reuse(SQLite::Statement& statement) : statement_(statement) {}
+    Reuse(const Reuse&) = delete;
+    Reuse& operator=(const Reuse&) = delete;
+    ~Reuse() {
+      statement_.tryReset();
+      statement_.clearBindings();
+    }
+
+   private:
+    SQLite::Statement& statement_;
+  };
+
+  static void ReadEndpointRow(const SQLite::Statement& row,
+                              WebhookEndpoint* out) {
+    out->id = row.getColumn(0).getString();
+    out->project_id = row.getColumn(1).getString();
+    out->toolkit_slug = row.getColumn(2).getString();
+    out->client_id = row.getColumn(3).getString();
+    out->webhook_url = row.getColumn(4).getString();
+    out->created_at_ms = row.getColumn(5).getInt64();
+    if (row.isColumnNull(6)) {
+      out->verified_at_ms.reset();
+    } else {
+      out->verified_at_ms = row.getColumn(6).getInt64();
+    }
+  }
+
+  // Guarded by mu_.
+  void ReadSetupFields(WebhookEndpoint* endpoint) {
+    Reuse select(select_setup_fields_);
+    select_setup_fields_.bind(":endpoint_id", endpoint->id);
+    endpoint->setup_fields.clear();
+    while (select_setup_fields_.executeStep()) {
+      endpoint->setup_fields.push_back(
+          {select_setup_fields_.getColumn(0).getString(),
+           select_setup_fields_.getColumn(1).getString()});
+    }
+  }
+
+  std::mutex mu_;
+  // Guarded by mu_. Declared first: the statements below are prepared
+  // against the schema that OpenDatabase applies.
+  SQLite::Database db_;
+  SQLite::Statement insert_endpoint_;
+  SQLite::Statement select_endpoint_by_triple_;
+  SQLite::Statement select_endpoint_by_id_;
+  SQLite::Statement select_setup_fields_;
+  SQLite::Statement select_key_;
+  SQLite::Statement insert_project_;
+  SQLite::Statement insert_key_;
+  SQLite::Statement select_any_key_;
+};
+
+}  // namespace
+
+Status OpenSqliteStore(const std::string& path, std::unique_ptr<Store>* store) {
+  try {
+    *store = std::make_unique<SqliteStore>(path);
+    return Status::Ok();
+  } catch (const SQLite::Exception& e) {
+    return Status::Unavailable("cannot open database '" + path +
+                               "': " + e.what());
+  }
+}
+
+}  // namespace webhooks

@@ -1,0 +1,161 @@
+// The persistence interface of webhooks-server: plain records, a Status for
+// outcomes, an abstract Store, and one factory per backend. No backend type
+// (SQLite, SQLiteCpp, SQL) appears here, so a second backend is a new file and
+// server.cpp does not change.
+
+#ifndef WEBHOOKS_STORE_STORE_H_
+#define WEBHOOKS_STORE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace webhooks {
+
+// The outcome of a store call. Expected outcomes ("already existed") are not
+// errors; they are reported through output parameters.
+class Status {
+ public:
+  enum class Code {
+    kOk,
+    kNotFound,         // the row does not exist (in this project)
+    kInvalidArgument,  // the caller passed something the store cannot hold
+    kConflict,         // a constraint the caller could not have known about
+    kUnavailable,      // busy, locked or out of space: retrying later may work
+    kInternal,         // anything else; the detail was logged by the store
+  };
+
+  static Status Ok() { return Status(Code::kOk, ""); }
+  static Status NotFound(std::string msg) {
+    return Status(Code::kNotFound, std::move(msg));
+  }
+  static Status InvalidArgument(std::string msg) {
+    return Status(Code::kInvalidArgument, std::move(msg));
+  }
+  static Status Conflict(std::string msg) {
+    return Status(Code::kConflict, std::move(msg));
+  }
+  static Status Unavailable(std::string msg) {
+    return Status(Code::kUnavailable, std::move(msg));
+  }
+  static Status Internal(std::string msg) {
+    return Status(Code::kInternal, std::move(msg));
+  }
+
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  // A short description for logs. Never sent to API clients as is.
+  const std::string& message() const { return message_; }
+
+ private:
+  Status(Code code, std::string message)
+      : code_(code), message_(std::move(message)) {}
+
+  Code code_;
+  std::string message_;
+};
+
+// One stored setup field of an endpoint, in clear. Masking is the API's job.
+struct SetupField {
+  std::string name;
+  std::string value;
+};
+
+// A webhook endpoint as stored. Times are milliseconds since the Unix epoch.
+struct WebhookEndpoint {
+  std::string id;
+  std::string project_id;
+  std::string toolkit_slug;
+  std::string client_id;
+  std::string webhook_url;
+  int64_t created_at_ms = 0;
+  std::optional<int64_t> verified_at_ms;  // unset until a provider handshake
+  std::vector<SetupField> setup_fields;   // sorted by name; empty: none stored
+};
+
+// What CreateEndpoint needs. The caller chooses the id, the URL and the time;
+// they are used only if the (project_id, toolkit_slug, client_id) triple is
+// new.
+struct NewEndpoint {
+  std::string id;
+  std::string project_id;
+  std::string toolkit_slug;  // already normalised (lower case)
+  std::string client_id;
+  std::string webhook_url;
+  int64_t created_at_ms = 0;
+};
+
+// How an API key came to be known.
+enum class KeyOrigin {
+  kLocal,   // zero-config mode: registered on first use
+  kConfig,  // given at start-up (--api-key, WEBHOOKS_API_KEYS)
+};
+
+// A new key and the project it creates if the key is not known yet.
+struct NewApiKey {
+  std::string key_digest;  // SHA-256 of the key, 32 raw bytes
+  KeyOrigin origin = KeyOrigin::kLocal;
+  std::string key_id;        // used only if the key is new
+  std::string project_id;    // used only if the key is new
+  std::string project_name;  // used only if the key is new
+  int64_t created_at_ms = 0;
+};
+
+// A stored key, without the key.
+struct ApiKeyRecord {
+  std::string key_id;
+  std::string project_id;
+  KeyOrigin origin = KeyOrigin::kLocal;
+};
+
+// A Store persists projects, their API keys and their webhook endpoints.
+// Every endpoint method is scoped to one project: none can read or change
+// another project's rows. A 2xx-worthy Ok from a write means the change is
+// durable (on disk for file databases).
+// Thread-safe: implementations serialize access internally.
+class Store {
+ public:
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  virtual ~Store() = default;
+
+  // Inserts an endpoint for (project_id, toolkit_slug, client_id), or, if one
+  // already exists for that triple, returns it unchanged (its id, URL, time
+  // and setup fields). Sets *created to tell the two apart. Exactly one of
+  // any number of concurrent calls for a new triple sees *created == true.
+  // On error, *out and *created are unchanged.
+  virtual Status CreateEndpoint(const NewEndpoint& params, WebhookEndpoint* out,
+                                bool* created) = 0;
+
+  // Reads endpoint `id` of `project_id`. NotFound if there is no such id, or
+  // if it belongs to another project (the two are indistinguishable).
+  virtual Status GetEndpoint(std::string_view project_id, std::string_view id,
+                             WebhookEndpoint* out) = 0;
+
+  // Finds the key whose SHA-256 digest is `key_digest`. NotFound if no such
+  // key exists or it was revoked. The stored digest is compared with
+  // `key_digest` in constant time.
+  virtual Status FindKey(std::string_view key_digest, ApiKeyRecord* out) = 0;
+
+  // Registers a key with a new project of its own, unless the digest is
+  // already known, in which case nothing changes. Either way sets
+  // *project_id to the key's project. Safe against concurrent calls for the
+  // same key, in this process and others: all see the same project.
+  virtual Status RegisterKey(const NewApiKey& key, std::string* project_id) = 0;
+};
+
+// Opens (creating if missing, with mode 0600) the SQLite database at `path`
+// and applies the built-in schema. ":memory:" gives a private in-memory
+// database. A file database runs in WAL mode with synchronous=FULL, so a
+// committed write is on disk. On error, *store is unchanged and the Status
+// message says what failed (it names the path).
+Status OpenSqliteStore(const std::string& path, std::unique_ptr<Store>* store);
+
+}  // namespace webhooks
+
+#endif  // WEBHOOKS_STORE_STORE_H_

@@ -1,0 +1,136 @@
+// The official npm client, @composio/client, unchanged, against the real
+// webhooks-server binary (WEBHOOKS_SERVER_BIN, set by CTest). If these fail,
+// SDK users would see it: this is the drop-in contract.
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import Composio, {
+  AuthenticationError,
+  BadRequestError,
+  NotFoundError,
+} from '@composio/client';
+
+const serverBin = process.env.WEBHOOKS_SERVER_BIN;
+
+// Starts the binary and resolves with its base URL once it prints the
+// "listening on" line (the readiness signal; no sleeping).
+function startServer(args) {
+  const child = spawn(serverBin, ['--port', '0', '--db', ':memory:', ...args], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start in 10 s')), 10_000);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      clearTimeout(timer);
+      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
+      if (!match) return reject(new Error(`unexpected first line: ${line}`));
+      resolve({ child, baseURL: match[1] });
+    });
+  });
+}
+
+function stopServer(server) {
+  if (server && server.child.exitCode === null) server.child.kill('SIGTERM');
+}
+
+const randomKey = () => `test-${randomBytes(12).toString('hex')}`;
+
+describe('@composio/client in local mode', () => {
+  let server;
+  before(async () => {
+    assert.ok(serverBin, 'WEBHOOKS_SERVER_BIN must name the built server');
+    server = await startServer([]);
+  });
+  after(() => stopServer(server));
+
+  test('create twice returns the same endpoint, 201 then 200', async () => {
+    const client = new Composio({ apiKey: randomKey(), baseURL: server.baseURL });
+    const body = { toolkit_slug: 'slack', client_id: 'client-compat-1' };
+
+    const first = await client.webhookEndpoints.create(body).withResponse();
+    assert.equal(first.response.status, 201);
+    const endpoint = first.data;
+    assert.match(endpoint.id, /^we_[A-Za-z0-9_-]{12}$/);
+    assert.equal(endpoint.toolkit_slug, 'slack');
+    assert.equal(endpoint.client_id, 'client-compat-1');
+    assert.equal(
+      endpoint.webhook_url,
+      `${server.baseURL.replace('127.0.0.1', 'localhost')}/api/v3.1/webhook_ingress/slack/${endpoint.id}/trigger_event`,
+    );
+    assert.equal(endpoint.data, null);
+    assert.match(endpoint.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+
+    const second = await client.webhookEndpoints.create(body).withResponse();
+    assert.equal(second.response.status, 200);
+    assert.deepEqual(second.data, endpoint);
+
+    // The plain call (what most SDK users write) resolves to the same object.
+    assert.deepEqual(await client.webhookEndpoints.create(body), endpoint);
+  });
+
+  test('two keys are two projects', async () => {
+    const body = { toolkit_slug: 'notion', client_id: 'shared-client' };
+    const a = await new Composio({ apiKey: randomKey(), baseURL: server.baseURL })
+      .webhookEndpoints.create(body);
+    const b = await new Composio({ apiKey: randomKey(), baseURL: server.baseURL })
+      .webhookEndpoints.create(body);
+    assert.notEqual(a.id, b.id);
+  });
+
+  test('an invalid body raises BadRequestError with the error envelope', async () => {
+    const client = new Composio({ apiKey: randomKey(), baseURL: server.baseURL });
+    await assert.rejects(
+      client.webhookEndpoints.create({ toolkit_slug: 'slack', client_id: '' }),
+      (error) => {
+        assert.ok(error instanceof BadRequestError, `got ${error?.constructor?.name}`);
+        assert.equal(error.status, 400);
+        assert.equal(error.error.error.slug, 'WebhookEndpoint_ValidationError');
+        assert.equal(error.error.error.request_id, error.headers.get('x-request-id'));
+        return true;
+      },
+    );
+  });
+
+  test('an unknown toolkit raises NotFoundError', async () => {
+    const client = new Composio({ apiKey: randomKey(), baseURL: server.baseURL });
+    await assert.rejects(
+      client.webhookEndpoints.create({ toolkit_slug: 'no-such-toolkit', client_id: 'c' }),
+      (error) => {
+        assert.ok(error instanceof NotFoundError, `got ${error?.constructor?.name}`);
+        assert.equal(error.error.error.slug, 'Toolkit_NotFound');
+        return true;
+      },
+    );
+  });
+});
+
+describe('@composio/client with configured keys', () => {
+  let server;
+  const key = randomKey();
+  before(async () => {
+    server = await startServer(['--api-key', key]);
+  });
+  after(() => stopServer(server));
+
+  test('the configured key works and another raises AuthenticationError', async () => {
+    const good = new Composio({ apiKey: key, baseURL: server.baseURL });
+    const created = await good.webhookEndpoints.create({ toolkit_slug: 'slack', client_id: 'c' });
+    assert.match(created.id, /^we_/);
+
+    const bad = new Composio({ apiKey: randomKey(), baseURL: server.baseURL });
+    await assert.rejects(
+      bad.webhookEndpoints.create({ toolkit_slug: 'slack', client_id: 'c' }),
+      (error) => {
+        assert.ok(error instanceof AuthenticationError, `got ${error?.constructor?.name}`);
+        assert.equal(error.status, 401);
+        assert.equal(error.error.error.slug, 'HTTP_Unauthorized');
+        return true;
+      },
+    );
+  });
+});

@@ -1,0 +1,382 @@
+// The conformance suite for any Store, run against every backend: a SQLite
+// file and SQLite :memory: now, PostgreSQL later (one more factory below).
+// Plus the SQLite-specific facts: durability settings, file mode, and
+// refusing files it cannot trust.
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include "tests/test_util.h"
+
+namespace webhooks {
+namespace {
+
+using testing::ReadFile;
+using testing::TempDir;
+
+struct Backend {
+  const char* name;
+  // Opens a fresh database (in `dir` where the backend uses files).
+  std::function<Status(const TempDir& dir, std::unique_ptr<Store>*)> open;
+};
+
+const Backend kBackends[] = {
+    {"SqliteFile",
+     [](const TempDir& dir, std::unique_ptr<Store>* store) {
+       return OpenSqliteStore(dir.File("store.db"), store);
+     }},
+    {"SqliteMemory",
+     [](const TempDir&, std::unique_ptr<Store>* store) {
+       return OpenSqliteStore(":memory:", store);
+     }},
+};
+
+std::string Digest(char fill) { return std::string(32, fill); }
+
+class StoreTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override { ASSERT_OK(GetParam().open(dir_, &store_)); }
+
+  // Registers a key (one byte repeated as its digest) and returns its
+  // project.
+  std::string Project(char key) {
+    NewApiKey new_key;
+    new_key.key_digest = Digest(key);
+    new_key.key_id = std::string("key_") + key;
+    new_key.project_id = std::string("proj_") + key;
+    new_key.project_name = "test";
+    new_key.created_at_ms = 1;
+    std::string project_id;
+    Status status = store_->RegisterKey(new_key, &project_id);
+    EXPECT_TRUE(status.ok()) << status.message();
+    return project_id;
+  }
+
+  static NewEndpoint Endpoint(const std::string& project, std::string id,
+                              std::string client = "client-1") {
+    NewEndpoint endpoint;
+    endpoint.id = std::move(id);
+    endpoint.project_id = project;
+    endpoint.toolkit_slug = "slack";
+    endpoint.client_id = std::move(client);
+    endpoint.webhook_url = "http://hooks.test/" + endpoint.id;
+    endpoint.created_at_ms = 1'777'000'000'123;
+    return endpoint;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreTest, CreateThenCreateAgainReturnsTheSameEndpoint) {
+  const std::string project = Project('a');
+  WebhookEndpoint first;
+  bool created = false;
+  ASSERT_OK(
+      store_->CreateEndpoint(Endpoint(project, "we_first"), &first, &created));
+  EXPECT_TRUE(created);
+  EXPECT_EQ(first.id, "we_first");
+  EXPECT_EQ(first.project_id, project);
+  EXPECT_EQ(first.toolkit_slug, "slack");
+  EXPECT_EQ(first.client_id, "client-1");
+  EXPECT_EQ(first.webhook_url, "http://hooks.test/we_first");
+  EXPECT_EQ(first.created_at_ms, 1'777'000'000'123);
+  EXPECT_FALSE(first.verified_at_ms.has_value());
+  EXPECT_TRUE(first.setup_fields.empty());
+
+  // A second create offers another id, URL and time: none of them is used.
+  NewEndpoint again = Endpoint(project, "we_second");
+  again.created_at_ms = 5;
+  WebhookEndpoint second;
+  ASSERT_OK(store_->CreateEndpoint(again, &second, &created));
+  EXPECT_FALSE(created);
+  EXPECT_EQ(second.id, "we_first");
+  EXPECT_EQ(second.webhook_url, "http://hooks.test/we_first");
+  EXPECT_EQ(second.created_at_ms, 1'777'000'000'123);
+}
+
+TEST_P(StoreTest, EachPartOfTheTripleMakesADifferentEndpoint) {
+  const std::string a = Project('a');
+  const std::string b = Project('b');
+  bool created = false;
+  WebhookEndpoint out;
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_1", "c"), &out, &created));
+  EXPECT_TRUE(created);
+  // Another client id; client ids are compared byte for byte.
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_2", "C"), &out, &created));
+  EXPECT_TRUE(created);
+  // Another toolkit.
+  NewEndpoint notion = Endpoint(a, "we_3", "c");
+  notion.toolkit_slug = "notion";
+  ASSERT_OK(store_->CreateEndpoint(notion, &out, &created));
+  EXPECT_TRUE(created);
+  // Another project.
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(b, "we_4", "c"), &out, &created));
+  EXPECT_TRUE(created);
+  EXPECT_EQ(out.id, "we_4");
+}
+
+TEST_P(StoreTest, GetIsScopedToTheProject) {
+  const std::string a = Project('a');
+  const std::string b = Project('b');
+  WebhookEndpoint created_endpoint;
+  bool created = false;
+  ASSERT_OK(
+      store_->CreateEndpoint(Endpoint(a, "we_a"), &created_endpoint, &created));
+
+  WebhookEndpoint got;
+  ASSERT_OK(store_->GetEndpoint(a, "we_a", &got));
+  EXPECT_EQ(got.id, "we_a");
+  EXPECT_EQ(got.client_id, "client-1");
+
+  WebhookEndpoint untouched;
+  untouched.id = "unchanged";
+  Status other = store_->GetEndpoint(b, "we_a", &untouched);
+  EXPECT_EQ(other.code(), Status::Code::kNotFound);
+  EXPECT_EQ(untouched.id, "unchanged");
+  Status missing = store_->GetEndpoint(a, "we_missing", &untouched);
+  EXPECT_EQ(missing.code(), Status::Code::kNotFound);
+}
+
+TEST_P(StoreTest, ConcurrentCreatesOfOneTripleCreateExactlyOnce) {
+  const std::string project = Project('a');
+  constexpr int kThreads = 16;
+  std::atomic<int> created_count{0};
+  std::atomic<int> failures{0};
+  std::vector<std::string> ids(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      WebhookEndpoint out;
+      bool created = false;
+      Status status = store_->CreateEndpoint(
+          Endpoint(project, "we_" + std::to_string(i)), &out, &created);
+      if (!status.ok()) {
+        ++failures;
+        return;
+      }
+      if (created) ++created_count;
+      ids[static_cast<size_t>(i)] = out.id;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(created_count.load(), 1);
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 1u);
+}
+
+TEST_P(StoreTest, RegisterKeyIsIdempotentAndFindKeyResolvesIt) {
+  NewApiKey key;
+  key.key_digest = Digest('k');
+  key.origin = KeyOrigin::kConfig;
+  key.key_id = "key_1";
+  key.project_id = "proj_1";
+  key.project_name = "one";
+  key.created_at_ms = 10;
+  std::string project;
+  ASSERT_OK(store_->RegisterKey(key, &project));
+  EXPECT_EQ(project, "proj_1");
+
+  // Registering the same digest again keeps the first project.
+  key.key_id = "key_2";
+  key.project_id = "proj_2";
+  ASSERT_OK(store_->RegisterKey(key, &project));
+  EXPECT_EQ(project, "proj_1");
+
+  ApiKeyRecord record;
+  ASSERT_OK(store_->FindKey(Digest('k'), &record));
+  EXPECT_EQ(record.key_id, "key_1");
+  EXPECT_EQ(record.project_id, "proj_1");
+  EXPECT_EQ(record.origin, KeyOrigin::kConfig);
+
+  EXPECT_EQ(store_->FindKey(Digest('x'), &record).code(),
+            Status::Code::kNotFound);
+  EXPECT_EQ(store_->FindKey("short", &record).code(), Status::Code::kNotFound);
+}
+
+TEST_P(StoreTest, RegisterKeyRejectsADigestOfTheWrongSize) {
+  NewApiKey key;
+  key.key_digest = "not a digest";
+  key.key_id = "key_1";
+  key.project_id = "proj_1";
+  std::string project = "unchanged";
+  EXPECT_EQ(store_->RegisterKey(key, &project).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(project, "unchanged");
+}
+
+TEST_P(StoreTest, ConcurrentRegistrationsOfOneKeyShareOneProject) {
+  constexpr int kThreads = 12;
+  std::vector<std::string> projects(kThreads);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      NewApiKey key;
+      key.key_digest = Digest('z');
+      key.key_id = "key_" + std::to_string(i);
+      key.project_id = "proj_" + std::to_string(i);
+      key.project_name = "race";
+      if (!store_->RegisterKey(key, &projects[static_cast<size_t>(i)]).ok()) {
+        ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(std::set<std::string>(projects.begin(), projects.end()).size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(kBackends),
+                         [](const auto& param_info) {
+                           return param_info.param.name;
+                         });
+
+// --- SQLite specifics -------------------------------------------------------
+
+// Reads one pragma through a second, independent connection.
+std::string PragmaOf(const std::string& path, const std::string& pragma) {
+  sqlite3* db = nullptr;
+  std::string value;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db, ("PRAGMA " + pragma).c_str(), -1, &statement,
+                           nullptr) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_ROW) {
+      value = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+    }
+    sqlite3_finalize(statement);
+  }
+  sqlite3_close(db);
+  return value;
+}
+
+TEST(SqliteStoreTest, FileIsPrivateAndInWalMode) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  ASSERT_OK(OpenSqliteStore(dir.File("private.db"), &store));
+  struct stat info {};
+  ASSERT_EQ(::stat(dir.File("private.db").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  EXPECT_EQ(PragmaOf(dir.File("private.db"), "journal_mode"), "wal");
+  EXPECT_EQ(PragmaOf(dir.File("private.db"), "user_version"), "1");
+}
+
+TEST(SqliteStoreTest, EndpointsAndKeysSurviveReopening) {
+  TempDir dir;
+  const std::string path = dir.File("reopen.db");
+  std::unique_ptr<Store> store;
+  ASSERT_OK(OpenSqliteStore(path, &store));
+  NewApiKey key;
+  key.key_digest = Digest('a');
+  key.key_id = "key_a";
+  key.project_id = "proj_a";
+  key.project_name = "test";
+  std::string project;
+  ASSERT_OK(store->RegisterKey(key, &project));
+  NewEndpoint endpoint;
+  endpoint.id = "we_kept";
+  endpoint.project_id = project;
+  endpoint.toolkit_slug = "slack";
+  endpoint.client_id = "c";
+  endpoint.webhook_url = "u";
+  WebhookEndpoint out;
+  bool created = false;
+  ASSERT_OK(store->CreateEndpoint(endpoint, &out, &created));
+  store.reset();
+
+  ASSERT_OK(OpenSqliteStore(path, &store));
+  endpoint.id = "we_new";
+  ASSERT_OK(store->CreateEndpoint(endpoint, &out, &created));
+  EXPECT_FALSE(created);
+  EXPECT_EQ(out.id, "we_kept");
+  ApiKeyRecord record;
+  ASSERT_OK(store->FindKey(Digest('a'), &record));
+  EXPECT_EQ(record.project_id, "proj_a");
+}
+
+// Two stores on one file are two connections, as two processes would be:
+// the UNIQUE constraint, not a mutex, keeps create idempotent between them.
+TEST(SqliteStoreTest, TwoConnectionsOnOneFileCreateOnce) {
+  TempDir dir;
+  std::unique_ptr<Store> one, two;
+  ASSERT_OK(OpenSqliteStore(dir.File("shared.db"), &one));
+  ASSERT_OK(OpenSqliteStore(dir.File("shared.db"), &two));
+  NewApiKey key;
+  key.key_digest = Digest('s');
+  key.key_id = "key_s";
+  key.project_id = "proj_s";
+  key.project_name = "shared";
+  std::string project_one, project_two;
+  ASSERT_OK(one->RegisterKey(key, &project_one));
+  key.project_id = "proj_other";
+  ASSERT_OK(two->RegisterKey(key, &project_two));
+  EXPECT_EQ(project_one, project_two);
+
+  std::atomic<int> created_count{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      Store& store = i % 2 ? *one : *two;
+      NewEndpoint endpoint;
+      endpoint.id = "we_" + std::to_string(i);
+      endpoint.project_id = project_one;
+      endpoint.toolkit_slug = "slack";
+      endpoint.client_id = "shared";
+      endpoint.webhook_url = "u";
+      WebhookEndpoint out;
+      bool created = false;
+      if (!store.CreateEndpoint(endpoint, &out, &created).ok()) ++failures;
+      if (created) ++created_count;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(created_count.load(), 1);
+}
+
+TEST(SqliteStoreTest, RefusesAPathInAMissingFolder) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  Status status = OpenSqliteStore(dir.File("missing/x.db"), &store);
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(store, nullptr);
+  EXPECT_NE(status.message().find("missing/x.db"), std::string::npos)
+      << status.message();
+}
+
+TEST(SqliteStoreTest, RefusesADirectory) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  Status status = OpenSqliteStore(dir.path(), &store);
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(store, nullptr);
+}
+
+TEST(SqliteStoreTest, RefusesAFileThatIsNotADatabaseAndLeavesItAlone) {
+  TempDir dir;
+  const std::string path = dir.File("garbage.db");
+  std::string garbage(8192, '\0');
+  for (size_t i = 0; i < garbage.size(); ++i) {
+    garbage[i] = static_cast<char>('a' + i % 26);
+  }
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << garbage;
+  }
+  std::unique_ptr<Store> store;
+  Status status = OpenSqliteStore(path, &store);
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(store, nullptr);
+  EXPECT_EQ(ReadFile(path), garbage);
+}
+
+}  // namespace
+}  // namespace webhooks
