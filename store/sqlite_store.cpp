@@ -132,6 +132,26 @@ class SqliteStore final : public Store {
             db_, std::string("SELECT ") + kEndpointColumns +
                      " FROM webhook_endpoints WHERE id = :id AND project_id = "
                      ":project_id"),
+        list_endpoints_(
+            db_,
+            std::string("SELECT ") + kEndpointColumns +
+                " FROM webhook_endpoints WHERE project_id = :project_id AND "
+                "(:toolkit_slug IS NULL OR toolkit_slug = :toolkit_slug) AND "
+                "(:after_created_at IS NULL OR (created_at, id) > "
+                "(:after_created_at, :after_id)) ORDER BY created_at, id "
+                "LIMIT :limit"),
+        upsert_setup_field_(
+            db_,
+            "INSERT INTO endpoint_setup_fields (endpoint_id, name, value) "
+            "VALUES (:endpoint_id, :name, :value) ON CONFLICT (endpoint_id, "
+            "name) DO UPDATE SET value = excluded.value"),
+        delete_setup_fields_(
+            db_,
+            "DELETE FROM endpoint_setup_fields WHERE endpoint_id = "
+            ":endpoint_id"),
+        delete_endpoint_(db_,
+                         "DELETE FROM webhook_endpoints WHERE id = :id AND "
+                         "project_id = :project_id"),
         select_setup_fields_(db_,
                              "SELECT name, value FROM endpoint_setup_fields "
                              "WHERE endpoint_id = :endpoint_id ORDER BY name"),
@@ -197,19 +217,96 @@ class SqliteStore final : public Store {
                      WebhookEndpoint* out) override {
     std::lock_guard<std::mutex> lock(mu_);
     try {
-      Reuse select(select_endpoint_by_id_);
-      select_endpoint_by_id_.bind(":id", std::string(id));
-      select_endpoint_by_id_.bind(":project_id", std::string(project_id));
-      if (!select_endpoint_by_id_.executeStep()) {
+      WebhookEndpoint row;
+      if (!SelectEndpoint(project_id, id, &row)) {
         return Status::NotFound("no such endpoint in this project");
       }
-      WebhookEndpoint row;
-      ReadEndpointRow(select_endpoint_by_id_, &row);
       ReadSetupFields(&row);
       *out = std::move(row);
       return Status::Ok();
     } catch (const SQLite::Exception& e) {
       return FromSqlite(e, "get endpoint");
+    }
+  }
+
+  Status ListEndpoints(const ListQuery& query,
+                       std::vector<WebhookEndpoint>* out, bool* more) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      std::vector<WebhookEndpoint> rows;
+      {
+        Reuse select(list_endpoints_);
+        list_endpoints_.bind(":project_id", query.project_id);
+        if (query.toolkit_slug) {
+          list_endpoints_.bind(":toolkit_slug", *query.toolkit_slug);
+        }
+        if (query.after) {
+          list_endpoints_.bind(":after_created_at", query.after->created_at_ms);
+          list_endpoints_.bind(":after_id", query.after->id);
+        }
+        // One row past the limit tells whether more follow; -1 is no limit.
+        list_endpoints_.bind(
+            ":limit", query.limit == 0 ? static_cast<int64_t>(-1)
+                                       : static_cast<int64_t>(query.limit) + 1);
+        while (list_endpoints_.executeStep()) {
+          rows.emplace_back();
+          ReadEndpointRow(list_endpoints_, &rows.back());
+        }
+      }
+      bool has_more = query.limit != 0 && rows.size() > query.limit;
+      if (has_more) rows.resize(query.limit);
+      *out = std::move(rows);
+      *more = has_more;
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "list endpoints");
+    }
+  }
+
+  Status UpdateSetupFields(std::string_view project_id, std::string_view id,
+                           const std::vector<SetupField>& fields, bool replace,
+                           WebhookEndpoint* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      WebhookEndpoint row;
+      if (!SelectEndpoint(project_id, id, &row)) {
+        return Status::NotFound("no such endpoint in this project");
+      }
+      if (replace) {
+        Reuse remove(delete_setup_fields_);
+        delete_setup_fields_.bind(":endpoint_id", row.id);
+        delete_setup_fields_.exec();
+      }
+      for (const SetupField& field : fields) {
+        Reuse upsert(upsert_setup_field_);
+        upsert_setup_field_.bind(":endpoint_id", row.id);
+        upsert_setup_field_.bind(":name", field.name);
+        upsert_setup_field_.bind(":value", field.value);
+        upsert_setup_field_.exec();
+      }
+      ReadSetupFields(&row);
+      txn.commit();
+      *out = std::move(row);
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "update setup fields");
+    }
+  }
+
+  Status DeleteEndpoint(std::string_view project_id,
+                        std::string_view id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      Reuse remove(delete_endpoint_);
+      delete_endpoint_.bind(":id", std::string(id));
+      delete_endpoint_.bind(":project_id", std::string(project_id));
+      if (delete_endpoint_.exec() == 0) {
+        return Status::NotFound("no such endpoint in this project");
+      }
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "delete endpoint");
     }
   }
 
@@ -316,6 +413,18 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Reads the endpoint row (without setup fields); false if `id` is not an
+  // endpoint of `project_id`. Guarded by mu_.
+  bool SelectEndpoint(std::string_view project_id, std::string_view id,
+                      WebhookEndpoint* out) {
+    Reuse select(select_endpoint_by_id_);
+    select_endpoint_by_id_.bind(":id", std::string(id));
+    select_endpoint_by_id_.bind(":project_id", std::string(project_id));
+    if (!select_endpoint_by_id_.executeStep()) return false;
+    ReadEndpointRow(select_endpoint_by_id_, out);
+    return true;
+  }
+
   // Guarded by mu_.
   void ReadSetupFields(WebhookEndpoint* endpoint) {
     Reuse select(select_setup_fields_);
@@ -335,6 +444,10 @@ class SqliteStore final : public Store {
   SQLite::Statement insert_endpoint_;
   SQLite::Statement select_endpoint_by_triple_;
   SQLite::Statement select_endpoint_by_id_;
+  SQLite::Statement list_endpoints_;
+  SQLite::Statement upsert_setup_field_;
+  SQLite::Statement delete_setup_fields_;
+  SQLite::Statement delete_endpoint_;
   SQLite::Statement select_setup_fields_;
   SQLite::Statement select_key_;
   SQLite::Statement insert_project_;

@@ -89,6 +89,21 @@ struct NewEndpoint {
   int64_t created_at_ms = 0;
 };
 
+// A position in a project's endpoint list, which is ordered by
+// (created_at, id): the list continues after this endpoint.
+struct EndpointCursor {
+  int64_t created_at_ms = 0;
+  std::string id;
+};
+
+// What ListEndpoints returns.
+struct ListQuery {
+  std::string project_id;
+  std::optional<std::string> toolkit_slug;  // unset: every toolkit
+  size_t limit = 0;                         // 0: no limit
+  std::optional<EndpointCursor> after;      // unset: from the start
+};
+
 // How an API key came to be known.
 enum class KeyOrigin {
   kLocal,   // zero-config mode: registered on first use
@@ -136,6 +151,28 @@ class Store {
   // if it belongs to another project (the two are indistinguishable).
   virtual Status GetEndpoint(std::string_view project_id, std::string_view id,
                              WebhookEndpoint* out) = 0;
+
+  // Lists the endpoints of query.project_id (optionally of one toolkit) in
+  // (created_at, id) order, starting after query.after, at most query.limit
+  // of them. Sets *more to whether endpoints follow the last one returned.
+  // The items' setup_fields are left empty (list items do not show them).
+  virtual Status ListEndpoints(const ListQuery& query,
+                               std::vector<WebhookEndpoint>* out,
+                               bool* more) = 0;
+
+  // Sets the listed setup fields of endpoint `id` of `project_id`; with
+  // `replace`, also removes every field not listed. One transaction: all or
+  // nothing. On success *out is the endpoint as now stored. NotFound as for
+  // GetEndpoint, and then nothing changes.
+  virtual Status UpdateSetupFields(std::string_view project_id,
+                                   std::string_view id,
+                                   const std::vector<SetupField>& fields,
+                                   bool replace, WebhookEndpoint* out) = 0;
+
+  // Deletes endpoint `id` of `project_id` with its setup fields. NotFound as
+  // for GetEndpoint, and then nothing changes.
+  virtual Status DeleteEndpoint(std::string_view project_id,
+                                std::string_view id) = 0;
 
   // Finds the key whose SHA-256 digest is `key_digest`. NotFound if no such
   // key exists or it was revoked. The stored digest is compared with

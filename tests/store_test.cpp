@@ -10,6 +10,7 @@
 #include <functional>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "tests/test_util.h"
 
@@ -230,6 +231,153 @@ TEST_P(StoreTest, ConcurrentRegistrationsOfOneKeyShareOneProject) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(std::set<std::string>(projects.begin(), projects.end()).size(), 1u);
+}
+
+TEST_P(StoreTest, ListIsOrderedScopedFilteredAndPaged) {
+  const std::string a = Project('a');
+  const std::string b = Project('b');
+  WebhookEndpoint out;
+  bool created = false;
+  // Created out of id order, two sharing a time: order is (created_at, id).
+  const std::vector<std::tuple<std::string, std::string, int64_t>> rows = {
+      {"we_c", "slack", 30},
+      {"we_a", "notion", 10},
+      {"we_b", "slack", 20},
+      {"we_e", "slack", 20},
+      {"we_d", "slack", 40}};
+  for (const auto& [id, toolkit, time] : rows) {
+    NewEndpoint endpoint = Endpoint(a, id, "client-" + id);
+    endpoint.toolkit_slug = toolkit;
+    endpoint.created_at_ms = time;
+    ASSERT_OK(store_->CreateEndpoint(endpoint, &out, &created));
+  }
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(b, "we_other"), &out, &created));
+
+  auto ids = [](const std::vector<WebhookEndpoint>& endpoints) {
+    std::vector<std::string> result;
+    for (const auto& endpoint : endpoints) result.push_back(endpoint.id);
+    return result;
+  };
+  ListQuery query;
+  query.project_id = a;
+  std::vector<WebhookEndpoint> page;
+  bool more = true;
+  ASSERT_OK(store_->ListEndpoints(query, &page, &more));
+  EXPECT_EQ(ids(page),
+            (std::vector<std::string>{"we_a", "we_b", "we_e", "we_c", "we_d"}));
+  EXPECT_FALSE(more);
+  EXPECT_EQ(page[0].client_id, "client-we_a");
+  EXPECT_EQ(page[0].toolkit_slug, "notion");
+
+  query.toolkit_slug = "slack";
+  ASSERT_OK(store_->ListEndpoints(query, &page, &more));
+  EXPECT_EQ(ids(page),
+            (std::vector<std::string>{"we_b", "we_e", "we_c", "we_d"}));
+
+  // Pages of two, each continuing after the last item of the previous one.
+  query.toolkit_slug.reset();
+  query.limit = 2;
+  std::vector<std::string> seen;
+  int pages = 0;
+  do {
+    ASSERT_OK(store_->ListEndpoints(query, &page, &more));
+    ASSERT_LE(page.size(), 2u);
+    for (const auto& endpoint : page) seen.push_back(endpoint.id);
+    if (!page.empty()) {
+      query.after = EndpointCursor{page.back().created_at_ms, page.back().id};
+    }
+    ++pages;
+  } while (more && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"we_a", "we_b", "we_e", "we_c", "we_d"}));
+
+  ListQuery other;
+  other.project_id = b;
+  ASSERT_OK(store_->ListEndpoints(other, &page, &more));
+  EXPECT_EQ(ids(page), (std::vector<std::string>{"we_other"}));
+  other.project_id = "proj_nobody";
+  ASSERT_OK(store_->ListEndpoints(other, &page, &more));
+  EXPECT_TRUE(page.empty());
+}
+
+TEST_P(StoreTest, UpdateSetupFieldsMergesOrReplaces) {
+  const std::string a = Project('a');
+  WebhookEndpoint out;
+  bool created = false;
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_1"), &out, &created));
+
+  ASSERT_OK(store_->UpdateSetupFields(
+      a, "we_1", {{"webhook_signing_secret", "s1"}}, false, &out));
+  ASSERT_EQ(out.setup_fields.size(), 1u);
+  ASSERT_OK(
+      store_->UpdateSetupFields(a, "we_1", {{"app_token", "t1"}}, false, &out));
+  ASSERT_EQ(out.setup_fields.size(), 2u);
+  EXPECT_EQ(out.setup_fields[0].name, "app_token");  // sorted by name
+  EXPECT_EQ(out.setup_fields[0].value, "t1");
+  EXPECT_EQ(out.setup_fields[1].value, "s1");
+
+  // Rotating one value keeps the other.
+  ASSERT_OK(store_->UpdateSetupFields(
+      a, "we_1", {{"webhook_signing_secret", "s2"}}, false, &out));
+  WebhookEndpoint got;
+  ASSERT_OK(store_->GetEndpoint(a, "we_1", &got));
+  ASSERT_EQ(got.setup_fields.size(), 2u);
+  EXPECT_EQ(got.setup_fields[1].value, "s2");
+
+  // Replace clears what is not listed.
+  ASSERT_OK(store_->UpdateSetupFields(
+      a, "we_1", {{"webhook_signing_secret", "s3"}}, true, &out));
+  ASSERT_OK(store_->GetEndpoint(a, "we_1", &got));
+  ASSERT_EQ(got.setup_fields.size(), 1u);
+  EXPECT_EQ(got.setup_fields[0].value, "s3");
+
+  // A create of the same triple returns the stored fields unchanged.
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_x"), &out, &created));
+  EXPECT_FALSE(created);
+  ASSERT_EQ(out.setup_fields.size(), 1u);
+  EXPECT_EQ(out.setup_fields[0].value, "s3");
+}
+
+TEST_P(StoreTest, UpdateOfAnotherProjectsEndpointIsNotFoundAndChangesNothing) {
+  const std::string a = Project('a');
+  const std::string b = Project('b');
+  WebhookEndpoint out;
+  bool created = false;
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_1"), &out, &created));
+  ASSERT_OK(store_->UpdateSetupFields(a, "we_1", {{"f", "mine"}}, false, &out));
+
+  EXPECT_EQ(store_->UpdateSetupFields(b, "we_1", {{"f", "theirs"}}, true, &out)
+                .code(),
+            Status::Code::kNotFound);
+  EXPECT_EQ(
+      store_->UpdateSetupFields(a, "we_none", {{"f", "x"}}, false, &out).code(),
+      Status::Code::kNotFound);
+  EXPECT_EQ(store_->DeleteEndpoint(b, "we_1").code(), Status::Code::kNotFound);
+
+  WebhookEndpoint got;
+  ASSERT_OK(store_->GetEndpoint(a, "we_1", &got));
+  ASSERT_EQ(got.setup_fields.size(), 1u);
+  EXPECT_EQ(got.setup_fields[0].value, "mine");
+}
+
+TEST_P(StoreTest, DeleteRemovesTheEndpointAndFreesItsTriple) {
+  const std::string a = Project('a');
+  WebhookEndpoint out;
+  bool created = false;
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_1"), &out, &created));
+  ASSERT_OK(store_->UpdateSetupFields(a, "we_1", {{"f", "v"}}, false, &out));
+
+  ASSERT_OK(store_->DeleteEndpoint(a, "we_1"));
+  EXPECT_EQ(store_->GetEndpoint(a, "we_1", &out).code(),
+            Status::Code::kNotFound);
+  EXPECT_EQ(store_->DeleteEndpoint(a, "we_1").code(), Status::Code::kNotFound);
+
+  // The triple can be created again, as a new endpoint without fields.
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_2"), &out, &created));
+  EXPECT_TRUE(created);
+  EXPECT_EQ(out.id, "we_2");
+  EXPECT_TRUE(out.setup_fields.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(kBackends),
