@@ -208,6 +208,13 @@ HardenedServer::HardenedServer(const Limits& limits) : limits_(limits) {
   set_keep_alive_timeout(seconds(limits.keep_alive_timeout));
   set_keep_alive_max_count(limits.max_requests_per_connection);
   set_payload_max_length(limits.max_request_bytes);
+  // Runs after the library added its own Keep-Alive header; a response that
+  // closes its connection must not also promise to keep it.
+  set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.get_header_value("Connection") == "close") {
+      res.headers.erase("Keep-Alive");
+    }
+  });
 }
 
 int HardenedServer::Bind(const std::string& host, int port,
@@ -234,8 +241,9 @@ int HardenedServer::Bind(const std::string& host, int port,
   return bound;
 }
 
-void HardenedServer::CloseConnectionAfterResponse() {
+void HardenedServer::CloseConnectionAfterResponse(httplib::Response& res) {
   if (current_close_flag != nullptr) *current_close_flag = true;
+  res.set_header("Connection", "close");
 }
 
 bool HardenedServer::process_and_close_socket(socket_t sock) {

@@ -52,10 +52,11 @@ class HardenedServer : public httplib::Server {
   // Serves until stop() is called. Call after a successful Bind().
   bool Serve() { return listen_after_bind(); }
 
-  // Asks that the connection serving the current request be closed after
-  // its response. Call only from a handler or hook running for that request
-  // (they run on the connection's thread); elsewhere it does nothing.
-  static void CloseConnectionAfterResponse();
+  // Closes the connection serving the current request after `res` is sent,
+  // and says so in `res` ("Connection: close"). Call only from a handler or
+  // hook running for that request (they run on the connection's thread);
+  // elsewhere only the header is set.
+  static void CloseConnectionAfterResponse(httplib::Response& res);
 
  private:
   bool process_and_close_socket(socket_t sock) override;

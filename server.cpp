@@ -1200,8 +1200,7 @@ void AssignRequestId(const httplib::Request& req, httplib::Response& res) {
 void RejectEarly(httplib::Response& res, const ApiError& err) {
   // The body, if any, is still unread; the connection cannot carry another
   // request after this answer.
-  HardenedServer::CloseConnectionAfterResponse();
-  res.set_header("Connection", "close");
+  HardenedServer::CloseConnectionAfterResponse(res);
   ReplyError(res, err);
 }
 
@@ -1213,6 +1212,12 @@ void InstallHooks(HardenedServer& server, const Config& config,
   server.set_pre_routing_handler(
       [&config](const httplib::Request& req, httplib::Response& res) {
         AssignRequestId(req, res);
+        // 0.11.4 applies a request's Range to whatever response is sent,
+        // error bodies included (cutting the envelope, or multiplying it
+        // into a multipart answer). The Request is the library's non-const
+        // object, handed to us as const; emptying the parsed ranges is the
+        // only way to turn that off.
+        const_cast<httplib::Request&>(req).ranges.clear();
         ApiError err;
         if (!CheckFraming(config, req, &err)) {
           RejectEarly(res, err);
@@ -1256,17 +1261,17 @@ void InstallHooks(HardenedServer& server, const Config& config,
             case 413:
               err = MakeError(ErrorKind::kPayloadTooLarge,
                               "The request is too large.");
-              HardenedServer::CloseConnectionAfterResponse();
+              HardenedServer::CloseConnectionAfterResponse(res);
               break;
             case 414:
               err = MakeError(ErrorKind::kUriTooLong,
                               "The request line is too long.");
-              HardenedServer::CloseConnectionAfterResponse();
+              HardenedServer::CloseConnectionAfterResponse(res);
               break;
             case 416:
               err = MakeError(ErrorKind::kRangeNotSatisfiable,
                               "Range requests are not supported.");
-              HardenedServer::CloseConnectionAfterResponse();
+              HardenedServer::CloseConnectionAfterResponse(res);
               break;
             default:
               err = MakeError(res.status >= 500 ? ErrorKind::kInternal
@@ -1274,7 +1279,7 @@ void InstallHooks(HardenedServer& server, const Config& config,
                               res.status >= 500
                                   ? "Internal error."
                                   : "The request could not be read.");
-              HardenedServer::CloseConnectionAfterResponse();
+              HardenedServer::CloseConnectionAfterResponse(res);
               break;
           }
           ReplyError(res, err);

@@ -1,0 +1,324 @@
+// ToolkitCatalog: the built-in catalog (as catalog JSON) and the parser that
+// reads it and --toolkits files. See catalog.h for the format.
+
+#include "catalog.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+namespace webhooks {
+namespace {
+
+// The built-in catalog, in the same format as a --toolkits file.
+constexpr char kBuiltinCatalog[] = R"json({
+  "toolkits": {
+    "slack": {
+      "setup_fields": {
+        "webhook_signing_secret": {
+          "display_name": "Signing Secret",
+          "description": "The Signing Secret from your Slack app's Basic Information page; it verifies that events come from Slack.",
+          "is_required": true,
+          "is_secret": true
+        },
+        "app_token": {
+          "display_name": "App-Level Token",
+          "description": "An App-Level Token (xapp-...) from your Slack app's Basic Information page.",
+          "is_required": true,
+          "is_secret": true
+        }
+      },
+      "verification": {"scheme": "slack_v0", "secret_field": "webhook_signing_secret"}
+    },
+    "slackbot": {
+      "setup_fields": {
+        "webhook_signing_secret": {
+          "display_name": "Signing Secret",
+          "description": "The Signing Secret from your Slack app's Basic Information page; it verifies that events come from Slack.",
+          "is_required": true,
+          "is_secret": true
+        },
+        "app_token": {
+          "display_name": "App-Level Token",
+          "description": "An App-Level Token (xapp-...) from your Slack app's Basic Information page.",
+          "is_required": true,
+          "is_secret": true
+        }
+      },
+      "verification": {"scheme": "slack_v0", "secret_field": "webhook_signing_secret"}
+    },
+    "notion": {
+      "setup_fields": {},
+      "verification": {"scheme": "notion"}
+    }
+  }
+})json";
+
+constexpr const char* kSchemes[] = {"slack_v0", "notion", "hmac_sha256",
+                                    "ed25519"};
+
+bool IsName(std::string_view text, std::string_view allowed) {
+  return !text.empty() && text.size() <= 64 &&
+         text.find_first_not_of(allowed) == std::string_view::npos;
+}
+constexpr std::string_view kSlugChars =
+    "abcdefghijklmnopqrstuvwxyz0123456789_-";
+constexpr std::string_view kFieldChars =
+    "abcdefghijklmnopqrstuvwxyz0123456789_";
+
+// Walks an object's members, refusing duplicate keys (simdjson keeps them).
+// `visit` returns an error text or "" for each member.
+template <typename Visit>
+std::string ForEachMember(simdjson::dom::object object, Visit visit) {
+  std::vector<std::string_view> seen;
+  for (auto [key, value] : object) {
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      return "key '" + std::string(key) + "' appears more than once";
+    }
+    seen.push_back(key);
+    std::string problem = visit(key, value);
+    if (!problem.empty()) return problem;
+  }
+  return "";
+}
+
+std::string ReadString(simdjson::dom::element value, std::string_view what,
+                       std::string* out) {
+  std::string_view text;
+  if (value.get_string().get(text) != simdjson::SUCCESS) {
+    return std::string(what) + " must be a string";
+  }
+  *out = std::string(text);
+  return "";
+}
+
+std::string ReadBool(simdjson::dom::element value, std::string_view what,
+                     bool* out) {
+  if (value.get_bool().get(*out) != simdjson::SUCCESS) {
+    return std::string(what) + " must be true or false";
+  }
+  return "";
+}
+
+std::string ParseField(std::string_view name, simdjson::dom::element value,
+                       SetupFieldSpec* field) {
+  std::string prefix = "setup field '" + std::string(name) + "': ";
+  if (!IsName(name, kFieldChars)) {
+    return prefix + "names are 1-64 characters of a-z, 0-9 and _";
+  }
+  field->name = std::string(name);
+  simdjson::dom::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) {
+    return prefix + "must be an object";
+  }
+  std::string problem = ForEachMember(
+      object, [&](std::string_view key, simdjson::dom::element member) {
+        if (key == "display_name") {
+          return ReadString(member, key, &field->display_name);
+        }
+        if (key == "description") {
+          return ReadString(member, key, &field->description);
+        }
+        if (key == "is_required") {
+          return ReadBool(member, key, &field->is_required);
+        }
+        if (key == "is_secret") return ReadBool(member, key, &field->is_secret);
+        return "unknown key '" + std::string(key) +
+               "' (allowed: display_name, description, is_required, "
+               "is_secret)";
+      });
+  if (problem.empty() && field->display_name.empty()) {
+    problem = "display_name is required";
+  }
+  return problem.empty() ? "" : prefix + problem;
+}
+
+std::string ParseVerification(simdjson::dom::element value,
+                              VerificationSpec* out) {
+  simdjson::dom::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) {
+    return "verification must be an object";
+  }
+  std::string problem = ForEachMember(
+      object, [&](std::string_view key, simdjson::dom::element member) {
+        if (key == "scheme") return ReadString(member, key, &out->scheme);
+        if (key == "secret_field") {
+          return ReadString(member, key, &out->secret_field);
+        }
+        return "unknown key '" + std::string(key) +
+               "' (allowed: scheme, secret_field)";
+      });
+  if (!problem.empty()) return "verification: " + problem;
+  if (std::find(std::begin(kSchemes), std::end(kSchemes), out->scheme) ==
+      std::end(kSchemes)) {
+    return "verification: scheme must be one of slack_v0, notion, "
+           "hmac_sha256, ed25519, got '" +
+           out->scheme + "'";
+  }
+  return "";
+}
+
+std::string ParseToolkit(std::string_view slug, simdjson::dom::element value,
+                         ToolkitSpec* toolkit) {
+  if (!IsName(slug, kSlugChars)) {
+    return "slugs are 1-64 characters of a-z, 0-9, _ and -";
+  }
+  toolkit->slug = std::string(slug);
+  simdjson::dom::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) {
+    return "must be an object";
+  }
+  std::string problem = ForEachMember(
+      object, [&](std::string_view key, simdjson::dom::element member) {
+        if (key == "setup_fields") {
+          simdjson::dom::object fields;
+          if (member.get_object().get(fields) != simdjson::SUCCESS) {
+            return std::string("setup_fields must be an object");
+          }
+          return ForEachMember(
+              fields, [&](std::string_view name, simdjson::dom::element spec) {
+                toolkit->setup_fields.emplace_back();
+                return ParseField(name, spec, &toolkit->setup_fields.back());
+              });
+        }
+        if (key == "verification") {
+          toolkit->verification.emplace();
+          return ParseVerification(member, &*toolkit->verification);
+        }
+        return "unknown key '" + std::string(key) +
+               "' (allowed: setup_fields, verification)";
+      });
+  if (!problem.empty()) return problem;
+  if (toolkit->verification && !toolkit->verification->secret_field.empty() &&
+      toolkit->FindField(toolkit->verification->secret_field) == nullptr) {
+    return "verification: secret_field '" +
+           toolkit->verification->secret_field +
+           "' is not one of the toolkit's setup fields";
+  }
+  return "";
+}
+
+}  // namespace
+
+const SetupFieldSpec* ToolkitSpec::FindField(std::string_view name) const {
+  for (const SetupFieldSpec& field : setup_fields) {
+    if (field.name == name) return &field;
+  }
+  return nullptr;
+}
+
+ToolkitCatalog ToolkitCatalog::Builtin() {
+  ToolkitCatalog catalog;
+  std::string error;
+  if (!catalog.Apply(kBuiltinCatalog, &error)) {
+    // The built-in text is ours and tested; reaching this is a build bug.
+    std::fprintf(stderr, "fatal: built-in toolkit catalog: %s\n",
+                 error.c_str());
+    std::abort();
+  }
+  return catalog;
+}
+
+bool ToolkitCatalog::Apply(std::string_view json, std::string* error) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::dom::element root;
+  simdjson::dom::object object;
+  if (auto code = parser.parse(padded).get(root)) {
+    *error = std::string("not valid JSON: ") + simdjson::error_message(code);
+    return false;
+  }
+  if (root.get_object().get(object) != simdjson::SUCCESS) {
+    *error = "the catalog must be a JSON object";
+    return false;
+  }
+  bool replace = false;
+  bool have_toolkits = false;
+  std::vector<ToolkitSpec> parsed;
+  std::string problem = ForEachMember(
+      object, [&](std::string_view key, simdjson::dom::element member) {
+        if (key == "replace") return ReadBool(member, key, &replace);
+        if (key != "toolkits") {
+          return "unknown key '" + std::string(key) +
+                 "' (allowed: replace, toolkits)";
+        }
+        have_toolkits = true;
+        simdjson::dom::object toolkits;
+        if (member.get_object().get(toolkits) != simdjson::SUCCESS) {
+          return std::string("toolkits must be an object keyed by slug");
+        }
+        return ForEachMember(
+            toolkits, [&](std::string_view slug, simdjson::dom::element spec) {
+              parsed.emplace_back();
+              std::string toolkit_problem =
+                  ParseToolkit(slug, spec, &parsed.back());
+              return toolkit_problem.empty() ? toolkit_problem
+                                             : "toolkit '" + std::string(slug) +
+                                                   "': " + toolkit_problem;
+            });
+      });
+  if (problem.empty() && !have_toolkits) problem = "toolkits is required";
+  if (!problem.empty()) {
+    *error = problem;
+    return false;
+  }
+  if (replace) toolkits_.clear();
+  for (ToolkitSpec& toolkit : parsed) {
+    auto same = std::find_if(
+        toolkits_.begin(), toolkits_.end(),
+        [&](const ToolkitSpec& known) { return known.slug == toolkit.slug; });
+    if (same != toolkits_.end()) {
+      *same = std::move(toolkit);
+    } else {
+      toolkits_.push_back(std::move(toolkit));
+    }
+  }
+  std::sort(toolkits_.begin(), toolkits_.end(),
+            [](const ToolkitSpec& a, const ToolkitSpec& b) {
+              return a.slug < b.slug;
+            });
+  return true;
+}
+
+const ToolkitSpec* ToolkitCatalog::Find(std::string_view slug) const {
+  auto it =
+      std::lower_bound(toolkits_.begin(), toolkits_.end(), slug,
+                       [](const ToolkitSpec& toolkit, std::string_view key) {
+                         return toolkit.slug < key;
+                       });
+  return it != toolkits_.end() && it->slug == slug ? &*it : nullptr;
+}
+
+std::vector<std::string> ToolkitCatalog::Slugs() const {
+  std::vector<std::string> slugs;
+  for (const ToolkitSpec& toolkit : toolkits_) slugs.push_back(toolkit.slug);
+  return slugs;
+}
+
+bool LoadToolkitCatalog(const std::string& path, ToolkitCatalog* out,
+                        std::string* error) {
+  ToolkitCatalog catalog = ToolkitCatalog::Builtin();
+  if (!path.empty()) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      *error = "toolkits file '" + path + "': cannot be read";
+      return false;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string problem;
+    if (!catalog.Apply(text.str(), &problem)) {
+      *error = "toolkits file '" + path + "': " + problem;
+      return false;
+    }
+  }
+  *out = std::move(catalog);
+  return true;
+}
+
+}  // namespace webhooks

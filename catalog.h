@@ -1,0 +1,90 @@
+// The toolkit catalog: for each toolkit, its setup fields and how its
+// ingress verifies requests. A built-in catalog ships in the binary; a JSON
+// file given with --toolkits extends or replaces it. Both are read by the
+// same parser, so the built-in one is also the format's first example.
+//
+// File format (every key optional unless marked required):
+//   {
+//     "replace": false,            // true: drop the built-in toolkits
+//     "toolkits": {                // required
+//       "github": {                // slug: 1-64 of a-z 0-9 _ -
+//         "setup_fields": {        // name: 1-64 of a-z 0-9 _
+//           "webhook_secret": {
+//             "display_name": "Webhook Secret",   // required
+//             "description": "…",
+//             "is_required": true,
+//             "is_secret": true
+//           }
+//         },
+//         "verification": {
+//           "scheme": "hmac_sha256",              // required: slack_v0,
+//                                                 // notion, hmac_sha256,
+//                                                 // ed25519
+//           "secret_field": "webhook_secret"      // a setup field's name
+//         }
+//       }
+//     }
+//   }
+// A toolkit in the file with the slug of a built-in one replaces it.
+
+#ifndef WEBHOOKS_CATALOG_H_
+#define WEBHOOKS_CATALOG_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace webhooks {
+
+struct SetupFieldSpec {
+  std::string name;
+  std::string display_name;
+  std::string description;
+  bool is_required = false;
+  bool is_secret = false;
+};
+
+struct VerificationSpec {
+  std::string scheme;        // one of the schemes named in the file comment
+  std::string secret_field;  // empty: the secret is not a setup field
+};
+
+struct ToolkitSpec {
+  std::string slug;
+  std::vector<SetupFieldSpec> setup_fields;  // in the catalog's order
+  std::optional<VerificationSpec> verification;
+
+  // The field called `name`, or null.
+  const SetupFieldSpec* FindField(std::string_view name) const;
+};
+
+class ToolkitCatalog {
+ public:
+  // The catalog built into the binary: slack, slackbot and notion.
+  static ToolkitCatalog Builtin();
+
+  // Applies catalog JSON (the format above) to this catalog. On a problem,
+  // returns false with *error naming the toolkit, the field and the problem,
+  // and leaves the catalog unchanged.
+  bool Apply(std::string_view json, std::string* error);
+
+  // The toolkit `slug` (already lower-cased), or null.
+  const ToolkitSpec* Find(std::string_view slug) const;
+
+  // Every slug, sorted.
+  std::vector<std::string> Slugs() const;
+
+ private:
+  std::vector<ToolkitSpec> toolkits_;  // sorted by slug
+};
+
+// Builds the catalog the server runs with: the built-in one, with the file
+// at `path` applied if `path` is not empty. On failure *error is one line
+// that names the file.
+bool LoadToolkitCatalog(const std::string& path, ToolkitCatalog* out,
+                        std::string* error);
+
+}  // namespace webhooks
+
+#endif  // WEBHOOKS_CATALOG_H_
