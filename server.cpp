@@ -5,7 +5,7 @@
 //   1. Configuration: Config, ParseConfig (flags, WEBHOOKS_* environment).
 //   2. Errors: the kind table (status, code, slug, suggested fix), ApiError
 //      and ReplyError, the one funnel every error body goes through.
-//   3. Toolkit catalog: the built-in toolkits and their setup fields.
+//   3. Toolkit catalog (catalog.h holds it) and secret masking.
 //   4. JSON out: JsonWriter, the error body and one Write... function per
 //      resource.
 //   5. JSON in: one Parse...Params function per request body.
@@ -46,6 +46,7 @@
 #include <utility>
 #include <vector>
 
+#include "catalog.h"
 #include "hardened_server.h"
 #include "store/store.h"
 
@@ -80,6 +81,9 @@ struct Config {
   int threads = 64;
   // Largest request body accepted, in bytes (--max-body, WEBHOOKS_MAX_BODY).
   size_t max_body = 64 * 1024;
+  // A toolkit catalog JSON file that extends or replaces the built-in one
+  // (--toolkits, WEBHOOKS_TOOLKITS; format in catalog.h). Empty: built-in.
+  std::string toolkits_path;
 };
 
 constexpr char kUsage[] = R"(usage: webhooks-server [options]
@@ -100,6 +104,9 @@ environment variable in brackets; a flag wins over the environment):
   --threads N        worker threads, 1-1024 [WEBHOOKS_THREADS] (default 64)
   --max-body BYTES   largest request body, 1024-16777216 [WEBHOOKS_MAX_BODY]
                      (default 65536)
+  --toolkits FILE    toolkit catalog JSON that extends (or, with
+                     "replace": true, replaces) the built-in slack, slackbot
+                     and notion [WEBHOOKS_TOOLKITS]
   --help             print this text and exit
 
 On start-up the first line on standard output is
@@ -212,6 +219,9 @@ std::string ApplySetting(std::string_view name, const std::string& value,
              value + "'";
     }
     config->max_body = static_cast<size_t>(number);
+  } else if (name == "toolkits") {
+    if (value.empty()) return "--toolkits must name a file";
+    config->toolkits_path = value;
   } else {
     return "unknown option --" + std::string(name) +
            " (see webhooks-server --help)";
@@ -388,6 +398,25 @@ ApiError MakeError(ErrorKind kind, std::string message,
   return ApiError{kind, std::move(message), std::move(errors), ""};
 }
 
+// Text from a request, made safe to put in a log line or an error message:
+// control characters, quotes, backslashes and non-ASCII bytes are escaped
+// (a decoded path may hold any byte, not only UTF-8), and it is cut short.
+std::string Printable(std::string_view text, size_t max_length = 512) {
+  std::string out;
+  for (char c : text.substr(0, max_length)) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f || c == '"' || c == '\\') {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  if (text.size() > max_length) out += "...";
+  return out;
+}
+
 constexpr char kRequestIdHeader[] = "x-request-id";
 
 std::string RandomToken(size_t length) {
@@ -418,58 +447,16 @@ std::string RequestIdOf(httplib::Response& res) {
 }
 
 // ===========================================================================
-// 3. Toolkit catalog
+// 3. Toolkit catalog (catalog.h) and secrets
 // ===========================================================================
 
-struct SetupFieldSpec {
-  const char* name;
-  const char* display_name;
-  const char* description;
-  bool is_required;
-  bool is_secret;
-};
-
-struct ToolkitSpec {
-  const char* slug;
-  const SetupFieldSpec* fields;
-  size_t field_count;
-};
-
-constexpr SetupFieldSpec kSlackFields[] = {
-    {"webhook_signing_secret", "Signing Secret",
-     "The Signing Secret from your Slack app's Basic Information page; "
-     "verifies that events come from Slack.",
-     true, true},
-    {"app_token", "App-Level Token",
-     "An App-Level Token (xapp-...) from your Slack app's Basic Information "
-     "page.",
-     true, true},
-};
-
-// The built-in catalog. A --toolkits file will extend or replace it (a
-// later issue); until then this is the whole catalog.
-constexpr ToolkitSpec kBuiltinToolkits[] = {
-    {"slack", kSlackFields, std::size(kSlackFields)},
-    {"slackbot", kSlackFields, std::size(kSlackFields)},
-    {"notion", nullptr, 0},
-};
-
-const ToolkitSpec* FindToolkit(std::string_view slug) {
-  for (const ToolkitSpec& toolkit : kBuiltinToolkits) {
-    if (slug == toolkit.slug) return &toolkit;
-  }
-  return nullptr;
-}
-
 // A field is shown in clear only if the catalog says it is not secret; a
-// field the catalog does not know (say, of a toolkit since removed) is
-// treated as secret.
+// field the catalog does not know (say, of a toolkit since removed from a
+// --toolkits file) is treated as secret.
 bool IsSecretField(const ToolkitSpec* toolkit, std::string_view name) {
-  if (toolkit == nullptr) return true;
-  for (size_t i = 0; i < toolkit->field_count; ++i) {
-    if (name == toolkit->fields[i].name) return toolkit->fields[i].is_secret;
-  }
-  return true;
+  const SetupFieldSpec* field =
+      toolkit == nullptr ? nullptr : toolkit->FindField(name);
+  return field == nullptr || field->is_secret;
 }
 
 // The spec's masking rule: 12 characters or more show their first 4
@@ -635,9 +622,11 @@ void ReplyError(httplib::Response& res, const ApiError& error) {
   res.set_content(json.Take(), "application/json");
 }
 
-// The endpoint object, in the order Composio emits its fields.
-void WriteEndpoint(const WebhookEndpoint& endpoint, JsonWriter* json) {
-  const ToolkitSpec* toolkit = FindToolkit(endpoint.toolkit_slug);
+// The endpoint object, in the order Composio emits its fields. Secret setup
+// values are masked here, the one place that writes them.
+void WriteEndpoint(const WebhookEndpoint& endpoint,
+                   const ToolkitCatalog& catalog, JsonWriter* json) {
+  const ToolkitSpec* toolkit = catalog.Find(endpoint.toolkit_slug);
   json->BeginObject();
   json->Key("id");
   json->Value(endpoint.id);
@@ -758,6 +747,32 @@ bool ParseJsonObject(const std::string& body, simdjson::dom::parser* parser,
   return true;
 }
 
+// True the first time `key` is seen; after that, records the duplicate in
+// *problems. simdjson keeps duplicate keys, and "first wins" would hide a
+// client bug, so we refuse them.
+bool FirstSighting(std::string_view key, std::vector<std::string_view>* seen,
+                   std::vector<std::string>* problems) {
+  if (std::find(seen->begin(), seen->end(), key) != seen->end()) {
+    problems->push_back("field '" + std::string(key) +
+                        "' appears more than once");
+    return false;
+  }
+  seen->push_back(key);
+  return true;
+}
+
+// The validation error for a list of problems, with a message that stands on
+// its own when there is one.
+ApiError ValidationError(std::vector<std::string> problems) {
+  std::string message =
+      problems.size() == 1
+          ? "Invalid request: " + problems.front() + "."
+          : "Invalid request: " + std::to_string(problems.size()) +
+                " problems, listed in errors.";
+  return MakeError(ErrorKind::kValidation, std::move(message),
+                   std::move(problems));
+}
+
 bool ParseCreateParams(const httplib::Request& req, CreateParams* out,
                        ApiError* err) {
   std::vector<std::string> problems;
@@ -770,14 +785,7 @@ bool ParseCreateParams(const httplib::Request& req, CreateParams* out,
   if (ParseJsonObject(req.body, &parser, &object, &problems)) {
     std::vector<std::string_view> seen_keys;
     for (auto [key, value] : object) {
-      // simdjson keeps duplicates; "first wins" would hide a client bug.
-      if (std::find(seen_keys.begin(), seen_keys.end(), key) !=
-          seen_keys.end()) {
-        problems.push_back("field '" + std::string(key) +
-                           "' appears more than once");
-        continue;
-      }
-      seen_keys.push_back(key);
+      if (!FirstSighting(key, &seen_keys, &problems)) continue;
       const bool is_slug = key == "toolkit_slug";
       const bool is_client = key == "client_id";
       if (!is_slug && !is_client) {
@@ -824,13 +832,150 @@ bool ParseCreateParams(const httplib::Request& req, CreateParams* out,
     if (!have_client) problems.push_back("client_id is required");
   }
   if (problems.empty()) return true;
-  std::string message =
-      problems.size() == 1
-          ? "Invalid request body: " + problems.front() + "."
-          : "Invalid request body: " + std::to_string(problems.size()) +
-                " problems, listed in errors.";
-  *err = MakeError(ErrorKind::kValidation, std::move(message),
-                   std::move(problems));
+  *err = ValidationError(std::move(problems));
+  return false;
+}
+
+// Validated body of PATCH and POST webhook_endpoints/{id}:
+// {"data": {"field": "value", ...}}.
+struct SetupDataParams {
+  std::vector<SetupField> fields;  // in body order, names known, values clean
+};
+
+constexpr size_t kMaxSetupValueBytes = 4096;
+
+// The endpoint fields a client may think it can change; naming them earns a
+// clearer error than "unknown field".
+constexpr std::string_view kFixedEndpointFields[] = {
+    "id",          "toolkit_slug", "client_id",
+    "webhook_url", "created_at",   "verified_at"};
+
+std::string AllowedFieldNames(const ToolkitSpec* toolkit) {
+  std::string names;
+  if (toolkit != nullptr) {
+    for (const SetupFieldSpec& field : toolkit->setup_fields) {
+      names += (names.empty() ? "" : ", ") + field.name;
+    }
+  }
+  return names.empty() ? "this toolkit has no setup fields"
+                       : "allowed: " + names;
+}
+
+bool ParseSetupDataParams(const httplib::Request& req,
+                          const ToolkitSpec* toolkit, SetupDataParams* out,
+                          ApiError* err) {
+  std::vector<std::string> problems;
+  if (!IsJsonContentType(req.get_header_value("Content-Type"))) {
+    problems.push_back("content-type must be application/json");
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (ParseJsonObject(req.body, &parser, &object, &problems)) {
+    bool have_data = false;
+    std::vector<std::string_view> seen_keys;
+    for (auto [key, value] : object) {
+      if (!FirstSighting(key, &seen_keys, &problems)) continue;
+      if (key != "data") {
+        bool fixed = std::find(std::begin(kFixedEndpointFields),
+                               std::end(kFixedEndpointFields),
+                               key) != std::end(kFixedEndpointFields);
+        problems.push_back(fixed ? std::string(key) + " cannot be changed"
+                                 : "unknown field '" + std::string(key) +
+                                       "'; the body is {\"data\": {...}}");
+        continue;
+      }
+      have_data = true;
+      simdjson::dom::object data;
+      if (value.get_object().get(data) != simdjson::SUCCESS) {
+        problems.push_back("data must be an object of setup field values");
+        continue;
+      }
+      std::vector<std::string_view> seen_names;
+      for (auto [name, field_value] : data) {
+        if (!FirstSighting(name, &seen_names, &problems)) continue;
+        const std::string where = "data." + std::string(name);
+        if (toolkit == nullptr || toolkit->FindField(name) == nullptr) {
+          problems.push_back("unknown setup field '" + std::string(name) +
+                             "' (" + AllowedFieldNames(toolkit) + ")");
+          continue;
+        }
+        std::string_view text;
+        if (field_value.get_string().get(text) != simdjson::SUCCESS) {
+          problems.push_back(where + " must be a string");
+        } else if (text.size() > kMaxSetupValueBytes) {
+          problems.push_back(where + " must be at most 4096 bytes");
+        } else if (!IsCleanText(text)) {
+          problems.push_back(where +
+                             " must be valid UTF-8 without control characters");
+        } else {
+          out->fields.push_back({std::string(name), std::string(text)});
+        }
+      }
+    }
+    if (!have_data) problems.push_back("data is required");
+  }
+  if (problems.empty()) return true;
+  *err = ValidationError(std::move(problems));
+  return false;
+}
+
+// Validated query of GET webhook_endpoints.
+struct ListParams {
+  std::optional<std::string> toolkit_slug;
+  size_t limit = 0;  // 0: everything, as Composio answers
+  std::optional<EndpointCursor> after;
+};
+
+// A cursor is "<created_at ms>.<endpoint id>" of the last item of the
+// previous page: opaque to clients, readable in logs, and useless across
+// projects since every list is scoped to the caller's project.
+std::string EncodeCursor(const WebhookEndpoint& last) {
+  return std::to_string(last.created_at_ms) + "." + last.id;
+}
+
+bool DecodeCursor(std::string_view text, EndpointCursor* out) {
+  size_t dot = text.find('.');
+  long long millis = 0;
+  if (dot == std::string_view::npos ||
+      !ParseInt(text.substr(0, dot), 0, std::numeric_limits<long long>::max(),
+                &millis)) {
+    return false;
+  }
+  std::string_view id = text.substr(dot + 1);
+  if (id.empty() || !IsTokenText(id, 64)) return false;
+  out->created_at_ms = millis;
+  out->id = std::string(id);
+  return true;
+}
+
+bool ParseListParams(const httplib::Request& req, ListParams* out,
+                     ApiError* err) {
+  std::vector<std::string> problems;
+  if (req.has_param("toolkit_slug")) {
+    std::string slug = req.get_param_value("toolkit_slug");
+    for (char& c : slug) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    out->toolkit_slug = std::move(slug);
+  }
+  if (req.has_param("limit")) {
+    long long limit = 0;
+    if (!ParseInt(req.get_param_value("limit"), 1, 1000, &limit)) {
+      problems.push_back("limit must be a whole number from 1 to 1000");
+    }
+    out->limit = static_cast<size_t>(limit);
+  }
+  if (req.has_param("cursor")) {
+    EndpointCursor cursor;
+    if (!DecodeCursor(req.get_param_value("cursor"), &cursor)) {
+      problems.push_back(
+          "cursor is not one this server gave out (use next_cursor of the "
+          "previous page)");
+    }
+    out->after = std::move(cursor);
+  }
+  if (problems.empty()) return true;
+  *err = ValidationError(std::move(problems));
   return false;
 }
 
@@ -865,7 +1010,9 @@ struct KeyPolicy {
 struct Context {
   const Config& config;
   const KeyPolicy& keys;
+  const ToolkitCatalog& catalog;
   Store& store;
+  std::string public_base;  // what every new webhook_url starts with
 };
 
 struct Caller {
@@ -1004,18 +1151,65 @@ std::string PublicBase(const Config& config, int bound_port) {
   return "http://localhost:" + std::to_string(bound_port);
 }
 
+ApiError ToolkitNotFound(const ToolkitCatalog& catalog,
+                         const std::string& slug) {
+  std::string known;
+  for (const std::string& name : catalog.Slugs()) {
+    known += (known.empty() ? "" : ", ") + name;
+  }
+  ApiError err =
+      MakeError(ErrorKind::kToolkitNotFound,
+                "Toolkit '" + slug + "' is not in the toolkit catalog.");
+  err.suggested_fix = "Use a toolkit_slug from the toolkit catalog (" + known +
+                      "); the server adds toolkits from a --toolkits file.";
+  return err;
+}
+
+// Ids are "we_" and 12 characters of A-Za-z0-9_-. Anything else cannot
+// exist, and answers exactly as a missing id does.
+bool IsEndpointId(std::string_view id) {
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+  return id.size() == 15 && id.substr(0, 3) == "we_" &&
+         id.substr(3).find_first_not_of(kAlphabet) == std::string_view::npos;
+}
+
+// Reads the caller's endpoint `id`, or replies 404 (the same for a missing
+// id, a malformed one and another project's) and returns false.
+bool GetEndpointOrReply(const Context& ctx, const Caller& caller,
+                        const std::string& id, httplib::Response& res,
+                        WebhookEndpoint* endpoint) {
+  Status status = IsEndpointId(id)
+                      ? ctx.store.GetEndpoint(caller.project_id, id, endpoint)
+                      : Status::NotFound("malformed id");
+  if (status.ok()) return true;
+  if (status.code() == Status::Code::kNotFound) {
+    ReplyError(res, MakeError(ErrorKind::kEndpointNotFound,
+                              "Webhook endpoint '" + Printable(id, 64) +
+                                  "' not found."));
+  } else {
+    ReplyStoreError(res, status);
+  }
+  return false;
+}
+
+void ReplyEndpoint(const Context& ctx, httplib::Response& res, int status,
+                   const WebhookEndpoint& endpoint) {
+  JsonWriter json;
+  WriteEndpoint(endpoint, ctx.catalog, &json);
+  ReplyJson(res, status, json.Take());
+}
+
 // POST webhook_endpoints: create, idempotent on (project, toolkit, client).
-void HandleCreateEndpoint(const Context& ctx, const std::string& public_base,
-                          const httplib::Request& req, httplib::Response& res) {
+void HandleCreateEndpoint(const Context& ctx, const httplib::Request& req,
+                          httplib::Response& res) {
   Caller caller;
   if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
   CreateParams params;
   ApiError err;
   if (!ParseCreateParams(req, &params, &err)) return ReplyError(res, err);
-  if (FindToolkit(params.toolkit_slug) == nullptr) {
-    return ReplyError(res, MakeError(ErrorKind::kToolkitNotFound,
-                                     "Toolkit '" + params.toolkit_slug +
-                                         "' is not in the toolkit catalog."));
+  if (ctx.catalog.Find(params.toolkit_slug) == nullptr) {
+    return ReplyError(res, ToolkitNotFound(ctx.catalog, params.toolkit_slug));
   }
   NewEndpoint endpoint;
   endpoint.id = "we_" + RandomToken(12);
@@ -1023,7 +1217,7 @@ void HandleCreateEndpoint(const Context& ctx, const std::string& public_base,
   endpoint.toolkit_slug = params.toolkit_slug;
   endpoint.client_id = params.client_id;
   // Always the v3.1 ingress, whatever prefix the create came in on (spec).
-  endpoint.webhook_url = public_base + "/api/v3.1/webhook_ingress/" +
+  endpoint.webhook_url = ctx.public_base + "/api/v3.1/webhook_ingress/" +
                          params.toolkit_slug + "/" + endpoint.id +
                          "/trigger_event";
   endpoint.created_at_ms = NowMillis();
@@ -1031,9 +1225,206 @@ void HandleCreateEndpoint(const Context& ctx, const std::string& public_base,
   bool created = false;
   Status status = ctx.store.CreateEndpoint(endpoint, &stored, &created);
   if (!status.ok()) return ReplyStoreError(res, status);
+  ReplyEndpoint(ctx, res, created ? 201 : 200, stored);
+}
+
+// GET webhook_endpoints: the caller's endpoints, oldest first. Items carry
+// only id, toolkit_slug and client_id, as Composio's do; limit, cursor and
+// next_cursor are our extension.
+void HandleListEndpoints(const Context& ctx, const httplib::Request& req,
+                         httplib::Response& res) {
+  Caller caller;
+  if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
+  ListParams params;
+  ApiError err;
+  if (!ParseListParams(req, &params, &err)) return ReplyError(res, err);
+  ListQuery query;
+  query.project_id = caller.project_id;
+  query.toolkit_slug = params.toolkit_slug;
+  query.limit = params.limit;
+  query.after = params.after;
+  std::vector<WebhookEndpoint> items;
+  bool more = false;
+  Status status = ctx.store.ListEndpoints(query, &items, &more);
+  if (!status.ok()) return ReplyStoreError(res, status);
   JsonWriter json;
-  WriteEndpoint(stored, &json);
-  ReplyJson(res, created ? 201 : 200, json.Take());
+  json.BeginObject();
+  json.Key("items");
+  json.BeginArray();
+  for (const WebhookEndpoint& item : items) {
+    json.BeginObject();
+    json.Key("id");
+    json.Value(item.id);
+    json.Key("toolkit_slug");
+    json.Value(item.toolkit_slug);
+    json.Key("client_id");
+    json.Value(item.client_id);
+    json.EndObject();
+  }
+  json.EndArray();
+  json.Key("next_cursor");
+  if (more) {
+    json.Value(EncodeCursor(items.back()));
+  } else {
+    json.Null();
+  }
+  json.EndObject();
+  ReplyJson(res, 200, json.Take());
+}
+
+// GET webhook_endpoints/schema?toolkit_slug=: the toolkit's setup fields,
+// keyed by name.
+void HandleGetSchema(const Context& ctx, const httplib::Request& req,
+                     httplib::Response& res) {
+  Caller caller;
+  if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
+  std::string slug = req.get_param_value("toolkit_slug");
+  if (slug.empty()) {
+    return ReplyError(res, ValidationError({"the toolkit_slug query "
+                                            "parameter is required"}));
+  }
+  for (char& c : slug) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  const ToolkitSpec* toolkit = ctx.catalog.Find(slug);
+  if (toolkit == nullptr) {
+    return ReplyError(res, ToolkitNotFound(ctx.catalog, Printable(slug, 64)));
+  }
+  JsonWriter json;
+  json.BeginObject();
+  json.Key("toolkit_slug");
+  json.Value(toolkit->slug);
+  json.Key("setup_fields");
+  json.BeginObject();
+  for (const SetupFieldSpec& field : toolkit->setup_fields) {
+    json.Key(field.name);
+    json.BeginObject();
+    json.Key("display_name");
+    json.Value(field.display_name);
+    json.Key("description");
+    json.Value(field.description);
+    json.Key("is_required");
+    json.Value(field.is_required);
+    json.Key("is_secret");
+    json.Value(field.is_secret);
+    json.EndObject();
+  }
+  json.EndObject();
+  json.EndObject();
+  ReplyJson(res, 200, json.Take());
+}
+
+// GET webhook_endpoints/{id}
+void HandleGetEndpoint(const Context& ctx, const httplib::Request& req,
+                       httplib::Response& res) {
+  Caller caller;
+  if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
+  WebhookEndpoint endpoint;
+  if (!GetEndpointOrReply(ctx, caller, req.matches[1], res, &endpoint)) return;
+  ReplyEndpoint(ctx, res, 200, endpoint);
+}
+
+// True for text shaped like one of our masks: "REDACTED", or four
+// characters followed by "...".
+bool LooksMasked(std::string_view value) {
+  if (value == "REDACTED") return true;
+  if (value.size() < 4 || value.substr(value.size() - 3) != "...") {
+    return false;
+  }
+  std::string_view prefix = value.substr(0, value.size() - 3);
+  size_t characters = 0;
+  for (char c : prefix) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++characters;
+  }
+  return characters == 4;
+}
+
+// Clients read secrets masked and may send the object straight back. Our
+// choice: a secret sent back as exactly the mask of its stored value keeps
+// the stored value; any other mask-shaped value for a secret is refused, so
+// a mask can never overwrite a secret.
+void ResolveMaskedSecrets(const ToolkitSpec& toolkit,
+                          const WebhookEndpoint& current,
+                          std::vector<SetupField>* fields,
+                          std::vector<std::string>* problems) {
+  for (SetupField& field : *fields) {
+    const SetupFieldSpec* spec = toolkit.FindField(field.name);
+    if (spec == nullptr || !spec->is_secret || !LooksMasked(field.value)) {
+      continue;
+    }
+    auto stored =
+        std::find_if(current.setup_fields.begin(), current.setup_fields.end(),
+                     [&](const SetupField& f) { return f.name == field.name; });
+    if (stored != current.setup_fields.end() &&
+        MaskSecret(stored->value) == field.value) {
+      field.value = stored->value;
+    } else {
+      problems->push_back("data." + field.name +
+                          " looks like a masked value; send the secret "
+                          "itself");
+    }
+  }
+}
+
+// PATCH webhook_endpoints/{id} (merge) and POST webhook_endpoints/{id}
+// (replace: unlisted fields are cleared, required ones must be present).
+void HandleSetSetupData(const Context& ctx, bool replace,
+                        const httplib::Request& req, httplib::Response& res) {
+  Caller caller;
+  if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
+  WebhookEndpoint current;
+  if (!GetEndpointOrReply(ctx, caller, req.matches[1], res, &current)) return;
+  const ToolkitSpec* toolkit = ctx.catalog.Find(current.toolkit_slug);
+  SetupDataParams params;
+  ApiError err;
+  if (!ParseSetupDataParams(req, toolkit, &params, &err)) {
+    return ReplyError(res, err);
+  }
+  std::vector<std::string> problems;
+  if (toolkit != nullptr) {
+    ResolveMaskedSecrets(*toolkit, current, &params.fields, &problems);
+    for (const SetupFieldSpec& spec : toolkit->setup_fields) {
+      bool listed = std::any_of(
+          params.fields.begin(), params.fields.end(),
+          [&](const SetupField& field) { return field.name == spec.name; });
+      if (replace && spec.is_required && !listed) {
+        problems.push_back("data." + spec.name +
+                           " is required when replacing the configuration");
+      }
+    }
+  }
+  if (!problems.empty()) {
+    return ReplyError(res, ValidationError(std::move(problems)));
+  }
+  WebhookEndpoint updated;
+  Status status = ctx.store.UpdateSetupFields(caller.project_id, current.id,
+                                              params.fields, replace, &updated);
+  if (status.code() == Status::Code::kNotFound) {
+    // Deleted between our read and this write.
+    return ReplyError(
+        res, MakeError(ErrorKind::kEndpointNotFound,
+                       "Webhook endpoint '" + current.id + "' not found."));
+  }
+  if (!status.ok()) return ReplyStoreError(res, status);
+  ReplyEndpoint(ctx, res, 200, updated);
+}
+
+// DELETE webhook_endpoints/{id}
+void HandleDeleteEndpoint(const Context& ctx, const httplib::Request& req,
+                          httplib::Response& res) {
+  Caller caller;
+  if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
+  const std::string id = req.matches[1];
+  Status status = IsEndpointId(id)
+                      ? ctx.store.DeleteEndpoint(caller.project_id, id)
+                      : Status::NotFound("malformed id");
+  if (status.code() == Status::Code::kNotFound) {
+    return ReplyError(res, MakeError(ErrorKind::kEndpointNotFound,
+                                     "Webhook endpoint '" + Printable(id, 64) +
+                                         "' not found."));
+  }
+  if (!status.ok()) return ReplyStoreError(res, status);
+  ReplyJson(res, 200, R"({"success":true})");
 }
 
 // ===========================================================================
@@ -1052,14 +1443,29 @@ struct Route {
 constexpr const char* kPrefixes[] = {"/api/v3", "/api/v3.1"};
 
 // The whole API, one line a route. Every route is served under both
-// prefixes.
-std::vector<Route> RouteTable(const Context& ctx, std::string public_base) {
-  auto create = [&ctx, public_base](const httplib::Request& req,
-                                    httplib::Response& res) {
-    HandleCreateEndpoint(ctx, public_base, req, res);
+// prefixes. Order matters where patterns overlap: "schema" is matched before
+// it could be taken for an id.
+std::vector<Route> RouteTable(const Context& ctx) {
+  auto bind = [&ctx](void (*handler)(const Context&, const httplib::Request&,
+                                     httplib::Response&)) {
+    return [&ctx, handler](const httplib::Request& req,
+                           httplib::Response& res) { handler(ctx, req, res); };
   };
+  auto set_data = [&ctx](bool replace) {
+    return
+        [&ctx, replace](const httplib::Request& req, httplib::Response& res) {
+          HandleSetSetupData(ctx, replace, req, res);
+        };
+  };
+  const std::string kId = "/webhook_endpoints/([^/]+)";
   return {
-      {"POST", "/webhook_endpoints", create},
+      {"POST", "/webhook_endpoints", bind(HandleCreateEndpoint)},
+      {"GET", "/webhook_endpoints", bind(HandleListEndpoints)},
+      {"GET", "/webhook_endpoints/schema", bind(HandleGetSchema)},
+      {"GET", kId, bind(HandleGetEndpoint)},
+      {"PATCH", kId, set_data(false)},
+      {"POST", kId, set_data(true)},
+      {"DELETE", kId, bind(HandleDeleteEndpoint)},
   };
 }
 
@@ -1103,24 +1509,6 @@ std::string AllowedMethods(const std::vector<CompiledRoute>& routes,
 
 bool IsApiPath(const std::string& path) {
   return path.rfind("/api/v3/", 0) == 0 || path.rfind("/api/v3.1/", 0) == 0;
-}
-
-// Escapes what could forge or break a log line: control characters, quotes,
-// backslashes and non-ASCII bytes.
-std::string ForLog(std::string_view text, size_t max_length = 512) {
-  std::string out;
-  for (char c : text.substr(0, max_length)) {
-    auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte >= 0x7f || c == '"' || c == '\\') {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  if (text.size() > max_length) out += "...";
-  return out;
 }
 
 constexpr size_t kMaxHeaderCount = 100;
@@ -1254,7 +1642,7 @@ void InstallHooks(HardenedServer& server, const Config& config,
               } else {
                 err = MakeError(ErrorKind::kRouteNotFound,
                                 "No route for " + req.method + " " +
-                                    ForLog(req.path, 200) + ".");
+                                    Printable(req.path, 200) + ".");
               }
               break;
             }
@@ -1304,7 +1692,7 @@ void InstallHooks(HardenedServer& server, const Config& config,
     } catch (...) {
     }
     try {
-      LogLine(RequestIdOf(res), "exception: " + ForLog(what));
+      LogLine(RequestIdOf(res), "exception: " + Printable(what));
       res.headers.erase("Allow");
       ReplyError(res, MakeError(ErrorKind::kInternal, "Internal error."));
     } catch (...) {
@@ -1313,18 +1701,19 @@ void InstallHooks(HardenedServer& server, const Config& config,
   });
 
   // One line per request. Never a key, a body or a setup value.
-  server.set_logger(
-      [](const httplib::Request& req, const httplib::Response& res) {
-        try {
-          std::fprintf(stderr,
-                       "request request_id=%s method=%s path=\"%s\" "
-                       "status=%d remote=%s\n",
-                       ForLog(res.get_header_value(kRequestIdHeader)).c_str(),
-                       ForLog(req.method, 16).c_str(), ForLog(req.path).c_str(),
-                       res.status, ForLog(req.remote_addr, 64).c_str());
-        } catch (...) {
-        }
-      });
+  server.set_logger([](const httplib::Request& req,
+                       const httplib::Response& res) {
+    try {
+      std::fprintf(stderr,
+                   "request request_id=%s method=%s path=\"%s\" "
+                   "status=%d remote=%s\n",
+                   Printable(res.get_header_value(kRequestIdHeader)).c_str(),
+                   Printable(req.method, 16).c_str(),
+                   Printable(req.path).c_str(), res.status,
+                   Printable(req.remote_addr, 64).c_str());
+    } catch (...) {
+    }
+  });
 }
 
 // ===========================================================================
@@ -1367,17 +1756,23 @@ bool EnsureParentFolder(const std::string& db_path, std::string* error) {
   return false;
 }
 
-void PrintConfig(const Config& config, const std::string& public_base) {
-  std::fprintf(
-      stderr,
-      "webhooks-server: host=%s port=%d db=%s public_url=%s "
-      "threads=%d max_body=%zu auth=%s\n",
-      config.host.c_str(), config.port, config.db_path.c_str(),
-      public_base.c_str(), config.threads, config.max_body,
+void PrintConfig(const Config& config, const std::string& public_base,
+                 const ToolkitCatalog& catalog) {
+  std::string toolkits;
+  for (const std::string& slug : catalog.Slugs()) {
+    toolkits += (toolkits.empty() ? "" : ",") + slug;
+  }
+  const std::string auth =
       config.api_keys.empty()
           ? "local (any non-empty key is its own project)"
-          : (std::to_string(config.api_keys.size()) + " configured key(s)")
-                .c_str());
+          : std::to_string(config.api_keys.size()) + " configured key(s)";
+  std::fprintf(stderr,
+               "webhooks-server: host=%s port=%d db=%s public_url=%s "
+               "threads=%d max_body=%zu toolkits=%s%s%s auth=%s\n",
+               config.host.c_str(), config.port, config.db_path.c_str(),
+               public_base.c_str(), config.threads, config.max_body,
+               toolkits.c_str(), config.toolkits_path.empty() ? "" : " from ",
+               config.toolkits_path.c_str(), auth.c_str());
 }
 
 int Run(int argc, char** argv) {
@@ -1394,6 +1789,11 @@ int Run(int argc, char** argv) {
       return 2;
     case ParseOutcome::kRun:
       break;
+  }
+  ToolkitCatalog catalog;
+  if (!LoadToolkitCatalog(config.toolkits_path, &catalog, &error)) {
+    std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
+    return 2;
   }
 
   if (!EnsureParentFolder(config.db_path, &error)) {
@@ -1423,14 +1823,14 @@ int Run(int argc, char** argv) {
   }
   const std::string public_base = PublicBase(config, port);
 
-  Context ctx{config, keys, *store};
+  Context ctx{config, keys, catalog, *store, public_base};
   std::vector<CompiledRoute> compiled;
-  RegisterRoutes(server, RouteTable(ctx, public_base), &compiled);
+  RegisterRoutes(server, RouteTable(ctx), &compiled);
   InstallHooks(server, config, compiled);
 
   Config shown = config;
   shown.port = port;
-  PrintConfig(shown, public_base);
+  PrintConfig(shown, public_base, catalog);
   const bool v6 = config.host.find(':') != std::string::npos;
   std::printf("listening on http://%s%s%s:%d\n", v6 ? "[" : "",
               config.host.c_str(), v6 ? "]" : "", port);

@@ -1221,15 +1221,6 @@ TEST_F(HttpRoutingTest, PutAndDeleteOnTheCollectionAre405WithAllow) {
   ExpectEndpoint(Create(CreateBody("slack", "c")), 201, &endpoint);
 }
 
-// GET on the collection becomes the list route in a later issue; this test
-// will then be replaced by the list tests.
-TEST_F(HttpRoutingTest, GetOnTheCollectionIs405UntilTheListRouteExists) {
-  auto get = NewClient().Get(kCreatePath, {{"x-api-key", key_}});
-  ASSERT_NO_FATAL_FAILURE(
-      ExpectErrorEnvelope(get, 405, "HTTP_MethodNotAllowed"));
-  EXPECT_TRUE(Contains(get->get_header_value("Allow"), "POST"));
-}
-
 // ===========================================================================
 // Errors: request ids
 // ===========================================================================
