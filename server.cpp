@@ -81,6 +81,10 @@ struct Config {
   int threads = 64;
   // Largest request body accepted, in bytes (--max-body, WEBHOOKS_MAX_BODY).
   size_t max_body = 64 * 1024;
+  // A file holding 64 hex characters (32 bytes): the key setup values are
+  // encrypted with at rest (--secrets-key-file, WEBHOOKS_SECRETS_KEY_FILE).
+  // Empty: stored in clear (the database file is private, mode 0600).
+  std::string secrets_key_path;
   // A toolkit catalog JSON file that extends or replaces the built-in one
   // (--toolkits, WEBHOOKS_TOOLKITS; format in catalog.h). Empty: built-in.
   std::string toolkits_path;
@@ -104,6 +108,10 @@ environment variable in brackets; a flag wins over the environment):
   --threads N        worker threads, 1-1024 [WEBHOOKS_THREADS] (default 64)
   --max-body BYTES   largest request body, 1024-16777216 [WEBHOOKS_MAX_BODY]
                      (default 65536)
+  --secrets-key-file FILE
+                     encrypt setup values at rest with the key in FILE: 64 hex
+                     characters, e.g. from `openssl rand -hex 32`
+                     [WEBHOOKS_SECRETS_KEY_FILE] (default: stored in clear)
   --toolkits FILE    toolkit catalog JSON that extends (or, with
                      "replace": true, replaces) the built-in slack, slackbot
                      and notion [WEBHOOKS_TOOLKITS]
@@ -219,6 +227,9 @@ std::string ApplySetting(std::string_view name, const std::string& value,
              value + "'";
     }
     config->max_body = static_cast<size_t>(number);
+  } else if (name == "secrets-key-file") {
+    if (value.empty()) return "--secrets-key-file must name a file";
+    config->secrets_key_path = value;
   } else if (name == "toolkits") {
     if (value.empty()) return "--toolkits must name a file";
     config->toolkits_path = value;
@@ -1744,6 +1755,47 @@ bool BuildKeyPolicy(const Config& config, Store& store, KeyPolicy* policy) {
   return true;
 }
 
+// Reads the secrets key: 64 hex characters, surrounding white space allowed.
+// The message never contains the file's content.
+bool ReadSecretsKey(const std::string& path, std::string* key,
+                    std::string* error) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    *error = "--secrets-key-file '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  std::string text(256, '\0');
+  text.resize(std::fread(text.data(), 1, text.size(), file));
+  std::fclose(file);
+  auto blank = [](char c) {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+  };
+  while (!text.empty() && blank(text.back())) text.pop_back();
+  size_t start = 0;
+  while (start < text.size() && blank(text[start])) ++start;
+  text.erase(0, start);
+  auto digit = [](char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+  };
+  key->clear();
+  for (size_t i = 0; text.size() == 64 && i < text.size(); i += 2) {
+    int high = digit(text[i]), low = digit(text[i + 1]);
+    if (high < 0 || low < 0) break;
+    key->push_back(static_cast<char>(high * 16 + low));
+  }
+  if (key->size() != 32) {
+    key->clear();
+    *error = "--secrets-key-file '" + path +
+             "' must hold 64 hex characters (32 bytes), for example from "
+             "`openssl rand -hex 32`";
+    return false;
+  }
+  return true;
+}
+
 // Creates the folder of a database file if it is missing (one level, mode
 // 0700: it holds secrets).
 bool EnsureParentFolder(const std::string& db_path, std::string* error) {
@@ -1768,11 +1820,13 @@ void PrintConfig(const Config& config, const std::string& public_base,
           : std::to_string(config.api_keys.size()) + " configured key(s)";
   std::fprintf(stderr,
                "webhooks-server: host=%s port=%d db=%s public_url=%s "
-               "threads=%d max_body=%zu toolkits=%s%s%s auth=%s\n",
+               "threads=%d max_body=%zu toolkits=%s%s%s secrets=%s auth=%s\n",
                config.host.c_str(), config.port, config.db_path.c_str(),
                public_base.c_str(), config.threads, config.max_body,
                toolkits.c_str(), config.toolkits_path.empty() ? "" : " from ",
-               config.toolkits_path.c_str(), auth.c_str());
+               config.toolkits_path.c_str(),
+               config.secrets_key_path.empty() ? "clear" : "encrypted",
+               auth.c_str());
 }
 
 int Run(int argc, char** argv) {
@@ -1800,8 +1854,16 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
     return 1;
   }
+  StoreOptions store_options;
+  if (!config.secrets_key_path.empty() &&
+      !ReadSecretsKey(config.secrets_key_path, &store_options.secrets_key,
+                      &error)) {
+    std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
+    return 2;
+  }
   std::unique_ptr<Store> store;
-  if (Status status = OpenSqliteStore(config.db_path, &store); !status.ok()) {
+  if (Status status = OpenSqliteStore(config.db_path, store_options, &store);
+      !status.ok()) {
     std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
     return 1;
   }

@@ -10,6 +10,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -107,14 +109,146 @@ SQLite::Database OpenDatabase(const std::string& path) {
   return db;
 }
 
+// Encrypts and decrypts setup field values at rest with AES-256-GCM. A
+// stored value is kSealedPrefix + nonce (12) + ciphertext + tag (16), in
+// hex. The prefix starts with a control character, which no accepted clear
+// value contains, so sealed and clear values never look alike. The endpoint
+// id and field name are authenticated with it, so a value copied to another
+// row fails to open.
+class SecretBox {
+ public:
+  explicit SecretBox(std::string key) : key_(std::move(key)) {}
+
+  bool enabled() const { return !key_.empty(); }
+
+  std::string Seal(std::string_view context, std::string_view plain) const {
+    if (!enabled()) return std::string(plain);
+    unsigned char nonce[kNonceBytes];
+    if (RAND_bytes(nonce, kNonceBytes) != 1) {
+      throw SQLite::Exception("random source failed", SQLITE_ERROR);
+    }
+    std::string out(plain.size() + kTagBytes, '\0');
+    int length = 0;
+    auto* bytes = reinterpret_cast<unsigned char*>(out.data());
+    CipherContext ctx;
+    bool ok = EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Key(),
+                                 nonce) == 1 &&
+              EVP_EncryptUpdate(ctx.get(), nullptr, &length, Bytes(context),
+                                static_cast<int>(context.size())) == 1 &&
+              EVP_EncryptUpdate(ctx.get(), bytes, &length, Bytes(plain),
+                                static_cast<int>(plain.size())) == 1 &&
+              EVP_EncryptFinal_ex(ctx.get(), bytes + length, &length) == 1 &&
+              EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
+                                  bytes + plain.size()) == 1;
+    if (!ok) throw SQLite::Exception("encryption failed", SQLITE_ERROR);
+    return std::string(kSealedPrefix) +
+           Hex(std::string_view(reinterpret_cast<char*>(nonce), kNonceBytes)) +
+           Hex(out);
+  }
+
+  // Returns false if `stored` is sealed and cannot be opened.
+  bool Open(std::string_view context, const std::string& stored,
+            std::string* plain) const {
+    if (stored.rfind(kSealedPrefix, 0) != 0) {
+      *plain = stored;  // stored in clear, before a key was configured
+      return true;
+    }
+    std::string raw;
+    if (!enabled() ||
+        !Unhex(std::string_view(stored).substr(std::strlen(kSealedPrefix)),
+               &raw) ||
+        raw.size() < kNonceBytes + kTagBytes) {
+      return false;
+    }
+    const size_t text_size = raw.size() - kNonceBytes - kTagBytes;
+    auto* bytes = reinterpret_cast<unsigned char*>(raw.data());
+    std::string out(text_size, '\0');
+    auto* out_bytes = reinterpret_cast<unsigned char*>(out.data());
+    int length = 0;
+    CipherContext ctx;
+    bool ok =
+        EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Key(),
+                           bytes) == 1 &&
+        EVP_DecryptUpdate(ctx.get(), nullptr, &length, Bytes(context),
+                          static_cast<int>(context.size())) == 1 &&
+        EVP_DecryptUpdate(ctx.get(), out_bytes, &length, bytes + kNonceBytes,
+                          static_cast<int>(text_size)) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes,
+                            bytes + kNonceBytes + text_size) == 1 &&
+        EVP_DecryptFinal_ex(ctx.get(), out_bytes + length, &length) == 1;
+    if (!ok) return false;
+    *plain = std::move(out);
+    return true;
+  }
+
+ private:
+  static constexpr int kNonceBytes = 12;
+  static constexpr int kTagBytes = 16;
+  static constexpr const char* kSealedPrefix = "\x01" "aes256gcm:";
+
+  class CipherContext {
+   public:
+    CipherContext() : ctx_(EVP_CIPHER_CTX_new()) {
+      if (ctx_ == nullptr)
+        throw SQLite::Exception("out of memory", SQLITE_NOMEM);
+    }
+    CipherContext(const CipherContext&) = delete;
+    CipherContext& operator=(const CipherContext&) = delete;
+    ~CipherContext() { EVP_CIPHER_CTX_free(ctx_); }
+    EVP_CIPHER_CTX* get() { return ctx_; }
+
+   private:
+    EVP_CIPHER_CTX* ctx_;
+  };
+
+  const unsigned char* Key() const {
+    return reinterpret_cast<const unsigned char*>(key_.data());
+  }
+  static const unsigned char* Bytes(std::string_view text) {
+    return reinterpret_cast<const unsigned char*>(text.data());
+  }
+  static std::string Hex(std::string_view raw) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : raw) {
+      out += kDigits[c >> 4];
+      out += kDigits[c & 15];
+    }
+    return out;
+  }
+  static bool Unhex(std::string_view hex, std::string* raw) {
+    if (hex.size() % 2 != 0) return false;
+    auto digit = [](char c) {
+      return c >= '0' && c <= '9'   ? c - '0'
+             : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                    : -1;
+    };
+    raw->clear();
+    for (size_t i = 0; i < hex.size(); i += 2) {
+      int high = digit(hex[i]), low = digit(hex[i + 1]);
+      if (high < 0 || low < 0) return false;
+      raw->push_back(static_cast<char>(high * 16 + low));
+    }
+    return true;
+  }
+
+  const std::string key_;
+};
+
+// The authenticated context of a sealed value: its row and field.
+std::string SealContext(std::string_view endpoint_id, std::string_view name) {
+  return std::string(endpoint_id) + '\0' + std::string(name);
+}
+
 constexpr const char* kEndpointColumns =
     "id, project_id, toolkit_slug, client_id, webhook_url, created_at, "
     "verified_at";
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(const std::string& path)
-      : db_(OpenDatabase(path)),
+  SqliteStore(const std::string& path, const StoreOptions& options)
+      : secrets_(options.secrets_key),
+        db_(OpenDatabase(path)),
         insert_endpoint_(
             db_, std::string("INSERT INTO webhook_endpoints (id, project_id, "
                              "toolkit_slug, client_id, webhook_url, "
@@ -282,7 +416,9 @@ class SqliteStore final : public Store {
         Reuse upsert(upsert_setup_field_);
         upsert_setup_field_.bind(":endpoint_id", row.id);
         upsert_setup_field_.bind(":name", field.name);
-        upsert_setup_field_.bind(":value", field.value);
+        upsert_setup_field_.bind(
+            ":value",
+            secrets_.Seal(SealContext(row.id, field.name), field.value));
         upsert_setup_field_.exec();
       }
       ReadSetupFields(&row);
@@ -431,12 +567,22 @@ class SqliteStore final : public Store {
     select_setup_fields_.bind(":endpoint_id", endpoint->id);
     endpoint->setup_fields.clear();
     while (select_setup_fields_.executeStep()) {
-      endpoint->setup_fields.push_back(
-          {select_setup_fields_.getColumn(0).getString(),
-           select_setup_fields_.getColumn(1).getString()});
+      SetupField field;
+      field.name = select_setup_fields_.getColumn(0).getString();
+      if (!secrets_.Open(SealContext(endpoint->id, field.name),
+                         select_setup_fields_.getColumn(1).getString(),
+                         &field.value)) {
+        // Converted to Internal by FromSqlite: never a garbage value.
+        throw SQLite::Exception(
+            "setup field '" + field.name + "' of " + endpoint->id +
+                " cannot be decrypted (missing or different secrets key)",
+            SQLITE_ERROR);
+      }
+      endpoint->setup_fields.push_back(std::move(field));
     }
   }
 
+  const SecretBox secrets_;
   std::mutex mu_;
   // Guarded by mu_. Declared first: the statements below are prepared
   // against the schema that OpenDatabase applies.
@@ -457,9 +603,13 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
-Status OpenSqliteStore(const std::string& path, std::unique_ptr<Store>* store) {
+Status OpenSqliteStore(const std::string& path, const StoreOptions& options,
+                       std::unique_ptr<Store>* store) {
+  if (!options.secrets_key.empty() && options.secrets_key.size() != 32) {
+    return Status::InvalidArgument("the secrets key must be 32 bytes");
+  }
   try {
-    *store = std::make_unique<SqliteStore>(path);
+    *store = std::make_unique<SqliteStore>(path, options);
     return Status::Ok();
   } catch (const SQLite::Exception& e) {
     return Status::Unavailable("cannot open database '" + path +

@@ -186,12 +186,27 @@ class Store {
   virtual Status RegisterKey(const NewApiKey& key, std::string* project_id) = 0;
 };
 
+// How a store is opened, beyond where.
+struct StoreOptions {
+  // 32 raw bytes, or empty. With a key, setup field values are stored
+  // encrypted (AES-256-GCM, bound to their endpoint and field name) and
+  // decrypted on read; values stored in clear earlier are still read. A
+  // value that cannot be decrypted (no key, or another key) makes the read
+  // fail with Internal rather than return garbage.
+  std::string secrets_key;
+};
+
 // Opens (creating if missing, with mode 0600) the SQLite database at `path`
 // and applies the built-in schema. ":memory:" gives a private in-memory
 // database. A file database runs in WAL mode with synchronous=FULL, so a
 // committed write is on disk. On error, *store is unchanged and the Status
 // message says what failed (it names the path).
-Status OpenSqliteStore(const std::string& path, std::unique_ptr<Store>* store);
+Status OpenSqliteStore(const std::string& path, const StoreOptions& options,
+                       std::unique_ptr<Store>* store);
+inline Status OpenSqliteStore(const std::string& path,
+                              std::unique_ptr<Store>* store) {
+  return OpenSqliteStore(path, StoreOptions{}, store);
+}
 
 }  // namespace webhooks
 

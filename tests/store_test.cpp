@@ -526,5 +526,104 @@ TEST(SqliteStoreTest, RefusesAFileThatIsNotADatabaseAndLeavesItAlone) {
   EXPECT_EQ(ReadFile(path), garbage);
 }
 
+// --- Setup values encrypted at rest ------------------------------------------
+
+class EncryptedStoreTest : public ::testing::Test {
+ protected:
+  // Opens the store at path_ with `key` (32 bytes, or empty for none).
+  Status Open(const std::string& key) {
+    store_.reset();
+    StoreOptions options;
+    options.secrets_key = key;
+    return OpenSqliteStore(path_, options, &store_);
+  }
+
+  // Creates endpoint we_1 with a key and project of its own.
+  void CreateEndpoint() {
+    NewApiKey key;
+    key.key_digest = Digest('e');
+    key.key_id = "key_e";
+    key.project_id = "proj_e";
+    key.project_name = "enc";
+    std::string project;
+    ASSERT_OK(store_->RegisterKey(key, &project));
+    NewEndpoint endpoint;
+    endpoint.id = "we_1";
+    endpoint.project_id = project;
+    endpoint.toolkit_slug = "slack";
+    endpoint.client_id = "c";
+    endpoint.webhook_url = "u";
+    WebhookEndpoint out;
+    bool created = false;
+    ASSERT_OK(store_->CreateEndpoint(endpoint, &out, &created));
+  }
+
+  TempDir dir_;
+  const std::string path_ = dir_.File("enc.db");
+  const std::string key_ = std::string(32, '\x42');
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(EncryptedStoreTest, ValuesRoundTripAndNeverReachTheFileInClear) {
+  ASSERT_OK(Open(key_));
+  ASSERT_NO_FATAL_FAILURE(CreateEndpoint());
+  const std::string secret = "very-secret-signing-value-0123456789";
+  WebhookEndpoint out;
+  ASSERT_OK(store_->UpdateSetupFields(
+      "proj_e", "we_1", {{"webhook_signing_secret", secret}}, false, &out));
+  ASSERT_EQ(out.setup_fields.size(), 1u);
+  EXPECT_EQ(out.setup_fields[0].value, secret);
+  store_.reset();  // closes the database: the WAL is checkpointed
+
+  std::string bytes = ReadFile(path_) + ReadFile(path_ + "-wal");
+  EXPECT_EQ(bytes.find("very-secret"), std::string::npos);
+  EXPECT_EQ(bytes.find("0123456789"), std::string::npos);
+
+  ASSERT_OK(Open(key_));
+  WebhookEndpoint got;
+  ASSERT_OK(store_->GetEndpoint("proj_e", "we_1", &got));
+  ASSERT_EQ(got.setup_fields.size(), 1u);
+  EXPECT_EQ(got.setup_fields[0].value, secret);
+}
+
+TEST_F(EncryptedStoreTest, AnotherKeyOrNoKeyFailsInsteadOfReturningGarbage) {
+  ASSERT_OK(Open(key_));
+  ASSERT_NO_FATAL_FAILURE(CreateEndpoint());
+  WebhookEndpoint out;
+  ASSERT_OK(store_->UpdateSetupFields("proj_e", "we_1", {{"f", "value"}}, false,
+                                      &out));
+
+  ASSERT_OK(Open(std::string(32, '\x43')));
+  WebhookEndpoint got;
+  EXPECT_EQ(store_->GetEndpoint("proj_e", "we_1", &got).code(),
+            Status::Code::kInternal);
+  ASSERT_OK(Open(""));
+  EXPECT_EQ(store_->GetEndpoint("proj_e", "we_1", &got).code(),
+            Status::Code::kInternal);
+  // The row itself is intact: the right key reads it again.
+  ASSERT_OK(Open(key_));
+  ASSERT_OK(store_->GetEndpoint("proj_e", "we_1", &got));
+  EXPECT_EQ(got.setup_fields[0].value, "value");
+}
+
+TEST_F(EncryptedStoreTest, ValuesStoredInClearBeforeAKeyAreStillRead) {
+  ASSERT_OK(Open(""));
+  ASSERT_NO_FATAL_FAILURE(CreateEndpoint());
+  WebhookEndpoint out;
+  ASSERT_OK(store_->UpdateSetupFields("proj_e", "we_1", {{"old", "clear"}},
+                                      false, &out));
+  ASSERT_OK(Open(key_));
+  ASSERT_OK(store_->UpdateSetupFields("proj_e", "we_1", {{"new", "sealed"}},
+                                      false, &out));
+  ASSERT_EQ(out.setup_fields.size(), 2u);
+  EXPECT_EQ(out.setup_fields[0].value, "sealed");  // "new" < "old"
+  EXPECT_EQ(out.setup_fields[1].value, "clear");
+}
+
+TEST_F(EncryptedStoreTest, AKeyOfTheWrongSizeIsRefused) {
+  EXPECT_EQ(Open("short").code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_, nullptr);
+}
+
 }  // namespace
 }  // namespace webhooks

@@ -73,6 +73,71 @@ describe('@composio/client in local mode', () => {
     assert.deepEqual(await client.webhookEndpoints.create(body), endpoint);
   });
 
+  test('list, retrieve, update, replace round-trip through the client', async () => {
+    const client = new Composio({ apiKey: randomKey(), baseURL: server.baseURL });
+    const slack = await client.webhookEndpoints.create({ toolkit_slug: 'slack', client_id: 'app-1' });
+    const notion = await client.webhookEndpoints.create({ toolkit_slug: 'notion', client_id: 'app-2' });
+
+    const all = await client.webhookEndpoints.list();
+    assert.deepEqual(
+      all.items.map((item) => item.id),
+      [slack.id, notion.id],
+    );
+    assert.deepEqual(all.items[0], { id: slack.id, toolkit_slug: 'slack', client_id: 'app-1' });
+    const onlySlack = await client.webhookEndpoints.list({ toolkit_slug: 'slack' });
+    assert.deepEqual(onlySlack.items.map((item) => item.id), [slack.id]);
+
+    assert.deepEqual(await client.webhookEndpoints.retrieve(slack.id), slack);
+
+    const signingSecret = 'f00dfeedf00dfeedf00dfeedf00dfeed';
+    const patched = await client.webhookEndpoints.update(slack.id, {
+      data: { webhook_signing_secret: signingSecret },
+    });
+    assert.equal(patched.id, slack.id);
+    assert.deepEqual(patched.data, { webhook_signing_secret: 'f00d...' });
+
+    const replaced = await client.webhookEndpoints.replace(slack.id, {
+      data: { webhook_signing_secret: 'beefbeefbeefbeefbeef', app_token: 'xapp-1' },
+    });
+    assert.deepEqual(replaced.data, { app_token: 'REDACTED', webhook_signing_secret: 'beef...' });
+    const read = await client.webhookEndpoints.retrieve(slack.id);
+    assert.deepEqual(read.data, replaced.data);
+    assert.ok(!JSON.stringify(read).includes('beefbeefbeef'), 'a secret came back unmasked');
+  });
+
+  test('a missing endpoint raises NotFoundError, another project\'s too', async () => {
+    const owner = new Composio({ apiKey: randomKey(), baseURL: server.baseURL });
+    const stranger = new Composio({ apiKey: randomKey(), baseURL: server.baseURL });
+    const endpoint = await owner.webhookEndpoints.create({ toolkit_slug: 'slack', client_id: 'mine' });
+    for (const call of [
+      () => owner.webhookEndpoints.retrieve('we_000000000000'),
+      () => stranger.webhookEndpoints.retrieve(endpoint.id),
+      () => stranger.webhookEndpoints.update(endpoint.id, { data: {} }),
+      () => stranger.webhookEndpoints.replace(endpoint.id, { data: {} }),
+    ]) {
+      await assert.rejects(call(), (error) => {
+        assert.ok(error instanceof NotFoundError, `got ${error?.constructor?.name}`);
+        assert.equal(error.error.error.slug, 'WebhookEndpoint_NotFound');
+        return true;
+      });
+    }
+    assert.deepEqual((await stranger.webhookEndpoints.list()).items, []);
+  });
+
+  test('a bad update raises BadRequestError and changes nothing', async () => {
+    const client = new Composio({ apiKey: randomKey(), baseURL: server.baseURL });
+    const endpoint = await client.webhookEndpoints.create({ toolkit_slug: 'slack', client_id: 'strict' });
+    await assert.rejects(
+      client.webhookEndpoints.update(endpoint.id, { data: { no_such_field: 'x' } }),
+      (error) => {
+        assert.ok(error instanceof BadRequestError, `got ${error?.constructor?.name}`);
+        assert.match(error.error.error.errors[0], /webhook_signing_secret/);
+        return true;
+      },
+    );
+    assert.deepEqual(await client.webhookEndpoints.retrieve(endpoint.id), endpoint);
+  });
+
   test('two keys are two projects', async () => {
     const body = { toolkit_slug: 'notion', client_id: 'shared-client' };
     const a = await new Composio({ apiKey: randomKey(), baseURL: server.baseURL })
