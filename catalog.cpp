@@ -33,7 +33,8 @@ constexpr char kBuiltinCatalog[] = R"json({
           "is_secret": true
         }
       },
-      "verification": {"scheme": "slack_v0", "secret_field": "webhook_signing_secret"}
+      "verification": {"scheme": "slack_v0", "secret_field": "webhook_signing_secret",
+                       "event_id_field": "event_id"}
     },
     "slackbot": {
       "setup_fields": {
@@ -50,17 +51,31 @@ constexpr char kBuiltinCatalog[] = R"json({
           "is_secret": true
         }
       },
-      "verification": {"scheme": "slack_v0", "secret_field": "webhook_signing_secret"}
+      "verification": {"scheme": "slack_v0", "secret_field": "webhook_signing_secret",
+                       "event_id_field": "event_id"}
     },
     "notion": {
       "setup_fields": {},
-      "verification": {"scheme": "notion"}
+      "verification": {"scheme": "notion", "secret_field": "verification_token",
+                       "event_id_field": "id"}
     }
   }
 })json";
 
-constexpr const char* kSchemes[] = {"slack_v0", "notion", "hmac_sha256",
-                                    "ed25519"};
+constexpr std::pair<std::string_view, SignatureScheme> kSchemes[] = {
+    {"slack_v0", SignatureScheme::kSlackV0},
+    {"notion", SignatureScheme::kNotion},
+    {"hmac_sha256", SignatureScheme::kHmacSha256},
+    {"ed25519", SignatureScheme::kEd25519},
+};
+
+// Header names are tokens: letters, digits and - (RFC 9110, narrowed).
+bool IsHeaderName(std::string_view text) {
+  return !text.empty() && text.size() <= 64 &&
+         text.find_first_not_of(
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+             "-") == std::string_view::npos;
+}
 
 bool IsName(std::string_view text, std::string_view allowed) {
   return !text.empty() && text.size() <= 64 &&
@@ -144,21 +159,90 @@ std::string ParseVerification(simdjson::dom::element value,
   if (value.get_object().get(object) != simdjson::SUCCESS) {
     return "verification must be an object";
   }
+  std::string scheme, encoding;
   std::string problem = ForEachMember(
       object, [&](std::string_view key, simdjson::dom::element member) {
-        if (key == "scheme") return ReadString(member, key, &out->scheme);
+        if (key == "scheme") return ReadString(member, key, &scheme);
         if (key == "secret_field") {
           return ReadString(member, key, &out->secret_field);
         }
+        if (key == "signature_header") {
+          return ReadString(member, key, &out->signature_header);
+        }
+        if (key == "signature_prefix") {
+          return ReadString(member, key, &out->signature_prefix);
+        }
+        if (key == "encoding") return ReadString(member, key, &encoding);
+        if (key == "timestamp_header") {
+          return ReadString(member, key, &out->timestamp_header);
+        }
+        if (key == "tolerance_seconds") {
+          int64_t seconds = 0;
+          if (member.get_int64().get(seconds) != simdjson::SUCCESS ||
+              seconds < 0 || seconds > 86400) {
+            return std::string(
+                "tolerance_seconds must be a whole number from 0 to 86400");
+          }
+          out->tolerance_seconds = static_cast<int>(seconds);
+          return std::string();
+        }
+        if (key == "signed_payload") {
+          return ReadString(member, key, &out->signed_payload);
+        }
+        if (key == "event_id_header") {
+          return ReadString(member, key, &out->event_id_header);
+        }
+        if (key == "event_id_field") {
+          return ReadString(member, key, &out->event_id_field);
+        }
         return "unknown key '" + std::string(key) +
-               "' (allowed: scheme, secret_field)";
+               "' (allowed: scheme, secret_field, signature_header, "
+               "signature_prefix, encoding, timestamp_header, "
+               "tolerance_seconds, signed_payload, event_id_header, "
+               "event_id_field)";
       });
   if (!problem.empty()) return "verification: " + problem;
-  if (std::find(std::begin(kSchemes), std::end(kSchemes), out->scheme) ==
-      std::end(kSchemes)) {
+  auto known =
+      std::find_if(std::begin(kSchemes), std::end(kSchemes),
+                   [&](const auto& entry) { return entry.first == scheme; });
+  if (known == std::end(kSchemes)) {
     return "verification: scheme must be one of slack_v0, notion, "
            "hmac_sha256, ed25519, got '" +
-           out->scheme + "'";
+           scheme + "'";
+  }
+  out->scheme = known->second;
+  if (encoding == "base64") {
+    out->encoding = SignatureEncoding::kBase64;
+  } else if (!encoding.empty() && encoding != "hex") {
+    return "verification: encoding must be hex or base64";
+  }
+  const bool parameterised = out->scheme == SignatureScheme::kHmacSha256 ||
+                             out->scheme == SignatureScheme::kEd25519;
+  if (parameterised && out->signature_header.empty()) {
+    return "verification: signature_header is required for " + scheme;
+  }
+  if (out->scheme == SignatureScheme::kEd25519 &&
+      out->signed_payload == "{body}" && !out->timestamp_header.empty()) {
+    out->signed_payload = "{timestamp}{body}";  // Discord's interactions
+  }
+  for (const std::string* header :
+       {&out->signature_header, &out->timestamp_header,
+        &out->event_id_header}) {
+    if (!header->empty() && !IsHeaderName(*header)) {
+      return "verification: '" + *header +
+             "' is not a header name (letters, digits and -)";
+    }
+  }
+  if (out->signed_payload.find("{body}") == std::string::npos) {
+    return "verification: signed_payload must contain {body}";
+  }
+  if (out->signed_payload.find("{timestamp}") != std::string::npos &&
+      out->timestamp_header.empty()) {
+    return "verification: signed_payload uses {timestamp} but there is no "
+           "timestamp_header";
+  }
+  if (out->secret_field.empty()) {
+    return "verification: secret_field is required";
   }
   return "";
 }
@@ -194,7 +278,9 @@ std::string ParseToolkit(std::string_view slug, simdjson::dom::element value,
                "' (allowed: setup_fields, verification)";
       });
   if (!problem.empty()) return problem;
-  if (toolkit->verification && !toolkit->verification->secret_field.empty() &&
+  // Notion's secret arrives in its handshake, so it is not a setup field.
+  if (toolkit->verification &&
+      toolkit->verification->scheme != SignatureScheme::kNotion &&
       toolkit->FindField(toolkit->verification->secret_field) == nullptr) {
     return "verification: secret_field '" +
            toolkit->verification->secret_field +

@@ -20,7 +20,16 @@
 //           "scheme": "hmac_sha256",              // required: slack_v0,
 //                                                 // notion, hmac_sha256,
 //                                                 // ed25519
-//           "secret_field": "webhook_secret"      // a setup field's name
+//           "secret_field": "webhook_secret",     // a setup field's name
+//           "signature_header": "X-Hub-Signature-256",  // required for
+//                                                 // hmac_sha256, ed25519
+//           "signature_prefix": "sha256=",
+//           "encoding": "hex",                    // or "base64"
+//           "timestamp_header": "X-Timestamp",    // none by default
+//           "tolerance_seconds": 300,             // 0: no window
+//           "signed_payload": "{timestamp}.{body}",  // default "{body}"
+//           "event_id_header": "X-GitHub-Delivery",
+//           "event_id_field": "event_id"          // top-level JSON field
 //         }
 //       }
 //     }
@@ -45,9 +54,35 @@ struct SetupFieldSpec {
   bool is_secret = false;
 };
 
+enum class SignatureScheme { kSlackV0, kNotion, kHmacSha256, kEd25519 };
+enum class SignatureEncoding { kHex, kBase64 };
+
+// How a toolkit's ingress checks that a request comes from its provider.
+// slack_v0 and notion fix their headers and payload themselves; the other
+// fields parameterise hmac_sha256 and ed25519.
 struct VerificationSpec {
-  std::string scheme;        // one of the schemes named in the file comment
-  std::string secret_field;  // empty: the secret is not a setup field
+  SignatureScheme scheme = SignatureScheme::kHmacSha256;
+  // The setup field holding the secret (HMAC key, or the Ed25519 public key
+  // in hex). For notion, the field the verification handshake fills; it need
+  // not be a listed setup field.
+  std::string secret_field;
+  // hmac_sha256 and ed25519: the header carrying the signature (required),
+  // a prefix before it ("sha256="), and its encoding.
+  std::string signature_header;
+  std::string signature_prefix;
+  SignatureEncoding encoding = SignatureEncoding::kHex;
+  // Optional: a header carrying the request's Unix time in seconds, and how
+  // far from now it may be (0: any time).
+  std::string timestamp_header;
+  int tolerance_seconds = 300;
+  // What is signed: "{body}" is the raw body, "{timestamp}" the timestamp
+  // header's value; any other text is literal ("{timestamp}.{body}").
+  std::string signed_payload = "{body}";
+  // Where the provider's event id is, to acknowledge retries without
+  // storing them twice: a header, else a top-level string field of a JSON
+  // body; with neither (or when absent) the body's SHA-256 is the id.
+  std::string event_id_header;
+  std::string event_id_field;
 };
 
 struct ToolkitSpec {

@@ -46,4 +46,19 @@ CREATE TABLE IF NOT EXISTS endpoint_setup_fields (
   PRIMARY KEY (endpoint_id, name)
 ) STRICT, WITHOUT ROWID;
 
+-- Events the ingress accepted, newest last. `seq` orders them; the UNIQUE pair is what acknowledges
+-- a provider's retry of an event without storing it twice, even when copies arrive concurrently.
+CREATE TABLE IF NOT EXISTS webhook_events (
+  seq               INTEGER PRIMARY KEY,
+  id                TEXT    NOT NULL UNIQUE,
+  endpoint_id       TEXT    NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+  provider_event_id TEXT    NOT NULL,
+  received_at       INTEGER NOT NULL,
+  headers           TEXT    NOT NULL,  -- JSON object: the headers that matter, no secrets
+  body              BLOB    NOT NULL,  -- the raw body, as signed
+  UNIQUE (endpoint_id, provider_event_id)
+) STRICT;
+
+CREATE INDEX IF NOT EXISTS webhook_events_by_endpoint ON webhook_events (endpoint_id, seq);
+
 PRAGMA user_version = 1;

@@ -49,6 +49,7 @@
 #include "catalog.h"
 #include "hardened_server.h"
 #include "store/store.h"
+#include "verify.h"
 
 namespace webhooks {
 namespace {
@@ -85,12 +86,17 @@ struct Config {
   // encrypted with at rest (--secrets-key-file, WEBHOOKS_SECRETS_KEY_FILE).
   // Empty: stored in clear (the database file is private, mode 0600).
   std::string secrets_key_path;
+  // Events kept (--event-retention, WEBHOOKS_EVENT_RETENTION): a count per
+  // endpoint ("1000") or an age ("30m", "24h", "7d"). Default: 1000 events.
+  EventRetention event_retention{1000, 0};
   // A toolkit catalog JSON file that extends or replaces the built-in one
   // (--toolkits, WEBHOOKS_TOOLKITS; format in catalog.h). Empty: built-in.
   std::string toolkits_path;
 };
 
 constexpr char kUsage[] = R"(usage: webhooks-server [options]
+       webhooks-server send-test-event --url WEBHOOK_URL --secret SECRET
+                                       [--file event.json]
 
 A self-hosted Composio webhook endpoints API. Options (each also read from the
 environment variable in brackets; a flag wins over the environment):
@@ -112,6 +118,10 @@ environment variable in brackets; a flag wins over the environment):
                      encrypt setup values at rest with the key in FILE: 64 hex
                      characters, e.g. from `openssl rand -hex 32`
                      [WEBHOOKS_SECRETS_KEY_FILE] (default: stored in clear)
+  --event-retention N|AGE
+                     keep the newest N events per endpoint, or those younger
+                     than AGE (30m, 24h, 7d) [WEBHOOKS_EVENT_RETENTION]
+                     (default 1000)
   --toolkits FILE    toolkit catalog JSON that extends (or, with
                      "replace": true, replaces) the built-in slack, slackbot
                      and notion [WEBHOOKS_TOOLKITS]
@@ -227,6 +237,23 @@ std::string ApplySetting(std::string_view name, const std::string& value,
              value + "'";
     }
     config->max_body = static_cast<size_t>(number);
+  } else if (name == "event-retention") {
+    const std::string_view text = value;
+    const char unit = text.empty() ? '\0' : text.back();
+    const long long unit_ms = unit == 'm'   ? 60'000LL
+                              : unit == 'h' ? 3'600'000LL
+                              : unit == 'd' ? 86'400'000LL
+                                            : 0;
+    if (unit_ms != 0 &&
+        ParseInt(text.substr(0, text.size() - 1), 1, 3650LL * 24, &number)) {
+      config->event_retention = EventRetention{0, number * unit_ms};
+    } else if (unit_ms == 0 && ParseInt(text, 1, 100'000'000, &number)) {
+      config->event_retention = EventRetention{static_cast<size_t>(number), 0};
+    } else {
+      return "--event-retention must be a count (1000) or an age (30m, 24h, "
+             "7d), got '" +
+             value + "'";
+    }
   } else if (name == "secrets-key-file") {
     if (value.empty()) return "--secrets-key-file must name a file";
     config->secrets_key_path = value;
@@ -249,9 +276,15 @@ ParseOutcome ParseConfig(int argc, char** argv,
                          const std::function<const char*(const char*)>& getenv,
                          Config* config, std::string* error) {
   static constexpr std::pair<const char*, const char*> kEnvironment[] = {
-      {"WEBHOOKS_HOST", "host"},       {"WEBHOOKS_PORT", "port"},
-      {"WEBHOOKS_DB", "db"},           {"WEBHOOKS_PUBLIC_URL", "public-url"},
-      {"WEBHOOKS_THREADS", "threads"}, {"WEBHOOKS_MAX_BODY", "max-body"},
+      {"WEBHOOKS_HOST", "host"},
+      {"WEBHOOKS_PORT", "port"},
+      {"WEBHOOKS_DB", "db"},
+      {"WEBHOOKS_PUBLIC_URL", "public-url"},
+      {"WEBHOOKS_THREADS", "threads"},
+      {"WEBHOOKS_MAX_BODY", "max-body"},
+      {"WEBHOOKS_TOOLKITS", "toolkits"},
+      {"WEBHOOKS_SECRETS_KEY_FILE", "secrets-key-file"},
+      {"WEBHOOKS_EVENT_RETENTION", "event-retention"},
   };
   for (const auto& [variable, name] : kEnvironment) {
     if (const char* value = getenv(variable)) {
@@ -334,6 +367,9 @@ enum class ErrorKind {
   kValidation,
   kEndpointNotFound,
   kToolkitNotFound,
+  kIngressNotConfigured,
+  kIngressInvalidSignature,
+  kIngressAlreadyVerified,
 };
 
 struct ErrorInfo {
@@ -380,6 +416,18 @@ constexpr ErrorInfo kErrorTable[] = {
     {ErrorKind::kToolkitNotFound, 404, 3404, "Toolkit_NotFound",
      "Use a toolkit_slug from the toolkit catalog (built in: slack, "
      "slackbot, notion)."},
+    {ErrorKind::kIngressNotConfigured, 400, 4400,
+     "WebhookIngress_NotConfigured",
+     "Store the toolkit's signing secret on the endpoint first (PATCH "
+     "/api/v3.1/webhook_endpoints/{id} with {\"data\": {...}})."},
+    {ErrorKind::kIngressInvalidSignature, 400, 4401,
+     "WebhookIngress_InvalidSignature",
+     "Sign the raw body with the secret stored on the endpoint, with a "
+     "current timestamp where the scheme has one."},
+    {ErrorKind::kIngressAlreadyVerified, 400, 4402,
+     "WebhookIngress_AlreadyVerified",
+     "The endpoint completed its handshake already; send events, or delete "
+     "the endpoint and create a new one to verify again."},
 };
 
 // The table is indexed by kind; this keeps its order honest.
@@ -534,6 +582,11 @@ class JsonWriter {
   void Null() {
     Separate();
     out_ += "null";
+  }
+  // Appends JSON text this program wrote earlier (stored), as a value.
+  void RawValue(std::string_view json) {
+    Separate();
+    out_ += json;
   }
   std::string Take() { return std::move(out_); }
 
@@ -851,6 +904,7 @@ bool ParseCreateParams(const httplib::Request& req, CreateParams* out,
 // {"data": {"field": "value", ...}}.
 struct SetupDataParams {
   std::vector<SetupField> fields;  // in body order, names known, values clean
+  std::vector<std::string> named;  // every known field named, valid or not
 };
 
 constexpr size_t kMaxSetupValueBytes = 4096;
@@ -872,10 +926,14 @@ std::string AllowedFieldNames(const ToolkitSpec* toolkit) {
                        : "allowed: " + names;
 }
 
+// Reads the body into *out, adding every problem to *problems. Returns
+// whether a `data` object was read, so that the caller can go on to check
+// the fields against the stored endpoint and report all problems at once.
 bool ParseSetupDataParams(const httplib::Request& req,
                           const ToolkitSpec* toolkit, SetupDataParams* out,
-                          ApiError* err) {
-  std::vector<std::string> problems;
+                          std::vector<std::string>* problems_out) {
+  std::vector<std::string>& problems = *problems_out;
+  bool data_read = false;
   if (!IsJsonContentType(req.get_header_value("Content-Type"))) {
     problems.push_back("content-type must be application/json");
   }
@@ -901,6 +959,7 @@ bool ParseSetupDataParams(const httplib::Request& req,
         problems.push_back("data must be an object of setup field values");
         continue;
       }
+      data_read = true;
       std::vector<std::string_view> seen_names;
       for (auto [name, field_value] : data) {
         if (!FirstSighting(name, &seen_names, &problems)) continue;
@@ -910,6 +969,7 @@ bool ParseSetupDataParams(const httplib::Request& req,
                              "' (" + AllowedFieldNames(toolkit) + ")");
           continue;
         }
+        out->named.emplace_back(name);
         std::string_view text;
         if (field_value.get_string().get(text) != simdjson::SUCCESS) {
           problems.push_back(where + " must be a string");
@@ -925,9 +985,7 @@ bool ParseSetupDataParams(const httplib::Request& req,
     }
     if (!have_data) problems.push_back("data is required");
   }
-  if (problems.empty()) return true;
-  *err = ValidationError(std::move(problems));
-  return false;
+  return data_read;
 }
 
 // Validated query of GET webhook_endpoints.
@@ -1387,17 +1445,13 @@ void HandleSetSetupData(const Context& ctx, bool replace,
   if (!GetEndpointOrReply(ctx, caller, req.matches[1], res, &current)) return;
   const ToolkitSpec* toolkit = ctx.catalog.Find(current.toolkit_slug);
   SetupDataParams params;
-  ApiError err;
-  if (!ParseSetupDataParams(req, toolkit, &params, &err)) {
-    return ReplyError(res, err);
-  }
   std::vector<std::string> problems;
-  if (toolkit != nullptr) {
+  const bool data_read = ParseSetupDataParams(req, toolkit, &params, &problems);
+  if (data_read && toolkit != nullptr) {
     ResolveMaskedSecrets(*toolkit, current, &params.fields, &problems);
     for (const SetupFieldSpec& spec : toolkit->setup_fields) {
-      bool listed = std::any_of(
-          params.fields.begin(), params.fields.end(),
-          [&](const SetupField& field) { return field.name == spec.name; });
+      bool listed = std::find(params.named.begin(), params.named.end(),
+                              spec.name) != params.named.end();
       if (replace && spec.is_required && !listed) {
         problems.push_back("data." + spec.name +
                            " is required when replacing the configuration");
@@ -1436,6 +1490,295 @@ void HandleDeleteEndpoint(const Context& ctx, const httplib::Request& req,
   }
   if (!status.ok()) return ReplyStoreError(res, status);
   ReplyJson(res, 200, R"({"success":true})");
+}
+
+// --- The ingress -------------------------------------------------------------
+
+std::string Base64(std::string_view raw) {
+  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
+  int length =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(raw.data()),
+                      static_cast<int>(raw.size()));
+  out.resize(static_cast<size_t>(length));
+  return out;
+}
+
+std::string HexOf(std::string_view raw) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+bool IsUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    if (NextCodePoint(text, &i) < 0) return false;
+  }
+  return true;
+}
+
+// A top-level string field of a JSON object body, if the body is one.
+std::optional<std::string> JsonStringField(const std::string& body,
+                                           std::string_view name) {
+  if (body.empty() || body.front() != '{') return std::nullopt;
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::dom::element root;
+  std::string_view value;
+  if (parser.parse(padded).get(root) != simdjson::SUCCESS ||
+      root[name].get_string().get(value) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  return std::string(value);
+}
+
+// The request headers worth keeping with an event: what a developer needs
+// to see what the provider sent, never a signature.
+std::string EventHeadersJson(const httplib::Request& req,
+                             const VerificationSpec& spec) {
+  std::vector<std::string> names = {
+      "Content-Type", "User-Agent", "X-Slack-Request-Timestamp",
+      "X-Slack-Retry-Num", "X-Slack-Retry-Reason"};
+  for (const std::string& extra :
+       {spec.timestamp_header, spec.event_id_header}) {
+    if (!extra.empty()) names.push_back(extra);
+  }
+  JsonWriter json;
+  json.BeginObject();
+  std::vector<std::string> written;
+  for (const std::string& name : names) {
+    if (!req.has_header(name.c_str()) ||
+        std::find(written.begin(), written.end(), name) != written.end()) {
+      continue;
+    }
+    written.push_back(name);
+    json.Key(name);
+    json.Value(Printable(req.get_header_value(name.c_str()), 256));
+  }
+  json.EndObject();
+  return json.Take();
+}
+
+// The provider's id for an event: the spec's header, else its JSON field,
+// else the body's SHA-256 (so a byte-identical retry is still one event).
+std::string ProviderEventId(const httplib::Request& req,
+                            const VerificationSpec& spec) {
+  if (!spec.event_id_header.empty()) {
+    std::string value = req.get_header_value(spec.event_id_header.c_str());
+    if (IsTokenText(value, 256)) return value;
+  }
+  if (!spec.event_id_field.empty()) {
+    if (auto value = JsonStringField(req.body, spec.event_id_field);
+        value && !value->empty() && value->size() <= 256 &&
+        IsCleanText(*value)) {
+      return *value;
+    }
+  }
+  return "sha256:" + HexOf(Sha256(req.body));
+}
+
+ApiError IngressEndpointNotFound(const std::string& slug,
+                                 const std::string& id) {
+  return MakeError(ErrorKind::kEndpointNotFound,
+                   "No webhook endpoint '" + Printable(id, 64) +
+                       "' for toolkit '" + Printable(slug, 64) + "'.");
+}
+
+// Answers a verified handshake: sets verified_at once (with `secret` for
+// Notion). A repeat is refused and changes nothing.
+void CompleteHandshake(const Context& ctx, const WebhookEndpoint& endpoint,
+                       const std::optional<SetupField>& secret,
+                       std::string response_body, httplib::Response& res) {
+  bool verified = false;
+  Status status =
+      ctx.store.MarkVerified(endpoint.id, NowMillis(), secret, &verified);
+  if (status.code() == Status::Code::kNotFound) {
+    return ReplyError(
+        res, IngressEndpointNotFound(endpoint.toolkit_slug, endpoint.id));
+  }
+  if (!status.ok()) return ReplyStoreError(res, status);
+  if (!verified) {
+    return ReplyError(res, MakeError(ErrorKind::kIngressAlreadyVerified,
+                                     "This endpoint is verified already; a "
+                                     "repeat handshake changes nothing."));
+  }
+  ReplyJson(res, 200, std::move(response_body));
+}
+
+// POST webhook_ingress/{toolkit_slug}/{id}/trigger_event: the provider's
+// door, checked in the spec's order: endpoint, secret, signature,
+// handshake, event.
+void HandleIngress(const Context& ctx, const httplib::Request& req,
+                   httplib::Response& res) {
+  const std::string slug = req.matches[1];
+  const std::string id = req.matches[2];
+  // 1. The endpoint, and the toolkit in the path is its own.
+  WebhookEndpoint endpoint;
+  Status found = IsEndpointId(id)
+                     ? ctx.store.GetEndpointForIngress(id, &endpoint)
+                     : Status::NotFound("malformed id");
+  if (found.ok() && endpoint.toolkit_slug != slug) {
+    found = Status::NotFound("another toolkit");
+  }
+  if (found.code() == Status::Code::kNotFound) {
+    return ReplyError(res, IngressEndpointNotFound(slug, id));
+  }
+  if (!found.ok()) return ReplyStoreError(res, found);
+  const ToolkitSpec* toolkit = ctx.catalog.Find(slug);
+  if (toolkit == nullptr || !toolkit->verification) {
+    return ReplyError(
+        res, MakeError(ErrorKind::kIngressNotConfigured,
+                       "Toolkit '" + slug +
+                           "' has no verification scheme in the catalog."));
+  }
+  const VerificationSpec& spec = *toolkit->verification;
+
+  // 2. A secret to verify with. Notion's arrives in its first, unsigned
+  // request, which is the one exception.
+  auto secret = std::find_if(
+      endpoint.setup_fields.begin(), endpoint.setup_fields.end(),
+      [&](const SetupField& field) { return field.name == spec.secret_field; });
+  if (secret == endpoint.setup_fields.end()) {
+    if (spec.scheme == SignatureScheme::kNotion) {
+      auto token = JsonStringField(req.body, "verification_token");
+      if (token && IsTokenText(*token, 512)) {
+        return CompleteHandshake(
+            ctx, endpoint, SetupField{spec.secret_field, *token}, "{}", res);
+      }
+    }
+    return ReplyError(
+        res, MakeError(ErrorKind::kIngressNotConfigured,
+                       "No verification secret is stored for this endpoint "
+                       "yet (setup field '" +
+                           spec.secret_field + "')."));
+  }
+
+  // 3. The signature, over the raw bytes, before anything parses them.
+  HeaderLookup lookup =
+      [&req](std::string_view name) -> std::optional<HeaderValue> {
+    const std::string key(name);
+    const size_t count = req.get_header_value_count(key.c_str());
+    if (count == 0) return std::nullopt;
+    return HeaderValue{req.get_header_value(key.c_str()), count > 1};
+  };
+  const int64_t now_seconds = NowMillis() / 1000;
+  VerifyResult verdict =
+      VerifySignature(spec, secret->value, lookup, req.body, now_seconds);
+  if (verdict.status != VerifyStatus::kOk) {
+    ApiError err = MakeError(ErrorKind::kIngressInvalidSignature,
+                             "The request's signature does not verify.",
+                             {verdict.message});
+    return ReplyError(res, err);
+  }
+
+  // 4. Handshakes.
+  if (spec.scheme == SignatureScheme::kSlackV0 &&
+      JsonStringField(req.body, "type") ==
+          std::optional<std::string>("url_verification")) {
+    JsonWriter json;
+    json.BeginObject();
+    json.Key("challenge");
+    json.Value(JsonStringField(req.body, "challenge").value_or(""));
+    json.EndObject();
+    return CompleteHandshake(ctx, endpoint, std::nullopt, json.Take(), res);
+  }
+  if (spec.scheme == SignatureScheme::kNotion &&
+      JsonStringField(req.body, "verification_token")) {
+    return ReplyError(res, MakeError(ErrorKind::kIngressAlreadyVerified,
+                                     "This endpoint is verified already; a "
+                                     "repeat handshake changes nothing."));
+  }
+
+  // 5. An event: durable before the 200; a retry is acknowledged.
+  NewEvent event;
+  event.id = "ev_" + RandomToken(16);
+  event.endpoint_id = endpoint.id;
+  event.provider_event_id = ProviderEventId(req, spec);
+  event.received_at_ms = NowMillis();
+  event.headers_json = EventHeadersJson(req, spec);
+  event.body = req.body;
+  bool stored = false;
+  Status status =
+      ctx.store.RecordEvent(event, ctx.config.event_retention, &stored);
+  if (status.code() == Status::Code::kNotFound) {
+    return ReplyError(res, IngressEndpointNotFound(slug, id));
+  }
+  if (!status.ok()) return ReplyStoreError(res, status);
+  ReplyJson(res, 200, "{}");
+}
+
+// GET webhook_endpoints/{id}/events: our extension for local development.
+// Newest first; limit (1-1000) and cursor page as for the endpoint list.
+void HandleListEvents(const Context& ctx, const httplib::Request& req,
+                      httplib::Response& res) {
+  Caller caller;
+  if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
+  const std::string id = req.matches[1];
+  std::vector<std::string> problems;
+  long long limit = 0, before = 0;
+  if (req.has_param("limit") &&
+      !ParseInt(req.get_param_value("limit"), 1, 1000, &limit)) {
+    problems.push_back("limit must be a whole number from 1 to 1000");
+  }
+  if (req.has_param("cursor") &&
+      !ParseInt(req.get_param_value("cursor"), 1,
+                std::numeric_limits<long long>::max(), &before)) {
+    problems.push_back(
+        "cursor is not one this server gave out (use next_cursor of the "
+        "previous page)");
+  }
+  if (!problems.empty()) {
+    return ReplyError(res, ValidationError(std::move(problems)));
+  }
+  std::vector<StoredEvent> events;
+  bool more = false;
+  Status status = IsEndpointId(id)
+                      ? ctx.store.ListEvents(caller.project_id, id,
+                                             static_cast<size_t>(limit), before,
+                                             &events, &more)
+                      : Status::NotFound("malformed id");
+  if (status.code() == Status::Code::kNotFound) {
+    return ReplyError(res, MakeError(ErrorKind::kEndpointNotFound,
+                                     "Webhook endpoint '" + Printable(id, 64) +
+                                         "' not found."));
+  }
+  if (!status.ok()) return ReplyStoreError(res, status);
+  JsonWriter json;
+  json.BeginObject();
+  json.Key("items");
+  json.BeginArray();
+  for (const StoredEvent& event : events) {
+    json.BeginObject();
+    json.Key("id");
+    json.Value(event.id);
+    json.Key("provider_event_id");
+    json.Value(event.provider_event_id);
+    json.Key("received_at");
+    json.Value(FormatTime(event.received_at_ms));
+    json.Key("headers");
+    json.RawValue(event.headers_json);
+    // The raw body as text when it is UTF-8 (almost always: JSON or form
+    // data), else in base64, so the listing is always valid JSON.
+    const bool text = IsUtf8(event.body);
+    json.Key("body_encoding");
+    json.Value(std::string_view(text ? "utf-8" : "base64"));
+    json.Key("body");
+    json.Value(text ? event.body : Base64(event.body));
+    json.EndObject();
+  }
+  json.EndArray();
+  json.Key("next_cursor");
+  if (more) {
+    json.Value(std::to_string(events.back().sequence));
+  } else {
+    json.Null();
+  }
+  json.EndObject();
+  ReplyJson(res, 200, json.Take());
 }
 
 // ===========================================================================
@@ -1477,6 +1820,9 @@ std::vector<Route> RouteTable(const Context& ctx) {
       {"PATCH", kId, set_data(false)},
       {"POST", kId, set_data(true)},
       {"DELETE", kId, bind(HandleDeleteEndpoint)},
+      {"GET", kId + "/events", bind(HandleListEvents)},
+      {"POST", "/webhook_ingress/([^/]+)/([^/]+)/trigger_event",
+       bind(HandleIngress)},
   };
 }
 
@@ -1518,8 +1864,15 @@ std::string AllowedMethods(const std::vector<CompiledRoute>& routes,
   return allow;
 }
 
-bool IsApiPath(const std::string& path) {
-  return path.rfind("/api/v3/", 0) == 0 || path.rfind("/api/v3.1/", 0) == 0;
+// Paths that need an API key: the API, but not the ingress, which a
+// provider calls with its signature instead.
+bool NeedsApiKey(const std::string& path) {
+  for (const char* prefix : {"/api/v3/", "/api/v3.1/"}) {
+    if (path.rfind(prefix, 0) == 0) {
+      return path.compare(std::strlen(prefix), 16, "webhook_ingress/") != 0;
+    }
+  }
+  return false;
 }
 
 constexpr size_t kMaxHeaderCount = 100;
@@ -1625,7 +1978,7 @@ void InstallHooks(HardenedServer& server, const Config& config,
         // Key checks that need no database happen before the body is read;
         // the look-up happens in the handler.
         std::string key;
-        if (IsApiPath(req.path) && !CheckKeyHeaders(req, &key, &err)) {
+        if (NeedsApiKey(req.path) && !CheckKeyHeaders(req, &key, &err)) {
           RejectEarly(res, err);
           return httplib::Server::HandlerResponse::Handled;
         }
@@ -1829,7 +2182,88 @@ void PrintConfig(const Config& config, const std::string& public_base,
                auth.c_str());
 }
 
+// webhooks-server send-test-event --url URL --secret SECRET [--file FILE]:
+// signs a Slack-style event the way Slack does and posts it, so the whole
+// ingress path can be tried without a Slack app. Prints the status and body
+// it got back; exits 0 on a 2xx, 1 otherwise, 2 on a usage error.
+constexpr char kSendTestEventUsage[] =
+    "usage: webhooks-server send-test-event --url WEBHOOK_URL --secret "
+    "SECRET [--file event.json]\n";
+
+int SendTestEvent(int argc, char** argv) {
+  std::string url, secret, file;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kSendTestEventUsage, stdout);
+      return 0;
+    }
+    if (i + 1 >= argc ||
+        (arg != "--url" && arg != "--secret" && arg != "--file")) {
+      std::fprintf(stderr, "send-test-event: unexpected '%s'\n%s",
+                   std::string(arg).c_str(), kSendTestEventUsage);
+      return 2;
+    }
+    (arg == "--url" ? url : arg == "--secret" ? secret : file) = argv[++i];
+  }
+  const size_t scheme_end = url.find("://");
+  const size_t path_start = scheme_end == std::string::npos
+                                ? std::string::npos
+                                : url.find('/', scheme_end + 3);
+  if (url.rfind("http", 0) != 0 || path_start == std::string::npos ||
+      secret.empty()) {
+    std::fprintf(stderr,
+                 "send-test-event: --url must be an http(s) webhook_url and "
+                 "--secret the endpoint's signing secret\n%s",
+                 kSendTestEventUsage);
+    return 2;
+  }
+  const int64_t now = NowMillis() / 1000;
+  std::string body;
+  if (!file.empty()) {
+    std::FILE* in = std::fopen(file.c_str(), "rb");
+    if (in == nullptr) {
+      std::fprintf(stderr, "send-test-event: cannot read '%s': %s\n",
+                   file.c_str(), std::strerror(errno));
+      return 2;
+    }
+    char buffer[4096];
+    for (size_t n; (n = std::fread(buffer, 1, sizeof(buffer), in)) > 0;) {
+      body.append(buffer, n);
+    }
+    std::fclose(in);
+  } else {
+    // Slack's sample app_mention event, with a fresh event id and time.
+    body = R"({"token":"XXYYZZ","team_id":"T123ABC456","api_app_id":)"
+           R"("A123ABC456","event":{"type":"app_mention","user":)"
+           R"("U123ABC456","text":"<@U0LAN0Z89> is it everything a river )"
+           R"(should be?","ts":"1515449522.000016","channel":"C123ABC456",)"
+           R"("event_ts":"1515449522.000016"},"type":"event_callback",)"
+           R"("event_id":"Ev)" +
+           RandomToken(10) + R"(","event_time":)" + std::to_string(now) + "}";
+  }
+  const std::string timestamp = std::to_string(now);
+  httplib::Client client(url.substr(0, path_start));
+  client.set_connection_timeout(5);
+  client.set_read_timeout(10);
+  auto result = client.Post(
+      url.substr(path_start),
+      {{"X-Slack-Request-Timestamp", timestamp},
+       {"X-Slack-Signature", SlackSignature(secret, timestamp, body)}},
+      body, "application/json");
+  if (!result) {
+    std::fprintf(stderr, "send-test-event: %s\n",
+                 httplib::to_string(result.error()).c_str());
+    return 1;
+  }
+  std::printf("HTTP %d\n%s\n", result->status, result->body.c_str());
+  return result->status >= 200 && result->status < 300 ? 0 : 1;
+}
+
 int Run(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "send-test-event") {
+    return SendTestEvent(argc - 1, argv + 1);
+  }
   Config config;
   std::string error;
   switch (ParseConfig(

@@ -184,7 +184,9 @@ class SecretBox {
  private:
   static constexpr int kNonceBytes = 12;
   static constexpr int kTagBytes = 16;
-  static constexpr const char* kSealedPrefix = "\x01" "aes256gcm:";
+  static constexpr const char* kSealedPrefix =
+      "\x01"
+      "aes256gcm:";
 
   class CipherContext {
    public:
@@ -286,6 +288,30 @@ class SqliteStore final : public Store {
         delete_endpoint_(db_,
                          "DELETE FROM webhook_endpoints WHERE id = :id AND "
                          "project_id = :project_id"),
+        select_endpoint_any_(db_, std::string("SELECT ") + kEndpointColumns +
+                                      " FROM webhook_endpoints WHERE id = :id"),
+        mark_verified_(db_,
+                       "UPDATE webhook_endpoints SET verified_at = :at WHERE "
+                       "id = :id AND verified_at IS NULL"),
+        insert_event_(
+            db_,
+            "INSERT INTO webhook_events (id, endpoint_id, provider_event_id, "
+            "received_at, headers, body) VALUES (:id, :endpoint_id, "
+            ":provider_event_id, :received_at, :headers, :body) ON CONFLICT "
+            "(endpoint_id, provider_event_id) DO NOTHING"),
+        prune_events_by_count_(
+            db_,
+            "DELETE FROM webhook_events WHERE endpoint_id = :endpoint_id AND "
+            "seq <= (SELECT seq FROM webhook_events WHERE endpoint_id = "
+            ":endpoint_id ORDER BY seq DESC LIMIT 1 OFFSET :keep)"),
+        prune_events_by_age_(db_,
+                             "DELETE FROM webhook_events WHERE endpoint_id = "
+                             ":endpoint_id AND received_at < :cutoff"),
+        list_events_(
+            db_,
+            "SELECT seq, id, provider_event_id, received_at, headers, body "
+            "FROM webhook_events WHERE endpoint_id = :endpoint_id AND "
+            "(:before = 0 OR seq < :before) ORDER BY seq DESC LIMIT :limit"),
         select_setup_fields_(db_,
                              "SELECT name, value FROM endpoint_setup_fields "
                              "WHERE endpoint_id = :endpoint_id ORDER BY name"),
@@ -446,6 +472,150 @@ class SqliteStore final : public Store {
     }
   }
 
+  Status GetEndpointForIngress(std::string_view id,
+                               WebhookEndpoint* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      WebhookEndpoint row;
+      {
+        Reuse select(select_endpoint_any_);
+        select_endpoint_any_.bind(":id", std::string(id));
+        if (!select_endpoint_any_.executeStep()) {
+          return Status::NotFound("no such endpoint");
+        }
+        ReadEndpointRow(select_endpoint_any_, &row);
+      }
+      ReadSetupFields(&row);
+      *out = std::move(row);
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "get endpoint for ingress");
+    }
+  }
+
+  Status MarkVerified(std::string_view id, int64_t at_ms,
+                      const std::optional<SetupField>& secret,
+                      bool* verified) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      int changed = 0;
+      {
+        Reuse update(mark_verified_);
+        mark_verified_.bind(":id", std::string(id));
+        mark_verified_.bind(":at", at_ms);
+        changed = mark_verified_.exec();
+      }
+      if (changed == 0) {
+        Reuse select(select_endpoint_any_);
+        select_endpoint_any_.bind(":id", std::string(id));
+        if (!select_endpoint_any_.executeStep()) {
+          return Status::NotFound("no such endpoint");
+        }
+        *verified = false;
+        return Status::Ok();  // already verified: the transaction rolls back
+      }
+      if (secret) {
+        Reuse upsert(upsert_setup_field_);
+        upsert_setup_field_.bind(":endpoint_id", std::string(id));
+        upsert_setup_field_.bind(":name", secret->name);
+        upsert_setup_field_.bind(
+            ":value",
+            secrets_.Seal(SealContext(id, secret->name), secret->value));
+        upsert_setup_field_.exec();
+      }
+      txn.commit();
+      *verified = true;
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "mark verified");
+    }
+  }
+
+  Status RecordEvent(const NewEvent& event, const EventRetention& retention,
+                     bool* stored) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      int inserted = 0;
+      {
+        Reuse insert(insert_event_);
+        insert_event_.bind(":id", event.id);
+        insert_event_.bind(":endpoint_id", event.endpoint_id);
+        insert_event_.bind(":provider_event_id", event.provider_event_id);
+        insert_event_.bind(":received_at", event.received_at_ms);
+        insert_event_.bind(":headers", event.headers_json);
+        insert_event_.bind(":body", event.body.data(),
+                           static_cast<int>(event.body.size()));
+        inserted = insert_event_.exec();
+      }
+      if (inserted > 0 && retention.max_count_per_endpoint > 0) {
+        Reuse prune(prune_events_by_count_);
+        prune_events_by_count_.bind(":endpoint_id", event.endpoint_id);
+        prune_events_by_count_.bind(
+            ":keep", static_cast<int64_t>(retention.max_count_per_endpoint));
+        prune_events_by_count_.exec();
+      }
+      if (inserted > 0 && retention.max_age_ms > 0) {
+        Reuse prune(prune_events_by_age_);
+        prune_events_by_age_.bind(":endpoint_id", event.endpoint_id);
+        prune_events_by_age_.bind(":cutoff",
+                                  event.received_at_ms - retention.max_age_ms);
+        prune_events_by_age_.exec();
+      }
+      txn.commit();
+      *stored = inserted > 0;
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "record event");
+    }
+  }
+
+  Status ListEvents(std::string_view project_id, std::string_view endpoint_id,
+                    size_t limit, int64_t before_sequence,
+                    std::vector<StoredEvent>* out, bool* more) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      // One read transaction: the ownership check and the rows agree.
+      SQLite::Transaction txn(db_);
+      WebhookEndpoint endpoint;
+      if (!SelectEndpoint(project_id, endpoint_id, &endpoint)) {
+        return Status::NotFound("no such endpoint in this project");
+      }
+      std::vector<StoredEvent> rows;
+      {
+        Reuse select(list_events_);
+        list_events_.bind(":endpoint_id", std::string(endpoint_id));
+        list_events_.bind(":before", before_sequence);
+        list_events_.bind(":limit", limit == 0
+                                        ? static_cast<int64_t>(-1)
+                                        : static_cast<int64_t>(limit) + 1);
+        while (list_events_.executeStep()) {
+          StoredEvent event;
+          event.sequence = list_events_.getColumn(0).getInt64();
+          event.id = list_events_.getColumn(1).getString();
+          event.provider_event_id = list_events_.getColumn(2).getString();
+          event.received_at_ms = list_events_.getColumn(3).getInt64();
+          event.headers_json = list_events_.getColumn(4).getString();
+          SQLite::Column body = list_events_.getColumn(5);
+          if (body.getBytes() > 0) {
+            event.body.assign(static_cast<const char*>(body.getBlob()),
+                              static_cast<size_t>(body.getBytes()));
+          }
+          rows.push_back(std::move(event));
+        }
+      }
+      txn.commit();
+      bool has_more = limit != 0 && rows.size() > limit;
+      if (has_more) rows.resize(limit);
+      *out = std::move(rows);
+      *more = has_more;
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "list events");
+    }
+  }
+
   Status FindKey(std::string_view key_digest, ApiKeyRecord* out) override {
     std::lock_guard<std::mutex> lock(mu_);
     try {
@@ -594,6 +764,12 @@ class SqliteStore final : public Store {
   SQLite::Statement upsert_setup_field_;
   SQLite::Statement delete_setup_fields_;
   SQLite::Statement delete_endpoint_;
+  SQLite::Statement select_endpoint_any_;
+  SQLite::Statement mark_verified_;
+  SQLite::Statement insert_event_;
+  SQLite::Statement prune_events_by_count_;
+  SQLite::Statement prune_events_by_age_;
+  SQLite::Statement list_events_;
   SQLite::Statement select_setup_fields_;
   SQLite::Statement select_key_;
   SQLite::Statement insert_project_;

@@ -104,6 +104,33 @@ struct ListQuery {
   std::optional<EndpointCursor> after;      // unset: from the start
 };
 
+// An event the ingress accepted, to be stored.
+struct NewEvent {
+  std::string id;  // ours, "ev_..."
+  std::string endpoint_id;
+  std::string provider_event_id;  // the provider's id, for de-duplication
+  int64_t received_at_ms = 0;
+  std::string headers_json;  // a JSON object of the headers that matter
+  std::string body;          // the raw body
+};
+
+// A stored event. `sequence` orders events (higher is newer).
+struct StoredEvent {
+  int64_t sequence = 0;
+  std::string id;
+  std::string provider_event_id;
+  int64_t received_at_ms = 0;
+  std::string headers_json;
+  std::string body;
+};
+
+// How many events to keep; events beyond either bound are deleted when a
+// new one is stored for the same endpoint.
+struct EventRetention {
+  size_t max_count_per_endpoint = 0;  // 0: no count bound
+  int64_t max_age_ms = 0;             // 0: no age bound
+};
+
 // How an API key came to be known.
 enum class KeyOrigin {
   kLocal,   // zero-config mode: registered on first use
@@ -173,6 +200,35 @@ class Store {
   // for GetEndpoint, and then nothing changes.
   virtual Status DeleteEndpoint(std::string_view project_id,
                                 std::string_view id) = 0;
+
+  // The ingress's look-up: endpoint `id` whatever its project (a provider
+  // has no API key; the unguessable id in the URL is what it holds).
+  // NotFound if there is none.
+  virtual Status GetEndpointForIngress(std::string_view id,
+                                       WebhookEndpoint* out) = 0;
+
+  // Sets verified_at of endpoint `id` to `at_ms` if it is not set yet, and,
+  // if `secret` is given, stores it as setup field secret->name in the same
+  // transaction. *verified is false (and nothing changes) if the endpoint
+  // was verified already. NotFound if there is no endpoint `id`.
+  virtual Status MarkVerified(std::string_view id, int64_t at_ms,
+                              const std::optional<SetupField>& secret,
+                              bool* verified) = 0;
+
+  // Stores an event durably, unless one with the same (endpoint_id,
+  // provider_event_id) is stored already: then nothing changes and *stored
+  // is false. Then applies `retention` to that endpoint's events.
+  virtual Status RecordEvent(const NewEvent& event,
+                             const EventRetention& retention, bool* stored) = 0;
+
+  // Lists events of endpoint `endpoint_id` of `project_id`, newest first,
+  // starting below `before_sequence` (0: from the newest), at most `limit`
+  // (0: all). *more tells whether older events follow. NotFound as for
+  // GetEndpoint.
+  virtual Status ListEvents(std::string_view project_id,
+                            std::string_view endpoint_id, size_t limit,
+                            int64_t before_sequence,
+                            std::vector<StoredEvent>* out, bool* more) = 0;
 
   // Finds the key whose SHA-256 digest is `key_digest`. NotFound if no such
   // key exists or it was revoked. The stored digest is compared with

@@ -2,9 +2,15 @@
 // (ServerProcess: --port 0, a fresh database, local mode, a random API key),
 // sends requests over httplib::Client, or over raw sockets where the framing
 // itself is under test, and checks status, headers and body against
-// ../shared/spec/webhook-endpoints.md. Covered so far: create, errors,
-// authentication, routing, request ids, framing limits and configuration.
-// Tests are grouped by spec section, one test suite per section.
+// ../shared/spec/webhook-endpoints.md. Covered: create, errors,
+// authentication, routing, request ids, framing limits and configuration;
+// the management surface: schema, retrieve, PATCH (merge), replace (POST
+// {id}), masking of secrets (and masks sent back), validation of setup data,
+// list (filter, order, limit/cursor paging), delete, 405s with Allow,
+// project isolation on every route, secrets kept out of responses and the
+// log; and the toolkit catalog file (--toolkits, WEBHOOKS_TOOLKITS).
+// Not yet: ingress. Tests are grouped by spec section, one test suite per
+// section.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -28,13 +34,18 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "tests/test_util.h"
@@ -223,12 +234,14 @@ struct Endpoint {
   std::string webhook_url;
   std::string created_at;
   bool data_is_null = false;
+  std::map<std::string, std::string> data;  // empty when data is null
   bool verified_at_is_null = false;
   std::string raw_body;
 };
 
 // Asserts a successful endpoint response with `status`: JSON, the common
-// headers, exactly the spec's seven fields with the right types. Fills *out.
+// headers, exactly the spec's seven fields with the right types (data null or
+// a non-empty object of strings). Fills *out.
 void ExpectEndpoint(const Reply& reply, int status, Endpoint* out) {
   ExpectCommonHeaders(reply);
   ASSERT_EQ(reply.status, status) << reply.body;
@@ -259,6 +272,17 @@ void ExpectEndpoint(const Reply& reply, int status, Endpoint* out) {
   simdjson::dom::element element;
   ASSERT_EQ(object["data"].get(element), simdjson::SUCCESS);
   endpoint.data_is_null = element.is_null();
+  if (!endpoint.data_is_null) {
+    // An object of strings; with nothing stored, null rather than {}.
+    simdjson::dom::object data;
+    ASSERT_EQ(element.get_object().get(data), simdjson::SUCCESS) << reply.body;
+    EXPECT_GT(data.size(), 0u) << reply.body;
+    for (auto field : data) {
+      ASSERT_EQ(field.value.get_string().get(text), simdjson::SUCCESS)
+          << reply.body;
+      endpoint.data.emplace(std::string(field.key), std::string(text));
+    }
+  }
   ASSERT_EQ(object["verified_at"].get(element), simdjson::SUCCESS);
   endpoint.verified_at_is_null = element.is_null();
   endpoint.raw_body = reply.body;
@@ -1671,6 +1695,1877 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<BadConfig>& param) {
       return param.param.name;
     });
+
+// ===========================================================================
+// Management: shared helpers
+// ===========================================================================
+
+constexpr char kSchemaPath[] = "/api/v3.1/webhook_endpoints/schema";
+constexpr char kSchemaPathV3[] = "/api/v3/webhook_endpoints/schema";
+constexpr char kSigning[] = "webhook_signing_secret";
+constexpr char kAppToken[] = "app_token";
+constexpr char kValidation[] = "WebhookEndpoint_ValidationError";
+constexpr char kNotFound[] = "WebhookEndpoint_NotFound";
+
+using Data = std::map<std::string, std::string>;
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+// {"data": {...}} with `fields` in this order.
+std::string DataBody(const Fields& fields) {
+  std::string out = "{\"data\":{";
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out += ",";
+    out += JsonString(fields[i].first) + ":" + JsonString(fields[i].second);
+  }
+  return out + "}}";
+}
+
+std::string ReplaceAll(std::string text, const std::string& from,
+                       const std::string& to) {
+  for (size_t pos = text.find(from); pos != std::string::npos;
+       pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+  return text;
+}
+
+// Percent-encodes all but the unreserved characters, for a query value.
+std::string QueryValue(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    }
+  }
+  return out;
+}
+
+// The methods of an Allow header value, sorted.
+std::vector<std::string> AllowList(const std::string& allow) {
+  std::vector<std::string> methods;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = allow.find(',', start);
+    std::string method = allow.substr(
+        start, comma == std::string::npos ? std::string::npos : comma - start);
+    method.erase(0, method.find_first_not_of(' '));
+    method.erase(method.find_last_not_of(' ') + 1);
+    if (!method.empty()) methods.push_back(method);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  std::sort(methods.begin(), methods.end());
+  return methods;
+}
+
+// An id of the valid format that (with overwhelming odds) names nothing.
+std::string RandomEndpointId() {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+  std::random_device random;
+  std::string id = "we_";
+  for (int i = 0; i < 12; ++i) id += kAlphabet[random() % 64];
+  return id;
+}
+
+// Asserts a successful JSON answer with `status` and the common headers,
+// and parses its body (an object) into *object, which lives in *parser.
+void ExpectJsonObject(const Reply& reply, int status,
+                      simdjson::dom::parser* parser,
+                      simdjson::dom::object* object) {
+  ExpectCommonHeaders(reply);
+  ASSERT_EQ(reply.status, status) << reply.body;
+  EXPECT_EQ(MediaType(reply.Header("Content-Type")), "application/json");
+  simdjson::padded_string padded(reply.body);
+  simdjson::dom::element root;
+  ASSERT_EQ(parser->parse(padded).get(root), simdjson::SUCCESS) << reply.body;
+  ASSERT_EQ(root.get_object().get(*object), simdjson::SUCCESS) << reply.body;
+}
+
+// DELETE's answer: 200 {"success": true} and nothing else.
+void ExpectDeleted(const httplib::Result& result) {
+  ASSERT_TRUE(result) << "no response: " << httplib::to_string(result.error());
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectJsonObject(ToReply(result), 200, &parser, &object));
+  EXPECT_EQ(SortedKeys(object), std::vector<std::string>{"success"})
+      << result->body;
+  bool success = false;
+  ASSERT_EQ(object["success"].get_bool().get(success), simdjson::SUCCESS)
+      << result->body;
+  EXPECT_TRUE(success);
+}
+
+// One item of a list answer.
+struct ListItem {
+  std::string id;
+  std::string toolkit_slug;
+  std::string client_id;
+};
+
+struct ListPage {
+  std::vector<ListItem> items;
+  bool next_is_null = true;
+  std::string next_cursor;
+};
+
+std::vector<std::string> Ids(const std::vector<ListItem>& items) {
+  std::vector<std::string> ids;
+  for (const ListItem& item : items) ids.push_back(item.id);
+  return ids;
+}
+
+// Asserts a list answer: 200, exactly {"items": [...], "next_cursor": ...},
+// each item exactly {id, toolkit_slug, client_id}. Fills *out.
+void ExpectListPage(const httplib::Result& result, ListPage* out) {
+  ASSERT_TRUE(result) << "no response: " << httplib::to_string(result.error());
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectJsonObject(ToReply(result), 200, &parser, &object));
+  EXPECT_EQ(SortedKeys(object),
+            (std::vector<std::string>{"items", "next_cursor"}))
+      << result->body;
+  simdjson::dom::array items;
+  ASSERT_EQ(object["items"].get_array().get(items), simdjson::SUCCESS)
+      << result->body;
+  ListPage page;
+  std::string_view text;
+  for (simdjson::dom::element element : items) {
+    simdjson::dom::object item;
+    ASSERT_EQ(element.get_object().get(item), simdjson::SUCCESS);
+    EXPECT_EQ(SortedKeys(item),
+              (std::vector<std::string>{"client_id", "id", "toolkit_slug"}))
+        << result->body;
+    ListItem parsed;
+    ASSERT_EQ(item["id"].get_string().get(text), simdjson::SUCCESS);
+    parsed.id = text;
+    ASSERT_EQ(item["toolkit_slug"].get_string().get(text), simdjson::SUCCESS);
+    parsed.toolkit_slug = text;
+    ASSERT_EQ(item["client_id"].get_string().get(text), simdjson::SUCCESS);
+    parsed.client_id = text;
+    page.items.push_back(std::move(parsed));
+  }
+  simdjson::dom::element next;
+  ASSERT_EQ(object["next_cursor"].get(next), simdjson::SUCCESS);
+  page.next_is_null = next.is_null();
+  if (!page.next_is_null) {
+    ASSERT_EQ(next.get_string().get(text), simdjson::SUCCESS) << result->body;
+    page.next_cursor = text;
+    EXPECT_FALSE(page.next_cursor.empty());
+  }
+  *out = std::move(page);
+}
+
+// The ids of `endpoints` in the list's order: created_at, then id.
+std::vector<std::string> InListOrder(std::vector<Endpoint> endpoints) {
+  std::sort(endpoints.begin(), endpoints.end(),
+            [](const Endpoint& a, const Endpoint& b) {
+              return std::tie(a.created_at, a.id) <
+                     std::tie(b.created_at, b.id);
+            });
+  std::vector<std::string> ids;
+  for (const Endpoint& endpoint : endpoints) ids.push_back(endpoint.id);
+  return ids;
+}
+
+// True if some entry of `errors` contains every one of `words`
+// (lower-case), compared case-insensitively.
+bool SomeErrorSays(const std::vector<std::string>& errors,
+                   const std::vector<std::string>& words) {
+  return std::any_of(
+      errors.begin(), errors.end(), [&](const std::string& problem) {
+        return std::all_of(words.begin(), words.end(),
+                           [&](const std::string& word) {
+                             return Contains(Lower(problem), word);
+                           });
+      });
+}
+
+// The identity fields of an endpoint, which no management call changes.
+void ExpectSameIdentity(const Endpoint& got, const Endpoint& created) {
+  EXPECT_EQ(got.id, created.id);
+  EXPECT_EQ(got.toolkit_slug, created.toolkit_slug);
+  EXPECT_EQ(got.client_id, created.client_id);
+  EXPECT_EQ(got.webhook_url, created.webhook_url);
+  EXPECT_EQ(got.created_at, created.created_at);
+  EXPECT_TRUE(got.verified_at_is_null);
+}
+
+// The management routes, with this test's key unless a key is given.
+class HttpManageTest : public HttpTest {
+ protected:
+  static std::string ItemPath(const std::string& id,
+                              const char* collection = kCreatePath) {
+    return std::string(collection) + "/" + id;
+  }
+  static httplib::Headers KeyHeaders(const std::string& key) {
+    return {{"x-api-key", key}};
+  }
+
+  httplib::Result RetrieveAs(const std::string& key, const std::string& id,
+                             const char* collection = kCreatePath) {
+    return NewClient().Get(ItemPath(id, collection), KeyHeaders(key));
+  }
+  httplib::Result PatchAs(
+      const std::string& key, const std::string& id, const std::string& body,
+      const char* collection = kCreatePath,
+      const std::string& content_type = "application/json") {
+    return NewClient().Patch(ItemPath(id, collection), KeyHeaders(key), body,
+                             content_type);
+  }
+  httplib::Result ReplaceAs(
+      const std::string& key, const std::string& id, const std::string& body,
+      const char* collection = kCreatePath,
+      const std::string& content_type = "application/json") {
+    return NewClient().Post(ItemPath(id, collection), KeyHeaders(key), body,
+                            content_type);
+  }
+  httplib::Result DeleteAs(const std::string& key, const std::string& id,
+                           const char* collection = kCreatePath) {
+    return NewClient().Delete(ItemPath(id, collection), KeyHeaders(key));
+  }
+  httplib::Result ListAs(const std::string& key, const std::string& query,
+                         const char* collection = kCreatePath) {
+    return NewClient().Get(
+        std::string(collection) + (query.empty() ? "" : "?" + query),
+        KeyHeaders(key));
+  }
+  httplib::Result Schema(const std::string& query,
+                         const char* path = kSchemaPath) {
+    return NewClient().Get(
+        std::string(path) + (query.empty() ? "" : "?" + query),
+        KeyHeaders(key_));
+  }
+
+  httplib::Result Retrieve(const std::string& id) {
+    return RetrieveAs(key_, id);
+  }
+  httplib::Result Patch(const std::string& id, const std::string& body) {
+    return PatchAs(key_, id, body);
+  }
+  httplib::Result Replace(const std::string& id, const std::string& body) {
+    return ReplaceAs(key_, id, body);
+  }
+  httplib::Result Delete(const std::string& id) { return DeleteAs(key_, id); }
+  httplib::Result List(const std::string& query = "") {
+    return ListAs(key_, query);
+  }
+
+  void MustCreateAs(const std::string& key, const std::string& toolkit,
+                    const std::string& client_id, Endpoint* out) {
+    ASSERT_NO_FATAL_FAILURE(ExpectEndpoint(
+        CreateWithKey(key, CreateBody(toolkit, client_id)), 201, out));
+  }
+  void MustCreate(const std::string& toolkit, const std::string& client_id,
+                  Endpoint* out) {
+    MustCreateAs(key_, toolkit, client_id, out);
+  }
+  void MustReadAs(const std::string& key, const std::string& id,
+                  Endpoint* out) {
+    ASSERT_NO_FATAL_FAILURE(ExpectEndpoint(RetrieveAs(key, id), 200, out));
+  }
+  void MustRead(const std::string& id, Endpoint* out) {
+    MustReadAs(key_, id, out);
+  }
+  void MustPatch(const std::string& id, const std::string& body,
+                 Endpoint* out) {
+    ASSERT_NO_FATAL_FAILURE(ExpectEndpoint(Patch(id, body), 200, out));
+  }
+  void MustReplace(const std::string& id, const std::string& body,
+                   Endpoint* out) {
+    ASSERT_NO_FATAL_FAILURE(ExpectEndpoint(Replace(id, body), 200, out));
+  }
+  // The whole list (no limit): one page, next_cursor null.
+  void MustListAs(const std::string& key, const std::string& query,
+                  std::vector<ListItem>* items,
+                  const char* collection = kCreatePath) {
+    ListPage page;
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectListPage(ListAs(key, query, collection), &page));
+    EXPECT_TRUE(page.next_is_null) << page.next_cursor;
+    *items = std::move(page.items);
+  }
+  void MustList(const std::string& query, std::vector<ListItem>* items) {
+    MustListAs(key_, query, items);
+  }
+};
+
+// ===========================================================================
+// Toolkit catalog and schema
+// ===========================================================================
+
+struct FieldSchema {
+  std::string display_name;
+  std::string description;
+  bool is_required = false;
+  bool is_secret = false;
+};
+
+class HttpSchemaTest : public HttpManageTest {
+ protected:
+  // Asserts a schema answer for `toolkit`: exactly {"toolkit_slug",
+  // "setup_fields"}, each field exactly its four typed members. Fills
+  // *fields, keyed by field name.
+  static void ExpectSchema(const httplib::Result& result,
+                           const std::string& toolkit,
+                           std::map<std::string, FieldSchema>* fields) {
+    ASSERT_TRUE(result) << "no response: "
+                        << httplib::to_string(result.error());
+    simdjson::dom::parser parser;
+    simdjson::dom::object object;
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectJsonObject(ToReply(result), 200, &parser, &object));
+    EXPECT_EQ(SortedKeys(object),
+              (std::vector<std::string>{"setup_fields", "toolkit_slug"}))
+        << result->body;
+    std::string_view text;
+    ASSERT_EQ(object["toolkit_slug"].get_string().get(text), simdjson::SUCCESS);
+    EXPECT_EQ(text, toolkit);
+    simdjson::dom::object setup;
+    ASSERT_EQ(object["setup_fields"].get_object().get(setup), simdjson::SUCCESS)
+        << result->body;
+    fields->clear();
+    for (auto member : setup) {
+      simdjson::dom::object spec;
+      ASSERT_EQ(member.value.get_object().get(spec), simdjson::SUCCESS);
+      EXPECT_EQ(SortedKeys(spec),
+                (std::vector<std::string>{"description", "display_name",
+                                          "is_required", "is_secret"}))
+          << result->body;
+      FieldSchema field;
+      ASSERT_EQ(spec["display_name"].get_string().get(text), simdjson::SUCCESS);
+      field.display_name = text;
+      ASSERT_EQ(spec["description"].get_string().get(text), simdjson::SUCCESS);
+      field.description = text;
+      ASSERT_EQ(spec["is_required"].get_bool().get(field.is_required),
+                simdjson::SUCCESS);
+      ASSERT_EQ(spec["is_secret"].get_bool().get(field.is_secret),
+                simdjson::SUCCESS);
+      fields->emplace(std::string(member.key), field);
+    }
+  }
+
+  // Slack's and slackbot's two required secrets.
+  static void ExpectSlackFields(
+      const std::map<std::string, FieldSchema>& fields) {
+    std::vector<std::string> names;
+    for (const auto& [name, field] : fields) names.push_back(name);
+    ASSERT_EQ(names, (std::vector<std::string>{kAppToken, kSigning}));
+    EXPECT_EQ(fields.at(kSigning).display_name, "Signing Secret");
+    EXPECT_EQ(fields.at(kAppToken).display_name, "App-Level Token");
+    for (const auto& [name, field] : fields) {
+      SCOPED_TRACE(name);
+      EXPECT_FALSE(field.description.empty());
+      EXPECT_TRUE(field.is_required);
+      EXPECT_TRUE(field.is_secret);
+    }
+  }
+};
+
+TEST_F(HttpSchemaTest, SlackSchemaUnderBothPrefixes) {
+  for (const char* path : {kSchemaPathV3, kSchemaPath}) {
+    SCOPED_TRACE(path);
+    for (const char* toolkit : {"slack", "slackbot"}) {
+      SCOPED_TRACE(toolkit);
+      std::map<std::string, FieldSchema> fields;
+      ASSERT_NO_FATAL_FAILURE(
+          ExpectSchema(Schema(std::string("toolkit_slug=") + toolkit, path),
+                       toolkit, &fields));
+      ExpectSlackFields(fields);
+    }
+  }
+}
+
+TEST_F(HttpSchemaTest, NotionHasAnEmptySetupFieldsObject) {
+  std::map<std::string, FieldSchema> fields;
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectSchema(Schema("toolkit_slug=notion"), "notion", &fields));
+  EXPECT_TRUE(fields.empty());
+}
+
+TEST_F(HttpSchemaTest, ToolkitSlugIsLowerCased) {
+  auto lower = Schema("toolkit_slug=slack");
+  auto upper = Schema("toolkit_slug=SLACK");
+  std::map<std::string, FieldSchema> fields;
+  ASSERT_NO_FATAL_FAILURE(ExpectSchema(upper, "slack", &fields));
+  ExpectSlackFields(fields);
+  ASSERT_TRUE(lower);
+  EXPECT_EQ(upper->body, lower->body);
+}
+
+TEST_F(HttpSchemaTest, MissingToolkitSlugIs400) {
+  for (const char* query : {"", "toolkit_slug=", "toolkit=slack"}) {
+    SCOPED_TRACE(query);
+    ErrorBody error;
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectErrorEnvelope(Schema(query), 400, kValidation, &error));
+    EXPECT_TRUE(SomeErrorSays(error.errors, {"toolkit_slug"}))
+        << Join(error.errors);
+  }
+}
+
+TEST_F(HttpSchemaTest, UnknownToolkitIs404NamingTheCatalog) {
+  for (const char* query : {"toolkit_slug=nosuch", "toolkit_slug=%00%ff%22",
+                            "toolkit_slug=slack%20"}) {
+    SCOPED_TRACE(query);
+    ErrorBody error;
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectErrorEnvelope(Schema(query), 404, "Toolkit_NotFound", &error));
+    for (const char* word : {"catalog", "slack", "slackbot", "notion"}) {
+      EXPECT_TRUE(Contains(Lower(error.suggested_fix), word))
+          << word << " not in: " << error.suggested_fix;
+    }
+  }
+}
+
+TEST_F(HttpSchemaTest, NeedsAKey) {
+  ExpectErrorEnvelope(
+      NewClient().Get(std::string(kSchemaPath) + "?toolkit_slug=slack"), 401,
+      "HTTP_Unauthorized");
+  ExpectErrorEnvelope(
+      NewClient().Get(std::string(kSchemaPath) + "?toolkit_slug=slack",
+                      {{"x-api-key", key_}, {"x-user-api-key", key_}}),
+      401, "HTTP_Unauthorized");
+}
+
+// ===========================================================================
+// Retrieve
+// ===========================================================================
+
+class HttpRetrieveTest : public HttpManageTest {};
+
+TEST_F(HttpRetrieveTest, AnswersTheEndpointAsCreateDidUnderBothPrefixes) {
+  Endpoint created;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  for (const char* collection : {kCreatePathV3, kCreatePath}) {
+    SCOPED_TRACE(collection);
+    Endpoint read;
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectEndpoint(RetrieveAs(key_, created.id, collection), 200, &read));
+    EXPECT_EQ(read.raw_body, created.raw_body);
+    EXPECT_TRUE(read.verified_at_is_null);
+    EXPECT_TRUE(read.data_is_null);
+  }
+  // The user-key header reaches the same project when it is the same key.
+  Endpoint read;
+  ASSERT_NO_FATAL_FAILURE(ExpectEndpoint(
+      NewClient().Get(ItemPath(created.id), {{"x-user-api-key", key_}}), 200,
+      &read));
+  EXPECT_EQ(read.raw_body, created.raw_body);
+}
+
+TEST_F(HttpRetrieveTest, NeedsAKey) {
+  Endpoint created;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ExpectErrorEnvelope(NewClient().Get(ItemPath(created.id)), 401,
+                      "HTTP_Unauthorized");
+}
+
+// Ids that cannot exist (wrong shape, odd bytes) and a well-formed one that
+// does not: 404 WebhookEndpoint_NotFound with a valid JSON body on every
+// route, never a 500.
+TEST_F(HttpRetrieveTest, UnknownAndMalformedIdsAre404OnEveryRoute) {
+  Endpoint mine;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &mine));
+  const std::string ids[] = {
+      RandomEndpointId(),
+      "nope",
+      "we_short",
+      "we_" + std::string(297, 'a'),
+      "we_%00%ff%fe%01abcdefgh",
+      "we_%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9",
+      "we_%22%5c%0d%0aabcdef",
+      mine.id + "x",
+      mine.id.substr(0, 14),
+      "WE_" + mine.id.substr(3),
+      "we_aaaaaaaaaaa!",
+      "we_aaaaaaaa%20aaa",
+      "schema2",
+  };
+  const std::string body = DataBody(
+      {{kSigning, "abcdefghijklmnop"}, {kAppToken, "xapp-0123456789"}});
+  for (const std::string& id : ids) {
+    SCOPED_TRACE(id);
+    ExpectErrorEnvelope(Retrieve(id), 404, kNotFound);
+    ExpectErrorEnvelope(Patch(id, body), 404, kNotFound);
+    ExpectErrorEnvelope(Replace(id, body), 404, kNotFound);
+    ExpectErrorEnvelope(Delete(id), 404, kNotFound);
+  }
+  // Mine was not touched by any of them.
+  Endpoint read;
+  ASSERT_NO_FATAL_FAILURE(MustRead(mine.id, &read));
+  EXPECT_EQ(read.raw_body, mine.raw_body);
+}
+
+// ===========================================================================
+// Project isolation
+// ===========================================================================
+
+class HttpIsolationTest : public HttpManageTest {};
+
+// Every route answers another project's id exactly as it answers a missing
+// id of the same format: the same status, headers and body, once the id in
+// the message is swapped (the request id is the same: we send it).
+TEST_F(HttpIsolationTest, AnotherProjectsIdAnswersExactlyLikeAMissingOne) {
+  const std::string owner = RandomKey();
+  Endpoint theirs, before;
+  ASSERT_NO_FATAL_FAILURE(MustCreateAs(owner, "slack", "c1", &theirs));
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectEndpoint(PatchAs(owner, theirs.id,
+                             DataBody({{kSigning, "ownersigning-0123"},
+                                       {kAppToken, "ownertoken-0123"}})),
+                     200, &before));
+  std::string missing = RandomEndpointId();
+  while (missing == theirs.id) missing = RandomEndpointId();
+  // My own endpoint with the same toolkit and client id.
+  Endpoint mine;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &mine));
+  EXPECT_NE(mine.id, theirs.id);
+
+  const httplib::Headers headers = {{"x-api-key", key_},
+                                    {"x-request-id", "isolation-check"}};
+  const std::string good = DataBody(
+      {{kSigning, "intruder-secret-1"}, {kAppToken, "intruder-token-1"}});
+  const std::string bad = R"({"data":{"nope":1},"id":"x"})";
+  using Send = std::function<httplib::Result(const std::string& path)>;
+  const std::vector<std::pair<std::string, Send>> sends = {
+      {"GET",
+       [&](const std::string& p) { return NewClient().Get(p, headers); }},
+      {"PATCH",
+       [&](const std::string& p) {
+         return NewClient().Patch(p, headers, good, "application/json");
+       }},
+      {"PATCH bad body",
+       [&](const std::string& p) {
+         return NewClient().Patch(p, headers, bad, "application/json");
+       }},
+      {"PATCH empty",
+       [&](const std::string& p) {
+         return NewClient().Patch(p, headers, R"({"data":{}})",
+                                  "application/json");
+       }},
+      {"POST",
+       [&](const std::string& p) {
+         return NewClient().Post(p, headers, good, "application/json");
+       }},
+      {"POST bad body",
+       [&](const std::string& p) {
+         return NewClient().Post(p, headers, bad, "text/plain");
+       }},
+      {"DELETE",
+       [&](const std::string& p) { return NewClient().Delete(p, headers); }},
+  };
+  for (const char* collection : {kCreatePathV3, kCreatePath}) {
+    for (const auto& [name, send] : sends) {
+      SCOPED_TRACE(std::string(collection) + " " + name);
+      auto other = send(ItemPath(theirs.id, collection));
+      auto absent = send(ItemPath(missing, collection));
+      ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(other, 404, kNotFound));
+      ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(absent, 404, kNotFound));
+      EXPECT_EQ(ReplaceAll(other->body, theirs.id, missing), absent->body);
+      httplib::Headers other_headers = other->headers;
+      httplib::Headers absent_headers = absent->headers;
+      other_headers.erase("Date");
+      absent_headers.erase("Date");
+      EXPECT_EQ(other_headers, absent_headers);
+    }
+  }
+
+  // The owner's endpoint is unchanged and still there; mine too.
+  Endpoint after;
+  ASSERT_NO_FATAL_FAILURE(MustReadAs(owner, theirs.id, &after));
+  EXPECT_EQ(after.raw_body, before.raw_body);
+  ASSERT_NO_FATAL_FAILURE(MustRead(mine.id, &after));
+  EXPECT_EQ(after.raw_body, mine.raw_body);
+  std::vector<ListItem> items;
+  ASSERT_NO_FATAL_FAILURE(MustListAs(owner, "", &items));
+  EXPECT_EQ(Ids(items), std::vector<std::string>{theirs.id});
+  ASSERT_NO_FATAL_FAILURE(MustList("", &items));
+  EXPECT_EQ(Ids(items), std::vector<std::string>{mine.id});
+}
+
+TEST_F(HttpIsolationTest, ListsNeverShowAnotherProjectsRows) {
+  const std::string other = RandomKey();
+  std::vector<Endpoint> mine(3), theirs(3);
+  for (int i = 0; i < 3; ++i) {
+    const std::string client = "c" + std::to_string(i);
+    ASSERT_NO_FATAL_FAILURE(MustCreate(i == 1 ? "notion" : "slack", client,
+                                       &mine[static_cast<size_t>(i)]));
+    ASSERT_NO_FATAL_FAILURE(MustCreateAs(other, i == 1 ? "notion" : "slack",
+                                         client,
+                                         &theirs[static_cast<size_t>(i)]));
+  }
+  for (const char* collection : {kCreatePathV3, kCreatePath}) {
+    SCOPED_TRACE(collection);
+    std::vector<ListItem> items;
+    ASSERT_NO_FATAL_FAILURE(MustListAs(key_, "", &items, collection));
+    EXPECT_EQ(Ids(items), InListOrder(mine));
+    ASSERT_NO_FATAL_FAILURE(MustListAs(other, "", &items, collection));
+    EXPECT_EQ(Ids(items), InListOrder(theirs));
+    ASSERT_NO_FATAL_FAILURE(
+        MustListAs(key_, "toolkit_slug=slack", &items, collection));
+    EXPECT_EQ(Ids(items), InListOrder({mine[0], mine[2]}));
+  }
+  // Paging one at a time reaches only my rows, and a cursor from the other
+  // project's list does not open it to me.
+  std::vector<std::string> paged;
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) {
+    ListPage got;
+    ASSERT_NO_FATAL_FAILURE(ExpectListPage(
+        List("limit=1" +
+             (cursor.empty() ? "" : "&cursor=" + QueryValue(cursor))),
+        &got));
+    for (const ListItem& item : got.items) paged.push_back(item.id);
+    if (got.next_is_null) break;
+    cursor = got.next_cursor;
+  }
+  EXPECT_EQ(paged, InListOrder(mine));
+  ListPage theirs_first;
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectListPage(ListAs(other, "limit=1"), &theirs_first));
+  ASSERT_FALSE(theirs_first.next_is_null);
+  ListPage crossed;
+  ASSERT_NO_FATAL_FAILURE(ExpectListPage(
+      List("cursor=" + QueryValue(theirs_first.next_cursor)), &crossed));
+  for (const ListItem& item : crossed.items) {
+    EXPECT_TRUE(std::any_of(mine.begin(), mine.end(), [&](const Endpoint& e) {
+      return e.id == item.id;
+    })) << item.id;
+  }
+}
+
+// ===========================================================================
+// PATCH: merge
+// ===========================================================================
+
+class HttpPatchTest : public HttpManageTest {};
+
+TEST_F(HttpPatchTest, MergesOneFieldAtATime) {
+  Endpoint created, got;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(
+      MustPatch(created.id, DataBody({{kSigning, "abcdefghijklmnop"}}), &got));
+  ExpectSameIdentity(got, created);
+  EXPECT_EQ(got.data, (Data{{kSigning, "abcd..."}}));
+
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id, DataBody({{kAppToken, "xapp-1-A0123456789"}}), &got));
+  ExpectSameIdentity(got, created);
+  EXPECT_EQ(got.data, (Data{{kSigning, "abcd..."}, {kAppToken, "xapp..."}}));
+
+  // Rotating the signing secret: a new mask, the token kept.
+  ASSERT_NO_FATAL_FAILURE(ExpectEndpoint(
+      PatchAs(key_, created.id, DataBody({{kSigning, "wxyz0123456789"}}),
+              kCreatePathV3),
+      200, &got));
+  ExpectSameIdentity(got, created);
+  EXPECT_EQ(got.data, (Data{{kSigning, "wxyz..."}, {kAppToken, "xapp..."}}));
+
+  // Retrieve shows what the last PATCH answered.
+  Endpoint read;
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &read));
+  EXPECT_EQ(read.raw_body, got.raw_body);
+}
+
+TEST_F(HttpPatchTest, SetsBothFieldsAtOnce) {
+  Endpoint created, got;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slackbot", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectEndpoint(PatchAs(key_, created.id,
+                             DataBody({{kAppToken, "tok1-0123456789"},
+                                       {kSigning, "sig1-0123456789"}}),
+                             kCreatePathV3),
+                     200, &got));
+  ExpectSameIdentity(got, created);
+  EXPECT_EQ(got.data, (Data{{kSigning, "sig1..."}, {kAppToken, "tok1..."}}));
+  // And both again, rotated together.
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id,
+      DataBody({{kSigning, "sig2-0123456789"}, {kAppToken, "tok2-0123456789"}}),
+      &got));
+  EXPECT_EQ(got.data, (Data{{kSigning, "sig2..."}, {kAppToken, "tok2..."}}));
+}
+
+TEST_F(HttpPatchTest, EmptyPatchChangesNothing) {
+  Endpoint created, got;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  // With nothing stored: data stays null.
+  ASSERT_NO_FATAL_FAILURE(MustPatch(created.id, R"({"data":{}})", &got));
+  EXPECT_EQ(got.raw_body, created.raw_body);
+  // With a secret stored: kept as it was.
+  Endpoint set;
+  ASSERT_NO_FATAL_FAILURE(
+      MustPatch(created.id, DataBody({{kSigning, "abcdefghijklmnop"}}), &set));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(created.id, R"({"data":{}})", &got));
+  EXPECT_EQ(got.raw_body, set.raw_body);
+  Endpoint read;
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &read));
+  EXPECT_EQ(read.raw_body, set.raw_body);
+}
+
+// 12 characters or more: the first 4 and "..."; fewer: REDACTED.
+// Characters, not bytes.
+TEST_F(HttpPatchTest, MaskCountsCharactersNotBytes) {
+  const std::string e_acute = "\u00e9";
+  const std::string kanji = "\u6f22";
+  const std::string smile = "\U0001F600";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"abcdefghijk", "REDACTED"},
+      {"abcdefghijkl", "abcd..."},
+      {"a", "REDACTED"},
+      {Repeat(e_acute, 11), "REDACTED"},  // 22 bytes, 11 characters
+      {Repeat(e_acute, 11) + "1", Repeat(e_acute, 4) + "..."},
+      {"ab" + Repeat(e_acute, 10), "ab" + Repeat(e_acute, 2) + "..."},
+      {Repeat(kanji, 11), "REDACTED"},  // 33 bytes
+      {Repeat(kanji, 12), Repeat(kanji, 4) + "..."},
+      {Repeat(smile, 11), "REDACTED"},  // 44 bytes
+      {Repeat(smile, 12), Repeat(smile, 4) + "..."},
+      {"abc" + smile + "defghijk", "abc" + smile + "..."},
+  };
+  Endpoint created;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  for (const auto& [value, mask] : cases) {
+    SCOPED_TRACE(value);
+    Endpoint got, read;
+    ASSERT_NO_FATAL_FAILURE(
+        MustPatch(created.id, DataBody({{kSigning, value}}), &got));
+    EXPECT_EQ(got.data, (Data{{kSigning, mask}}));
+    ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &read));
+    EXPECT_EQ(read.raw_body, got.raw_body);
+  }
+}
+
+TEST_F(HttpPatchTest, ValuesUpTo4096BytesAreAccepted) {
+  Endpoint created, got;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(
+      MustPatch(created.id,
+                DataBody({{kSigning, "sgnx" + std::string(4092, 'a')},
+                          {kAppToken, Repeat("\u00e9", 2048)}}),
+                &got));
+  EXPECT_EQ(got.data, (Data{{kSigning, "sgnx..."},
+                            {kAppToken, Repeat("\u00e9", 4) + "..."}}));
+}
+
+TEST_F(HttpPatchTest, NotionAcceptsOnlyEmptyData) {
+  Endpoint created, got;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("notion", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(created.id, R"({"data":{}})", &got));
+  EXPECT_EQ(got.raw_body, created.raw_body);
+  ErrorBody error;
+  ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(
+      Patch(created.id, DataBody({{"verification_token", "abc"}})), 400,
+      kValidation, &error));
+  EXPECT_EQ(error.errors.size(), 1u) << Join(error.errors);
+  EXPECT_TRUE(SomeErrorSays(error.errors, {"verification_token"}))
+      << Join(error.errors);
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &got));
+  EXPECT_EQ(got.raw_body, created.raw_body);
+}
+
+// No secret value, stored or refused, comes back in any response (the
+// create repeat, retrieve, PATCH, replace, list, errors) or reaches the log.
+TEST_F(HttpPatchTest, SecretsNeverAppearInResponsesOrTheLog) {
+  const std::string signing1 = "sig1-" + RandomKey();
+  const std::string token1 = "tok1-" + RandomKey();
+  const std::string signing2 = "sig2-" + RandomKey();
+  const std::string token2 = "tok2-" + RandomKey();
+  const std::string refused = "refu-" + RandomKey();
+  const std::string short_token = "s" + RandomKey().substr(5, 9);  // 10 chars
+  const std::vector<std::string> secrets = {signing1, token1,  signing2,
+                                            token2,   refused, short_token};
+  std::vector<Reply> replies;
+  auto keep = [&](const httplib::Result& result) {
+    if (result) {
+      replies.push_back(ToReply(result));
+    } else {
+      ADD_FAILURE() << "no response: " << httplib::to_string(result.error());
+    }
+  };
+  Endpoint endpoint;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &endpoint));
+  const std::string& id = endpoint.id;
+  keep(Patch(id, DataBody({{kSigning, signing1}})));
+  keep(Patch(id, DataBody({{kAppToken, token1}})));
+  keep(Retrieve(id));
+  keep(RetrieveAs(key_, id, kCreatePathV3));
+  keep(Create(CreateBody("slack", "c1")));
+  keep(List());
+  keep(List("toolkit_slug=slack&limit=1"));
+  keep(Replace(id, DataBody({{kSigning, signing2}, {kAppToken, token2}})));
+  keep(Patch(id, DataBody({{kAppToken, short_token}})));
+  // Refused requests carrying a secret.
+  keep(Patch(id, DataBody({{kSigning, refused}, {"nope", refused}})));
+  keep(Replace(id, DataBody({{kAppToken, refused}})));
+  keep(PatchAs(key_, id, DataBody({{kSigning, refused}}), kCreatePath,
+               "text/plain"));
+  keep(Patch(id, "{\"data\":{\"app_token\":\"" + refused + "\\u0001\"}}"));
+  keep(PatchAs(RandomKey(), id, DataBody({{kSigning, refused}})));
+  keep(Patch(RandomEndpointId(), DataBody({{kSigning, refused}})));
+  keep(Retrieve(id));
+
+  // The calls did what they should: the last read shows the masks.
+  ASSERT_FALSE(replies.empty());
+  Endpoint last;
+  ASSERT_NO_FATAL_FAILURE(ExpectEndpoint(replies.back(), 200, &last));
+  EXPECT_EQ(last.data, (Data{{kSigning, "sig2..."}, {kAppToken, "REDACTED"}}));
+  for (const Reply& reply : replies) {
+    for (const std::string& secret : secrets) {
+      EXPECT_FALSE(Contains(reply.body, secret))
+          << secret << " in: " << reply.body;
+      for (const auto& [name, value] : reply.headers) {
+        EXPECT_FALSE(Contains(value, secret)) << name << ": " << value;
+      }
+    }
+  }
+  server_->Stop();  // the log is complete once the server has exited
+  const std::string log = server_->Stderr();
+  EXPECT_FALSE(log.empty());
+  for (const std::string& secret : secrets) {
+    EXPECT_FALSE(Contains(log, secret)) << secret << " in the log:\n" << log;
+  }
+}
+
+// ===========================================================================
+// Replace (POST webhook_endpoints/{id})
+// ===========================================================================
+
+class HttpReplaceTest : public HttpManageTest {};
+
+TEST_F(HttpReplaceTest, NeedsEveryRequiredFieldAndKeepsTheRowOnFailure) {
+  Endpoint created, before;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id,
+      DataBody({{kSigning, "sig1-0123456789"}, {kAppToken, "tok1-0123456789"}}),
+      &before));
+  struct Case {
+    std::string body;
+    std::vector<std::string> missing;
+  };
+  const Case cases[] = {
+      {DataBody({{kAppToken, "tok2-0123456789"}}), {kSigning}},
+      {DataBody({{kSigning, "sig2-0123456789"}}), {kAppToken}},
+      {R"({"data":{}})", {kSigning, kAppToken}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body);
+    ErrorBody error;
+    ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(Replace(created.id, c.body),
+                                                400, kValidation, &error));
+    EXPECT_EQ(error.errors.size(), c.missing.size()) << Join(error.errors);
+    for (const std::string& field : c.missing) {
+      EXPECT_TRUE(SomeErrorSays(error.errors, {field, "required"}))
+          << field << " not in: " << Join(error.errors);
+    }
+    Endpoint after;
+    ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &after));
+    EXPECT_EQ(after.raw_body, before.raw_body);
+  }
+}
+
+TEST_F(HttpReplaceTest, ReplacesEveryValueUnderBothPrefixes) {
+  Endpoint created, got;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  // From nothing stored.
+  ASSERT_NO_FATAL_FAILURE(MustReplace(
+      created.id,
+      DataBody({{kSigning, "sig1-0123456789"}, {kAppToken, "tok1-0123456789"}}),
+      &got));
+  ExpectSameIdentity(got, created);
+  EXPECT_EQ(got.data, (Data{{kSigning, "sig1..."}, {kAppToken, "tok1..."}}));
+  // Both changed.
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectEndpoint(ReplaceAs(key_, created.id,
+                               DataBody({{kAppToken, "tok2-0123456789"},
+                                         {kSigning, "sig2-0123456789"}}),
+                               kCreatePathV3),
+                     200, &got));
+  ExpectSameIdentity(got, created);
+  EXPECT_EQ(got.data, (Data{{kSigning, "sig2..."}, {kAppToken, "tok2..."}}));
+  Endpoint read;
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &read));
+  EXPECT_EQ(read.raw_body, got.raw_body);
+}
+
+TEST_F(HttpReplaceTest, NotionReplacedWithNothingHasNullData) {
+  Endpoint created, got;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("notion", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustReplace(created.id, R"({"data":{}})", &got));
+  EXPECT_TRUE(got.data_is_null);
+  EXPECT_EQ(got.raw_body, created.raw_body);
+}
+
+// "Every problem in errors": a replace body is checked whole, so an unknown
+// field does not hide the missing required ones, and an unknown field does
+// not hide a refused mask.
+TEST_F(HttpReplaceTest, ProblemsOfDifferentKindsAreListedTogether) {
+  Endpoint created, before;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id, DataBody({{kSigning, "sig1-0123456789"}}), &before));
+  ErrorBody error;
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectErrorEnvelope(Replace(created.id, DataBody({{"nope", "x"}})), 400,
+                          kValidation, &error));
+  EXPECT_EQ(error.errors.size(), 3u) << Join(error.errors);
+  EXPECT_TRUE(SomeErrorSays(error.errors, {"nope"})) << Join(error.errors);
+  EXPECT_TRUE(SomeErrorSays(error.errors, {kSigning, "required"}))
+      << Join(error.errors);
+  EXPECT_TRUE(SomeErrorSays(error.errors, {kAppToken, "required"}))
+      << Join(error.errors);
+
+  ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(
+      Patch(created.id, DataBody({{"nope", "x"}, {kSigning, "zzzz..."}})), 400,
+      kValidation, &error));
+  EXPECT_EQ(error.errors.size(), 2u) << Join(error.errors);
+  EXPECT_TRUE(SomeErrorSays(error.errors, {"nope"})) << Join(error.errors);
+  EXPECT_TRUE(SomeErrorSays(error.errors, {"data." + std::string(kSigning)}))
+      << Join(error.errors);
+  Endpoint after;
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &after));
+  EXPECT_EQ(after.raw_body, before.raw_body);
+}
+
+// ===========================================================================
+// Masked values sent back
+// ===========================================================================
+
+class HttpMaskedValueTest : public HttpManageTest {};
+
+// Our choice (README): a secret sent back as exactly the mask of its stored
+// value keeps the stored value. Proof that the secret, not the text
+// "abcd...", is kept: the mask of "abcd..." would be REDACTED, and sending
+// "abcd..." again is accepted only while it is the stored value's mask.
+TEST_F(HttpMaskedValueTest, ExactMaskKeepsTheStoredSecret) {
+  Endpoint created, got;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id,
+      DataBody({{kSigning, "abcdefghijklmnop"}, {kAppToken, "xapp-1-0123456"}}),
+      &got));
+  const Data stored = {{kSigning, "abcd..."}, {kAppToken, "xapp..."}};
+  EXPECT_EQ(got.data, stored);
+  for (int i = 0; i < 2; ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_NO_FATAL_FAILURE(
+        MustPatch(created.id, DataBody({{kSigning, "abcd..."}}), &got));
+    EXPECT_EQ(got.data, stored);
+  }
+  Endpoint read;
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &read));
+  EXPECT_EQ(read.data, stored);
+
+  // A PATCH of the other field leaves it alone.
+  ASSERT_NO_FATAL_FAILURE(
+      MustPatch(created.id, DataBody({{kAppToken, "xoxb-9876543210"}}), &got));
+  EXPECT_EQ(got.data, (Data{{kSigning, "abcd..."}, {kAppToken, "xoxb..."}}));
+  ASSERT_NO_FATAL_FAILURE(
+      MustPatch(created.id, DataBody({{kSigning, "abcd..."}}), &got));
+  EXPECT_EQ(got.data, (Data{{kSigning, "abcd..."}, {kAppToken, "xoxb..."}}));
+
+  // A real new secret changes the mask, and the old mask is then foreign.
+  ASSERT_NO_FATAL_FAILURE(
+      MustPatch(created.id, DataBody({{kSigning, "qrstuvwxyz0123"}}), &got));
+  EXPECT_EQ(got.data, (Data{{kSigning, "qrst..."}, {kAppToken, "xoxb..."}}));
+  ExpectErrorEnvelope(Patch(created.id, DataBody({{kSigning, "abcd..."}})), 400,
+                      kValidation);
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &read));
+  EXPECT_EQ(read.raw_body, got.raw_body);
+}
+
+TEST_F(HttpMaskedValueTest, MaskOfAMultiByteSecretIsRecognised) {
+  const std::string e_acute = "\u00e9";
+  Endpoint created, got;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(
+      MustPatch(created.id, DataBody({{kSigning, Repeat(e_acute, 12)}}), &got));
+  const Data stored = {{kSigning, Repeat(e_acute, 4) + "..."}};
+  EXPECT_EQ(got.data, stored);
+  for (int i = 0; i < 2; ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_NO_FATAL_FAILURE(MustPatch(
+        created.id, DataBody({{kSigning, Repeat(e_acute, 4) + "..."}}), &got));
+    EXPECT_EQ(got.data, stored);
+  }
+}
+
+TEST_F(HttpMaskedValueTest, ReplaceWithBothMasksKeepsBothSecrets) {
+  Endpoint created, got;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id,
+      DataBody({{kSigning, "abcdefghijklmnop"}, {kAppToken, "xapp-1-0123456"}}),
+      &got));
+  const Data stored = {{kSigning, "abcd..."}, {kAppToken, "xapp..."}};
+  // Twice: the second is accepted only if the first kept the secrets.
+  for (int i = 0; i < 2; ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_NO_FATAL_FAILURE(MustReplace(
+        created.id, DataBody({{kSigning, "abcd..."}, {kAppToken, "xapp..."}}),
+        &got));
+    EXPECT_EQ(got.data, stored);
+  }
+  // One mask and one new secret: the masked one kept, the other changed.
+  ASSERT_NO_FATAL_FAILURE(MustReplace(
+      created.id,
+      DataBody({{kSigning, "abcd..."}, {kAppToken, "newtoken-0123456"}}),
+      &got));
+  EXPECT_EQ(got.data, (Data{{kSigning, "abcd..."}, {kAppToken, "newt..."}}));
+  // Two new secrets: both masks change.
+  ASSERT_NO_FATAL_FAILURE(MustReplace(
+      created.id,
+      DataBody({{kSigning, "sig9-0123456789"}, {kAppToken, "tok9-0123456789"}}),
+      &got));
+  EXPECT_EQ(got.data, (Data{{kSigning, "sig9..."}, {kAppToken, "tok9..."}}));
+}
+
+// A short secret shows REDACTED; sending REDACTED back keeps it.
+TEST_F(HttpMaskedValueTest, RedactedSentBackForAShortSecretKeepsIt) {
+  Endpoint created, got;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id,
+      DataBody({{kSigning, "abcdefghijklmnop"}, {kAppToken, "short1"}}), &got));
+  const Data stored = {{kSigning, "abcd..."}, {kAppToken, "REDACTED"}};
+  EXPECT_EQ(got.data, stored);
+  ASSERT_NO_FATAL_FAILURE(
+      MustPatch(created.id, DataBody({{kAppToken, "REDACTED"}}), &got));
+  EXPECT_EQ(got.data, stored);
+  ASSERT_NO_FATAL_FAILURE(MustReplace(
+      created.id, DataBody({{kSigning, "abcd..."}, {kAppToken, "REDACTED"}}),
+      &got));
+  EXPECT_EQ(got.data, stored);
+}
+
+// A mask-shaped value that is not the stored value's mask is refused, and
+// nothing changes.
+TEST_F(HttpMaskedValueTest, ForeignMaskIs400AndChangesNothing) {
+  Endpoint created, before;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id, DataBody({{kSigning, "abcdefghijklmnop"}}), &before));
+  struct Case {
+    bool replace;
+    std::string body;
+    std::vector<std::string> fields;  // each named in its own error
+  };
+  const Case cases[] = {
+      {false, DataBody({{kSigning, "zzzz..."}}), {kSigning}},
+      {false, DataBody({{kSigning, "ABCD..."}}), {kSigning}},
+      {false, DataBody({{kSigning, "REDACTED"}}), {kSigning}},
+      {false, DataBody({{kSigning, "\u00e9bcd..."}}), {kSigning}},
+      {false, DataBody({{kAppToken, "REDACTED"}}), {kAppToken}},  // none
+      {false, DataBody({{kAppToken, "xapp..."}}), {kAppToken}},   // stored
+      {false,
+       DataBody({{kSigning, "abcd..."}, {kAppToken, "REDACTED"}}),
+       {kAppToken}},
+      {false,
+       DataBody({{kSigning, "new-secret-0123"}, {kAppToken, "REDACTED"}}),
+       {kAppToken}},
+      {true,
+       DataBody({{kSigning, "zzzz..."}, {kAppToken, "REDACTED"}}),
+       {kSigning, kAppToken}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body);
+    ErrorBody error;
+    ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(
+        c.replace ? Replace(created.id, c.body) : Patch(created.id, c.body),
+        400, kValidation, &error));
+    EXPECT_EQ(error.errors.size(), c.fields.size()) << Join(error.errors);
+    for (const std::string& field : c.fields) {
+      EXPECT_TRUE(SomeErrorSays(error.errors, {"data." + field}))
+          << field << " not in: " << Join(error.errors);
+    }
+    Endpoint after;
+    ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &after));
+    EXPECT_EQ(after.raw_body, before.raw_body);
+  }
+}
+
+// ===========================================================================
+// PATCH and replace: validation
+// ===========================================================================
+
+struct BadSetup {
+  std::string name;
+  std::string body;
+  std::string content_type;           // empty: no Content-Type header
+  size_t error_count;                 // for PATCH; 0: at least one
+  std::vector<std::string> mentions;  // each in some entry of errors
+};
+
+BadSetup BadData(std::string name, size_t error_count,
+                 std::vector<std::string> mentions, std::string body,
+                 std::string content_type = "application/json") {
+  return BadSetup{std::move(name), std::move(body), std::move(content_type),
+                  error_count, std::move(mentions)};
+}
+
+std::vector<BadSetup> BadSetups() {
+  const std::string good = DataBody({{kAppToken, "tok2-0123456789"}});
+  const std::string fixed = "cannot be changed";
+  return {
+      // Unknown field names: the error names the allowed ones.
+      BadData("UnknownSetupField", 1, {"signing_secret", kSigning, kAppToken},
+              DataBody({{"signing_secret", "abcdefghijklmnop"}})),
+      BadData("UnknownTopLevelField", 1, {"extra"},
+              R"({"data":{},"extra":"x"})"),
+      // Values that are not strings.
+      BadData("NumberValue", 1, {kAppToken}, R"({"data":{"app_token":12}})"),
+      BadData("NullValue", 1, {kAppToken}, R"({"data":{"app_token":null}})"),
+      BadData("ObjectValue", 1, {kAppToken},
+              R"({"data":{"app_token":{"v":"x"}}})"),
+      BadData("ArrayValue", 1, {kAppToken}, R"({"data":{"app_token":["x"]}})"),
+      BadData("BoolValue", 1, {kAppToken}, R"({"data":{"app_token":true}})"),
+      // data missing or not an object.
+      BadData("DataMissing", 1, {"data"}, "{}"),
+      BadData("DataArray", 1, {"data"}, R"({"data":[]})"),
+      BadData("DataString", 1, {"data"}, R"({"data":"x"})"),
+      BadData("DataNull", 1, {"data"}, R"({"data":null})"),
+      BadData("DataNumber", 1, {"data"}, R"({"data":1})"),
+      // Endpoint fields that cannot be set.
+      BadData("SetsId", 1, {"id", fixed},
+              R"({"data":{},"id":"we_aaaaaaaaaaaa"})"),
+      BadData("SetsWebhookUrl", 1, {"webhook_url", fixed},
+              R"({"data":{},"webhook_url":"https://evil.example.com/"})"),
+      BadData("SetsToolkitSlug", 1, {"toolkit_slug", fixed},
+              R"({"data":{},"toolkit_slug":"notion"})"),
+      BadData("SetsClientId", 1, {"client_id", fixed},
+              R"({"data":{},"client_id":"other"})"),
+      BadData("SetsCreatedAt", 1, {"created_at", fixed},
+              R"({"data":{},"created_at":"2020-01-01T00:00:00.000Z"})"),
+      BadData("SetsVerifiedAt", 1, {"verified_at", fixed},
+              R"({"data":{},"verified_at":"2020-01-01T00:00:00.000Z"})"),
+      BadData("SetsIdWithoutData", 2, {"id", "data"}, R"({"id":"we_x"})"),
+      // Several problems at once, all listed.
+      BadData("SeveralProblems", 5,
+              {"id", "client_id", "nope", kAppToken, kSigning},
+              R"({"id":"we_x","client_id":"c","data":{"nope":"x",)"
+              R"("app_token":5,"webhook_signing_secret":null}})"),
+      BadData("SeveralProblemsAndTextPlain", 3,
+              {"content-type", "webhook_url", kAppToken},
+              R"({"webhook_url":"x","data":{"app_token":[]}})", "text/plain"),
+      // Duplicate keys.
+      BadData("DuplicateSetupField", 1, {kAppToken},
+              R"({"data":{"app_token":"aaaaaaaaaaaaaaaa",)"
+              R"("app_token":"bbbbbbbbbbbbbbbb"}})"),
+      BadData("DuplicateData", 1, {"data"},
+              R"({"data":{},"data":{"app_token":"tok2-0123456789"}})"),
+      // Not a JSON object.
+      BadData("MalformedJson", 0, {}, R"({"data":{"app_token":"x")"),
+      BadData("EmptyBody", 0, {}, ""),
+      BadData("ArrayBody", 0, {}, "[]"),
+      BadData("TrailingGarbage", 0, {}, good + " x"),
+      BadData("InvalidUtf8", 0, {},
+              "{\"data\":{\"app_token\":\"tok2-0123456789\xff\"}}"),
+      BadData("RawControlCharacter", 0, {},
+              "{\"data\":{\"app_token\":\"tok2-0123456789\x01\"}}"),
+      // The content type.
+      BadData("TextPlain", 1, {"content-type"}, good, "text/plain"),
+      BadData("MissingContentType", 1, {"content-type"}, good, ""),
+      // Values: at most 4096 bytes, UTF-8 without control characters.
+      BadData("ValueOf4097Bytes", 1, {kAppToken, "4096"},
+              DataBody({{kAppToken, std::string(4097, 'a')}})),
+      BadData("ValueOf2049TwoByteCharacters", 1, {kAppToken, "4096"},
+              DataBody({{kAppToken, Repeat("\u00e9", 2049)}})),
+      BadData("EscapedControlCharacter", 1, {kAppToken},
+              R"({"data":{"app_token":"tok2-0123456789\u0001"}})"),
+      BadData("Newline", 1, {kAppToken},
+              R"({"data":{"app_token":"tok2-0123456789\n"}})"),
+      BadData("Nul", 1, {kAppToken},
+              R"({"data":{"app_token":"tok2-0123456789\u0000"}})"),
+      BadData("Del", 1, {kAppToken},
+              R"({"data":{"app_token":"tok2-0123456789\u007f"}})"),
+      BadData("C1Control", 1, {kAppToken},
+              R"({"data":{"app_token":"tok2-0123456789\u0085"}})"),
+      BadData("LoneSurrogate", 0, {},
+              R"({"data":{"app_token":"tok2-0123456789\ud800"}})"),
+  };
+}
+
+void PrintTo(const BadSetup& bad, std::ostream* out) { *out << bad.name; }
+
+class HttpSetupValidationTest
+    : public HttpManageTest,
+      public ::testing::WithParamInterface<std::tuple<BadSetup, bool>> {};
+
+// The row holds a signing secret before and must hold exactly it after.
+TEST_P(HttpSetupValidationTest, Is400ListingEveryProblemAndChangesNothing) {
+  const auto& [bad, replace] = GetParam();
+  Endpoint created, before;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id, DataBody({{kSigning, "sig1-0123456789"}}), &before));
+  ErrorBody error;
+  ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(
+      replace
+          ? ReplaceAs(key_, created.id, bad.body, kCreatePath, bad.content_type)
+          : PatchAs(key_, created.id, bad.body, kCreatePath, bad.content_type),
+      400, kValidation, &error));
+  if (bad.error_count == 0) {
+    EXPECT_FALSE(error.errors.empty());
+  } else if (replace) {
+    // A replace may add the required fields it lacks.
+    EXPECT_GE(error.errors.size(), bad.error_count) << Join(error.errors);
+  } else {
+    EXPECT_EQ(error.errors.size(), bad.error_count) << Join(error.errors);
+  }
+  for (const std::string& mention : bad.mentions) {
+    EXPECT_TRUE(SomeErrorSays(error.errors, {mention}))
+        << mention << " not in: " << Join(error.errors);
+  }
+  Endpoint after;
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &after));
+  EXPECT_EQ(after.raw_body, before.raw_body);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Http, HttpSetupValidationTest,
+    ::testing::Combine(::testing::ValuesIn(BadSetups()), ::testing::Bool()),
+    [](const ::testing::TestParamInfo<std::tuple<BadSetup, bool>>& param) {
+      return std::get<0>(param.param).name +
+             (std::get<1>(param.param) ? "Replace" : "Patch");
+    });
+
+// ===========================================================================
+// List
+// ===========================================================================
+
+class HttpListTest : public HttpManageTest {};
+
+TEST_F(HttpListTest, NewProjectHasAnEmptyList) {
+  for (const char* collection : {kCreatePathV3, kCreatePath}) {
+    SCOPED_TRACE(collection);
+    ListPage page;
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectListPage(ListAs(key_, "", collection), &page));
+    EXPECT_TRUE(page.items.empty());
+    EXPECT_TRUE(page.next_is_null);
+  }
+}
+
+// Items carry only id, toolkit_slug and client_id (no data, even with
+// secrets stored), ordered by created_at then id.
+TEST_F(HttpListTest, ItemsCarryOnlyThreeFieldsInCreationOrder) {
+  const std::vector<std::pair<std::string, std::string>> made = {
+      {"slack", "c-one"},  {"notion", "c-two"},  {"slackbot", "c-three"},
+      {"slack", "c-four"}, {"notion", "c-five"}, {"slack", "\u00e9\"x"},
+  };
+  std::vector<Endpoint> created;
+  for (const auto& [toolkit, client] : made) {
+    Endpoint endpoint;
+    ASSERT_NO_FATAL_FAILURE(MustCreate(toolkit, client, &endpoint));
+    created.push_back(endpoint);
+  }
+  // Creation order is created_at order (the clock does not go back here).
+  for (size_t i = 1; i < created.size(); ++i) {
+    EXPECT_LE(created[i - 1].created_at, created[i].created_at);
+  }
+  Endpoint patched;
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created[0].id, DataBody({{kSigning, "abcdefghijklmnop"}}), &patched));
+  const std::vector<std::string> expected = InListOrder(created);
+  for (const char* collection : {kCreatePathV3, kCreatePath}) {
+    SCOPED_TRACE(collection);
+    std::vector<ListItem> items;
+    ASSERT_NO_FATAL_FAILURE(MustListAs(key_, "", &items, collection));
+    ASSERT_EQ(Ids(items), expected);
+    for (const ListItem& item : items) {
+      auto it =
+          std::find_if(created.begin(), created.end(),
+                       [&](const Endpoint& e) { return e.id == item.id; });
+      ASSERT_NE(it, created.end());
+      EXPECT_EQ(item.toolkit_slug, it->toolkit_slug);
+      EXPECT_EQ(item.client_id, it->client_id);
+    }
+  }
+}
+
+TEST_F(HttpListTest, FiltersByToolkit) {
+  std::vector<Endpoint> slack, notion;
+  for (int i = 0; i < 3; ++i) {
+    Endpoint endpoint;
+    ASSERT_NO_FATAL_FAILURE(
+        MustCreate("slack", "s" + std::to_string(i), &endpoint));
+    slack.push_back(endpoint);
+    ASSERT_NO_FATAL_FAILURE(
+        MustCreate("notion", "n" + std::to_string(i), &endpoint));
+    notion.push_back(endpoint);
+  }
+  std::vector<ListItem> items;
+  for (const char* query : {"toolkit_slug=slack", "toolkit_slug=SLACK",
+                            "toolkit_slug=Slack&limit=1000"}) {
+    SCOPED_TRACE(query);
+    ASSERT_NO_FATAL_FAILURE(MustList(query, &items));
+    EXPECT_EQ(Ids(items), InListOrder(slack));
+  }
+  ASSERT_NO_FATAL_FAILURE(MustList("toolkit_slug=notion", &items));
+  EXPECT_EQ(Ids(items), InListOrder(notion));
+  for (const char* query : {"toolkit_slug=slackbot", "toolkit_slug=nosuch"}) {
+    SCOPED_TRACE(query);
+    ASSERT_NO_FATAL_FAILURE(MustList(query, &items));
+    EXPECT_TRUE(items.empty());
+  }
+}
+
+TEST_F(HttpListTest, SmallPagesFollowTheCursor) {
+  std::vector<Endpoint> created;
+  for (int i = 0; i < 3; ++i) {
+    Endpoint endpoint;
+    ASSERT_NO_FATAL_FAILURE(
+        MustCreate("slack", "c" + std::to_string(i), &endpoint));
+    created.push_back(endpoint);
+  }
+  const std::vector<std::string> expected = InListOrder(created);
+  struct Case {
+    int limit;
+    std::vector<size_t> sizes;
+  };
+  for (const Case& c :
+       {Case{1, {1, 1, 1}}, Case{2, {2, 1}}, Case{3, {3}}, Case{1000, {3}}}) {
+    SCOPED_TRACE(c.limit);
+    std::vector<std::string> ids;
+    std::vector<size_t> sizes;
+    std::string cursor;
+    for (int page = 0; page < 10; ++page) {
+      ListPage got;
+      ASSERT_NO_FATAL_FAILURE(ExpectListPage(
+          List("limit=" + std::to_string(c.limit) +
+               (cursor.empty() ? "" : "&cursor=" + QueryValue(cursor))),
+          &got));
+      sizes.push_back(got.items.size());
+      for (const ListItem& item : got.items) ids.push_back(item.id);
+      if (got.next_is_null) break;
+      cursor = got.next_cursor;
+    }
+    EXPECT_EQ(sizes, c.sizes);
+    EXPECT_EQ(ids, expected);
+  }
+}
+
+// 2,500 endpoints, created over four keep-alive connections at once: the
+// whole list, and pages of 1,000 (all of them and slack's only), give every
+// id exactly once, in order.
+TEST_F(HttpListTest, PagesThroughThousandsOfEndpoints) {
+  constexpr size_t kEndpoints = 2500;
+  constexpr size_t kThreads = 4;
+  std::vector<std::vector<Endpoint>> made(kThreads);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      httplib::Client client = NewClient();
+      client.set_keep_alive(true);
+      // The client writes headers and body separately: without this, Nagle
+      // and delayed ACKs cost ~40 ms a request.
+      client.set_tcp_nodelay(true);
+      for (size_t i = t; i < kEndpoints; i += kThreads) {
+        auto result = client.Post(kCreatePath, {{"x-api-key", key_}},
+                                  CreateBody(i % 2 == 0 ? "slack" : "notion",
+                                             "bulk-" + std::to_string(i)),
+                                  "application/json");
+        if (!result) {
+          ADD_FAILURE() << "no response: "
+                        << httplib::to_string(result.error());
+          return;
+        }
+        Endpoint endpoint;
+        ExpectEndpoint(result, 201, &endpoint);
+        if (endpoint.id.empty()) return;
+        made[t].push_back(endpoint);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::vector<Endpoint> all, slack;
+  for (const std::vector<Endpoint>& part : made) {
+    all.insert(all.end(), part.begin(), part.end());
+    for (const Endpoint& endpoint : part) {
+      if (endpoint.toolkit_slug == "slack") slack.push_back(endpoint);
+    }
+  }
+  ASSERT_EQ(all.size(), kEndpoints);
+  const std::vector<std::string> expected = InListOrder(all);
+
+  std::vector<ListItem> items;
+  ASSERT_NO_FATAL_FAILURE(MustList("", &items));
+  EXPECT_EQ(Ids(items), expected);
+
+  auto page_through = [&](const std::string& filter,
+                          std::vector<std::string>* ids,
+                          std::vector<size_t>* sizes) {
+    std::string cursor;
+    for (int page = 0; page < 10; ++page) {
+      ListPage got;
+      ASSERT_NO_FATAL_FAILURE(ExpectListPage(
+          List(filter + "limit=1000" +
+               (cursor.empty() ? "" : "&cursor=" + QueryValue(cursor))),
+          &got));
+      sizes->push_back(got.items.size());
+      for (const ListItem& item : got.items) ids->push_back(item.id);
+      if (got.next_is_null) return;
+      cursor = got.next_cursor;
+    }
+    ADD_FAILURE() << "more than 10 pages";
+  };
+  std::vector<std::string> ids;
+  std::vector<size_t> sizes;
+  ASSERT_NO_FATAL_FAILURE(page_through("", &ids, &sizes));
+  EXPECT_EQ(sizes, (std::vector<size_t>{1000, 1000, 500}));
+  EXPECT_EQ(ids, expected);
+
+  ids.clear();
+  sizes.clear();
+  ASSERT_NO_FATAL_FAILURE(page_through("toolkit_slug=slack&", &ids, &sizes));
+  EXPECT_EQ(sizes, (std::vector<size_t>{1000, 250}));
+  EXPECT_EQ(ids, InListOrder(slack));
+}
+
+TEST_F(HttpListTest, BadLimitOrCursorIs400) {
+  Endpoint endpoint;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &endpoint));
+  struct Case {
+    std::string query;
+    std::vector<std::string> mentions;  // one error each
+  };
+  const Case cases[] = {
+      {"limit=0", {"limit"}},
+      {"limit=1001", {"limit"}},
+      {"limit=abc", {"limit"}},
+      {"limit=-1", {"limit"}},
+      {"limit=", {"limit"}},
+      {"limit=2.5", {"limit"}},
+      {"limit=10x", {"limit"}},
+      {"limit=99999999999999999999999", {"limit"}},
+      {"cursor=garbage", {"cursor"}},
+      {"cursor=", {"cursor"}},
+      {"cursor=%00%ff.we_", {"cursor"}},
+      {"limit=0&cursor=garbage", {"limit", "cursor"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.query);
+    ErrorBody error;
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectErrorEnvelope(List(c.query), 400, kValidation, &error));
+    EXPECT_EQ(error.errors.size(), c.mentions.size()) << Join(error.errors);
+    for (const std::string& mention : c.mentions) {
+      EXPECT_TRUE(SomeErrorSays(error.errors, {mention}))
+          << mention << " not in: " << Join(error.errors);
+    }
+  }
+}
+
+TEST_F(HttpListTest, NeedsAKey) {
+  ExpectErrorEnvelope(NewClient().Get(kCreatePath), 401, "HTTP_Unauthorized");
+  ExpectErrorEnvelope(NewClient().Get(kCreatePathV3, {{"x-api-key", ""}}), 401,
+                      "HTTP_Unauthorized");
+}
+
+// ===========================================================================
+// Delete
+// ===========================================================================
+
+class HttpDeleteTest : public HttpManageTest {};
+
+TEST_F(HttpDeleteTest, AnswersSuccessAndTheIdIsGoneEverywhere) {
+  Endpoint gone, kept, ignored;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &gone));
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c2", &kept));
+  ASSERT_NO_FATAL_FAILURE(
+      MustPatch(gone.id, DataBody({{kSigning, "abcdefghijklmnop"}}), &ignored));
+  ASSERT_NO_FATAL_FAILURE(ExpectDeleted(Delete(gone.id)));
+  const std::string body =
+      DataBody({{kSigning, "sig2-0123456789"}, {kAppToken, "tok2-0123456789"}});
+  for (const char* collection : {kCreatePathV3, kCreatePath}) {
+    SCOPED_TRACE(collection);
+    ExpectErrorEnvelope(RetrieveAs(key_, gone.id, collection), 404, kNotFound);
+    ExpectErrorEnvelope(PatchAs(key_, gone.id, body, collection), 404,
+                        kNotFound);
+    ExpectErrorEnvelope(ReplaceAs(key_, gone.id, body, collection), 404,
+                        kNotFound);
+    ExpectErrorEnvelope(DeleteAs(key_, gone.id, collection), 404, kNotFound);
+  }
+  std::vector<ListItem> items;
+  ASSERT_NO_FATAL_FAILURE(MustList("", &items));
+  EXPECT_EQ(Ids(items), std::vector<std::string>{kept.id});
+  Endpoint read;
+  ASSERT_NO_FATAL_FAILURE(MustRead(kept.id, &read));
+  EXPECT_EQ(read.raw_body, kept.raw_body);
+}
+
+TEST_F(HttpDeleteTest, CreatingTheSameTripleAgainGivesANewEndpoint) {
+  Endpoint first, ignored;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &first));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      first.id, DataBody({{kSigning, "abcdefghijklmnop"}}), &ignored));
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectDeleted(DeleteAs(key_, first.id, kCreatePathV3)));
+  Endpoint second;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &second));
+  ExpectNewEndpoint(second, "slack", "c1", DefaultPublicBase());
+  EXPECT_NE(second.id, first.id);
+  EXPECT_NE(second.webhook_url, first.webhook_url);
+  ExpectErrorEnvelope(Retrieve(first.id), 404, kNotFound);
+  std::vector<ListItem> items;
+  ASSERT_NO_FATAL_FAILURE(MustList("", &items));
+  EXPECT_EQ(Ids(items), std::vector<std::string>{second.id});
+}
+
+TEST_F(HttpDeleteTest, NeedsAKey) {
+  Endpoint endpoint;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &endpoint));
+  ExpectErrorEnvelope(NewClient().Delete(ItemPath(endpoint.id)), 401,
+                      "HTTP_Unauthorized");
+  Endpoint read;
+  ASSERT_NO_FATAL_FAILURE(MustRead(endpoint.id, &read));
+  EXPECT_EQ(read.raw_body, endpoint.raw_body);
+}
+
+// ===========================================================================
+// Wrong methods on the management paths
+// ===========================================================================
+
+class HttpMethodTest : public HttpManageTest {};
+
+TEST_F(HttpMethodTest, WrongMethodOnAKnownPathIs405WithTheExactAllowList) {
+  Endpoint endpoint;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &endpoint));
+  const std::vector<std::string> item_methods = {"DELETE", "GET", "PATCH",
+                                                 "POST"};
+  const std::vector<std::string> collection_methods = {"GET", "POST"};
+  const httplib::Headers with_key = KeyHeaders(key_);
+  const std::string body = DataBody({{kSigning, "abcdefghijklmnop"}});
+  for (const char* collection : {kCreatePathV3, kCreatePath}) {
+    for (const std::string& id : {endpoint.id, RandomEndpointId()}) {
+      SCOPED_TRACE(ItemPath(id, collection));
+      auto put = NewClient().Put(ItemPath(id, collection), with_key, body,
+                                 "application/json");
+      ASSERT_NO_FATAL_FAILURE(
+          ExpectErrorEnvelope(put, 405, "HTTP_MethodNotAllowed"));
+      EXPECT_EQ(AllowList(put->get_header_value("Allow")), item_methods)
+          << put->get_header_value("Allow");
+    }
+    SCOPED_TRACE(collection);
+    std::vector<std::pair<std::string, httplib::Result>> wrong;
+    wrong.emplace_back(
+        "PUT", NewClient().Put(collection, with_key, body, "application/json"));
+    wrong.emplace_back("PATCH", NewClient().Patch(collection, with_key, body,
+                                                  "application/json"));
+    wrong.emplace_back("DELETE", NewClient().Delete(collection, with_key));
+    for (const auto& [method, result] : wrong) {
+      SCOPED_TRACE(method);
+      ASSERT_NO_FATAL_FAILURE(
+          ExpectErrorEnvelope(result, 405, "HTTP_MethodNotAllowed"));
+      EXPECT_EQ(AllowList(result->get_header_value("Allow")),
+                collection_methods)
+          << result->get_header_value("Allow");
+    }
+  }
+  // None of them changed or removed anything.
+  Endpoint read;
+  ASSERT_NO_FATAL_FAILURE(MustRead(endpoint.id, &read));
+  EXPECT_EQ(read.raw_body, endpoint.raw_body);
+}
+
+// ===========================================================================
+// Toolkit catalog file (--toolkits, WEBHOOKS_TOOLKITS)
+// ===========================================================================
+
+// github's verification in every catalog file below: the one place to
+// change if the format comes to need more for hmac_sha256.
+constexpr char kGithubVerification[] =
+    R"({"scheme":"hmac_sha256","secret_field":"webhook_secret",)"
+    R"("signature_header":"X-Hub-Signature-256","signature_prefix":"sha256="})";
+
+// Adds github: a required secret and an optional clear field.
+std::string GithubToolkits() {
+  return std::string(R"json({"toolkits":{"github":{"setup_fields":{
+    "webhook_secret":{"display_name":"Webhook Secret","is_required":true,
+                      "is_secret":true},
+    "label":{"display_name":"Label","is_secret":false}},
+  "verification":)json") +
+         kGithubVerification + "}}}";
+}
+
+// github alone, the built-in toolkits dropped.
+std::string GithubOnlyToolkits() {
+  return std::string(R"json({"replace":true,"toolkits":{"github":{
+  "setup_fields":{"webhook_secret":{"display_name":"Webhook Secret",
+                                    "is_required":true,"is_secret":true}},
+  "verification":)json") +
+         kGithubVerification + "}}}";
+}
+
+bool WriteTextFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  return static_cast<bool>(out);
+}
+
+class HttpToolkitsTest : public HttpSchemaTest {
+ protected:
+  std::string ToolkitsFile(const std::string& text) {
+    const std::string path = dir_.File("toolkits.json");
+    EXPECT_TRUE(WriteTextFile(path, text)) << path;
+    return path;
+  }
+
+  // github from GithubToolkits() is served, and the built-in toolkits still
+  // are.
+  void ExpectGithubAndTheBuiltIns() {
+    Endpoint github;
+    ASSERT_NO_FATAL_FAILURE(MustCreate("github", "c1", &github));
+    ExpectNewEndpoint(github, "github", "c1", DefaultPublicBase());
+    std::map<std::string, FieldSchema> fields;
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectSchema(Schema("toolkit_slug=github"), "github", &fields));
+    ASSERT_EQ(fields.size(), 2u);
+    ASSERT_EQ(fields.count("webhook_secret"), 1u);
+    ASSERT_EQ(fields.count("label"), 1u);
+    EXPECT_EQ(fields["webhook_secret"].display_name, "Webhook Secret");
+    EXPECT_TRUE(fields["webhook_secret"].is_required);
+    EXPECT_TRUE(fields["webhook_secret"].is_secret);
+    EXPECT_EQ(fields["label"].display_name, "Label");
+    EXPECT_FALSE(fields["label"].is_required);
+    EXPECT_FALSE(fields["label"].is_secret);
+    for (const char* toolkit : {"slack", "slackbot", "notion"}) {
+      SCOPED_TRACE(toolkit);
+      Endpoint endpoint;
+      ASSERT_NO_FATAL_FAILURE(MustCreate(toolkit, "c1", &endpoint));
+      ASSERT_NO_FATAL_FAILURE(ExpectSchema(
+          Schema(std::string("toolkit_slug=") + toolkit), toolkit, &fields));
+    }
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectSchema(Schema("toolkit_slug=slack"), "slack", &fields));
+    ExpectSlackFields(fields);
+    ErrorBody error;
+    ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(
+        Create(CreateBody("nosuch", "c1")), 404, "Toolkit_NotFound", &error));
+    for (const char* slug : {"github", "slack", "notion"}) {
+      EXPECT_TRUE(Contains(error.suggested_fix, slug))
+          << slug << " not in: " << error.suggested_fix;
+    }
+  }
+};
+
+TEST_F(HttpToolkitsTest, FileAddsAToolkit) {
+  ASSERT_TRUE(StartServer({"--toolkits", ToolkitsFile(GithubToolkits())}));
+  ExpectGithubAndTheBuiltIns();
+}
+
+TEST_F(HttpToolkitsTest, FileFromTheEnvironment) {
+  ASSERT_TRUE(
+      StartServer({}, {"WEBHOOKS_TOOLKITS=" + ToolkitsFile(GithubToolkits())}));
+  ExpectGithubAndTheBuiltIns();
+}
+
+TEST_F(HttpToolkitsTest, FlagWinsOverTheEnvironment) {
+  ASSERT_TRUE(StartServer({"--toolkits", ToolkitsFile(GithubToolkits())},
+                          {"WEBHOOKS_TOOLKITS=" + dir_.File("missing.json")}));
+  ExpectGithubAndTheBuiltIns();
+}
+
+// Non-secret fields come back verbatim, mask-shaped or short; replace
+// clears the unlisted optional field and needs the required one.
+TEST_F(HttpToolkitsTest, NonSecretFieldsComeBackVerbatim) {
+  ASSERT_TRUE(StartServer({"--toolkits", ToolkitsFile(GithubToolkits())}));
+  Endpoint created, got;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("github", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id,
+      DataBody({{"webhook_secret", "ghsecret-012345"}, {"label", "abcd..."}}),
+      &got));
+  EXPECT_EQ(got.data,
+            (Data{{"webhook_secret", "ghse..."}, {"label", "abcd..."}}));
+  for (const std::string& label :
+       {std::string("short"), std::string("a label of some length, \u00e9"),
+        std::string("REDACTED")}) {
+    SCOPED_TRACE(label);
+    ASSERT_NO_FATAL_FAILURE(
+        MustPatch(created.id, DataBody({{"label", label}}), &got));
+    EXPECT_EQ(got.data,
+              (Data{{"webhook_secret", "ghse..."}, {"label", label}}));
+  }
+  const Endpoint before = got;
+
+  ErrorBody error;
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectErrorEnvelope(Replace(created.id, DataBody({{"label", "x"}})), 400,
+                          kValidation, &error));
+  EXPECT_EQ(error.errors.size(), 1u) << Join(error.errors);
+  EXPECT_TRUE(SomeErrorSays(error.errors, {"webhook_secret", "required"}))
+      << Join(error.errors);
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &got));
+  EXPECT_EQ(got.raw_body, before.raw_body);
+
+  // The mask keeps the secret; the label, not listed, is cleared.
+  ASSERT_NO_FATAL_FAILURE(
+      MustReplace(created.id, DataBody({{"webhook_secret", "ghse..."}}), &got));
+  EXPECT_EQ(got.data, (Data{{"webhook_secret", "ghse..."}}));
+  ASSERT_NO_FATAL_FAILURE(MustReplace(
+      created.id, DataBody({{"webhook_secret", "another-secret-0"}}), &got));
+  EXPECT_EQ(got.data, (Data{{"webhook_secret", "anot..."}}));
+}
+
+TEST_F(HttpToolkitsTest, ReplaceTrueDropsTheBuiltInToolkits) {
+  ASSERT_TRUE(StartServer({"--toolkits", ToolkitsFile(GithubOnlyToolkits())}));
+  Endpoint github;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("github", "c1", &github));
+  std::map<std::string, FieldSchema> fields;
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectSchema(Schema("toolkit_slug=github"), "github", &fields));
+  for (const char* toolkit : {"slack", "slackbot", "notion"}) {
+    SCOPED_TRACE(toolkit);
+    ErrorBody error;
+    ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(
+        Create(CreateBody(toolkit, "c1")), 404, "Toolkit_NotFound", &error));
+    EXPECT_TRUE(Contains(error.suggested_fix, "github")) << error.suggested_fix;
+    EXPECT_FALSE(Contains(error.suggested_fix, "slack")) << error.suggested_fix;
+    ExpectErrorEnvelope(Schema(std::string("toolkit_slug=") + toolkit), 404,
+                        "Toolkit_NotFound");
+  }
+}
+
+// An endpoint whose toolkit a later catalog drops is still served, and its
+// stored values stay masked.
+TEST_F(HttpToolkitsTest, EndpointOfADroppedToolkitStillHidesItsSecrets) {
+  Endpoint created, before;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id,
+      DataBody({{kSigning, "abcdefghijklmnop"}, {kAppToken, "short1"}}),
+      &before));
+  ASSERT_TRUE(StartServer({"--toolkits", ToolkitsFile(GithubOnlyToolkits())}));
+  Endpoint after;
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &after));
+  EXPECT_EQ(after.raw_body, before.raw_body);
+  EXPECT_EQ(after.data, (Data{{kSigning, "abcd..."}, {kAppToken, "REDACTED"}}));
+  std::vector<ListItem> items;
+  ASSERT_NO_FATAL_FAILURE(MustList("", &items));
+  EXPECT_EQ(Ids(items), std::vector<std::string>{created.id});
+}
+
+struct BadToolkits {
+  std::string name;
+  std::optional<std::string> file;    // nullopt: nothing at the path
+  std::vector<std::string> mentions;  // lower-case, in the one stderr line
+};
+
+void PrintTo(const BadToolkits& bad, std::ostream* out) { *out << bad.name; }
+
+// A catalog with github's webhook_secret field spec and verification
+// replaced.
+std::string Github(const std::string& field,
+                   const std::string& verification = kGithubVerification) {
+  return R"({"toolkits":{"github":{"setup_fields":{"webhook_secret":)" + field +
+         R"(},"verification":)" + verification + "}}}";
+}
+
+std::vector<BadToolkits> BadToolkitFiles() {
+  const std::string field =
+      R"({"display_name":"Webhook Secret","is_required":true})";
+  return {
+      {"InvalidJson", R"({"toolkits":{"github":)", {"json"}},
+      {"EmptyFile", "", {"json"}},
+      {"NotAnObject", "[]", {}},
+      {"ToolkitsMissing", "{}", {"toolkits"}},
+      {"ToolkitsNotAnObject", R"({"toolkits":[]})", {"toolkits"}},
+      {"UnknownTopLevelKey", R"({"toolkits":{},"extra":true})", {"extra"}},
+      {"ReplaceNotABool", R"({"replace":"yes","toolkits":{}})", {"replace"}},
+      {"FieldWithoutDisplayName",
+       Github(R"({"is_required":true,"is_secret":true})"),
+       {"github", "webhook_secret", "display_name"}},
+      {"IsRequiredNotABool",
+       Github(R"({"display_name":"W","is_required":"yes"})"),
+       {"github", "webhook_secret", "is_required"}},
+      {"IsSecretNotABool",
+       Github(R"({"display_name":"W","is_secret":1})"),
+       {"github", "webhook_secret", "is_secret"}},
+      {"UnknownKeyInAField",
+       Github(R"({"display_name":"W","colour":"red"})"),
+       {"github", "webhook_secret", "colour"}},
+      {"UnknownKeyInAToolkit",
+       R"({"toolkits":{"github":{"setup_fields":{},"hooks":{}}}})",
+       {"github", "hooks"}},
+      {"BadScheme",
+       Github(field, R"({"scheme":"md5","secret_field":"webhook_secret"})"),
+       {"github", "md5"}},
+      {"MissingScheme",
+       Github(field, R"({"secret_field":"webhook_secret"})"),
+       {"github", "scheme"}},
+      {"SecretFieldNamesNoField",
+       Github(field, R"({"scheme":"hmac_sha256","secret_field":"nope",)"
+                     R"("signature_header":"X-Sig"})"),
+       {"github", "nope"}},
+      {"BadToolkitSlug", R"({"toolkits":{"Git Hub":{}}})", {"git hub"}},
+      {"BadFieldName",
+       R"({"toolkits":{"github":{"setup_fields":{"Web-Hook":)" + field + "}}}}",
+       {"github", "web-hook"}},
+      {"DuplicateToolkit",
+       R"({"toolkits":{"github":{},"github":{}}})",
+       {"github"}},
+      {"MissingFile", std::nullopt, {}},
+  };
+}
+
+class HttpBadToolkitsTest : public ::testing::TestWithParam<BadToolkits> {};
+
+// Exit 2 with one line on standard error naming the file, the toolkit and
+// the problem.
+TEST_P(HttpBadToolkitsTest, StopsStartUpWithOneLineNamingTheProblem) {
+  const BadToolkits& bad = GetParam();
+  TempDir dir;
+  const std::string path = dir.File("toolkits.json");
+  if (bad.file) {
+    ASSERT_TRUE(WriteTextFile(path, *bad.file));
+  }
+  ServerProcess server;
+  EXPECT_FALSE(server.Start(
+      {"--port", "0", "--db", dir.File("test.db"), "--toolkits", path}));
+  server.Stop();  // reaps it if it exited; bounded if it did not
+  EXPECT_EQ(server.ExitCode(), 2);
+  const std::string log = server.Stderr();
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+  EXPECT_TRUE(Contains(log, path)) << log;
+  for (const std::string& mention : bad.mentions) {
+    EXPECT_TRUE(Contains(Lower(log), mention)) << mention << " not in: " << log;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Http, HttpBadToolkitsTest, ::testing::ValuesIn(BadToolkitFiles()),
+    [](const ::testing::TestParamInfo<BadToolkits>& param) {
+      return param.param.name;
+    });
+
+TEST(HttpBadToolkitsEnvTest, MalformedFileFromTheEnvironmentStopsStartUp) {
+  TempDir dir;
+  const std::string path = dir.File("toolkits.json");
+  ASSERT_TRUE(WriteTextFile(path, Github(R"({"is_required":true})")));
+  ServerProcess server;
+  EXPECT_FALSE(server.Start({"--port", "0", "--db", dir.File("test.db")},
+                            {"WEBHOOKS_TOOLKITS=" + path}));
+  server.Stop();  // reaps it if it exited; bounded if it did not
+  EXPECT_EQ(server.ExitCode(), 2);
+  const std::string log = server.Stderr();
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+  EXPECT_TRUE(Contains(log, path)) << log;
+  EXPECT_TRUE(Contains(log, "github")) << log;
+  EXPECT_TRUE(Contains(log, "display_name")) << log;
+}
 
 }  // namespace
 }  // namespace webhooks::testing

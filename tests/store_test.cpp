@@ -380,6 +380,152 @@ TEST_P(StoreTest, DeleteRemovesTheEndpointAndFreesItsTriple) {
   EXPECT_TRUE(out.setup_fields.empty());
 }
 
+TEST_P(StoreTest, IngressLookupFindsAnEndpointOfAnyProject) {
+  const std::string a = Project('a');
+  WebhookEndpoint out;
+  bool created = false;
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_1"), &out, &created));
+  ASSERT_OK(store_->UpdateSetupFields(a, "we_1", {{"f", "v"}}, false, &out));
+  WebhookEndpoint got;
+  ASSERT_OK(store_->GetEndpointForIngress("we_1", &got));
+  EXPECT_EQ(got.project_id, a);
+  ASSERT_EQ(got.setup_fields.size(), 1u);
+  EXPECT_EQ(got.setup_fields[0].value, "v");
+  EXPECT_EQ(store_->GetEndpointForIngress("we_2", &got).code(),
+            Status::Code::kNotFound);
+}
+
+TEST_P(StoreTest, MarkVerifiedSetsTheTimeOnceWithItsSecret) {
+  const std::string a = Project('a');
+  WebhookEndpoint out;
+  bool created = false;
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_1"), &out, &created));
+  bool verified = false;
+  ASSERT_OK(store_->MarkVerified(
+      "we_1", 1000, SetupField{"verification_token", "tok-1"}, &verified));
+  EXPECT_TRUE(verified);
+  // A second handshake changes nothing: neither the time nor the secret.
+  ASSERT_OK(store_->MarkVerified(
+      "we_1", 2000, SetupField{"verification_token", "tok-2"}, &verified));
+  EXPECT_FALSE(verified);
+  WebhookEndpoint got;
+  ASSERT_OK(store_->GetEndpoint(a, "we_1", &got));
+  EXPECT_EQ(got.verified_at_ms, 1000);
+  ASSERT_EQ(got.setup_fields.size(), 1u);
+  EXPECT_EQ(got.setup_fields[0].value, "tok-1");
+  EXPECT_EQ(store_->MarkVerified("we_none", 1, std::nullopt, &verified).code(),
+            Status::Code::kNotFound);
+}
+
+TEST_P(StoreTest, EventsAreStoredOnceAndListedNewestFirst) {
+  const std::string a = Project('a');
+  const std::string b = Project('b');
+  WebhookEndpoint out;
+  bool created = false;
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_1"), &out, &created));
+  auto event = [](std::string id, std::string provider_id) {
+    NewEvent e;
+    e.id = std::move(id);
+    e.endpoint_id = "we_1";
+    e.provider_event_id = std::move(provider_id);
+    e.received_at_ms = 5;
+    e.headers_json = "{}";
+    e.body = std::string("body\0with nul", 13);
+    return e;
+  };
+  bool stored = false;
+  ASSERT_OK(store_->RecordEvent(event("ev_1", "P1"), {}, &stored));
+  EXPECT_TRUE(stored);
+  ASSERT_OK(store_->RecordEvent(event("ev_2", "P1"), {}, &stored));
+  EXPECT_FALSE(stored);  // a retry of P1
+  ASSERT_OK(store_->RecordEvent(event("ev_3", "P2"), {}, &stored));
+  EXPECT_TRUE(stored);
+
+  std::vector<StoredEvent> events;
+  bool more = true;
+  ASSERT_OK(store_->ListEvents(a, "we_1", 0, 0, &events, &more));
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].id, "ev_3");
+  EXPECT_EQ(events[1].id, "ev_1");
+  EXPECT_EQ(events[1].body, std::string("body\0with nul", 13));
+  EXPECT_FALSE(more);
+
+  ASSERT_OK(store_->ListEvents(a, "we_1", 1, 0, &events, &more));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(more);
+  ASSERT_OK(
+      store_->ListEvents(a, "we_1", 1, events[0].sequence, &events, &more));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].id, "ev_1");
+  EXPECT_FALSE(more);
+
+  EXPECT_EQ(store_->ListEvents(b, "we_1", 0, 0, &events, &more).code(),
+            Status::Code::kNotFound);
+}
+
+TEST_P(StoreTest, ConcurrentCopiesOfOneEventAreStoredOnce) {
+  const std::string a = Project('a');
+  WebhookEndpoint out;
+  bool created = false;
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_1"), &out, &created));
+  std::atomic<int> stored_count{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 10; ++i) {
+    threads.emplace_back([&, i] {
+      NewEvent e;
+      e.id = "ev_" + std::to_string(i);
+      e.endpoint_id = "we_1";
+      e.provider_event_id = "same";
+      e.headers_json = "{}";
+      bool stored = false;
+      if (!store_->RecordEvent(e, {}, &stored).ok()) ++failures;
+      if (stored) ++stored_count;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(stored_count.load(), 1);
+}
+
+TEST_P(StoreTest, RetentionKeepsTheNewestEventsAndDropsOldOnes) {
+  const std::string a = Project('a');
+  WebhookEndpoint out;
+  bool created = false;
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_1"), &out, &created));
+  EventRetention keep_three;
+  keep_three.max_count_per_endpoint = 3;
+  bool stored = false;
+  for (int i = 1; i <= 5; ++i) {
+    NewEvent e;
+    e.id = "ev_" + std::to_string(i);
+    e.endpoint_id = "we_1";
+    e.provider_event_id = "p" + std::to_string(i);
+    e.received_at_ms = i * 1000;
+    e.headers_json = "{}";
+    ASSERT_OK(store_->RecordEvent(e, keep_three, &stored));
+  }
+  std::vector<StoredEvent> events;
+  bool more = false;
+  ASSERT_OK(store_->ListEvents(a, "we_1", 0, 0, &events, &more));
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].id, "ev_5");
+  EXPECT_EQ(events[2].id, "ev_3");
+
+  EventRetention two_seconds;
+  two_seconds.max_age_ms = 2000;
+  NewEvent late;
+  late.id = "ev_6";
+  late.endpoint_id = "we_1";
+  late.provider_event_id = "p6";
+  late.received_at_ms = 6000;
+  late.headers_json = "{}";
+  ASSERT_OK(store_->RecordEvent(late, two_seconds, &stored));
+  ASSERT_OK(store_->ListEvents(a, "we_1", 0, 0, &events, &more));
+  ASSERT_EQ(events.size(), 3u);  // received at 6000, 5000 and 4000
+  EXPECT_EQ(events[2].id, "ev_4");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(kBackends),
                          [](const auto& param_info) {
                            return param_info.param.name;

@@ -1,0 +1,69 @@
+// Provider signature checks for the ingress, driven by a toolkit's
+// VerificationSpec (catalog.h): Slack's v0 scheme, Notion's, a generic
+// HMAC-SHA256 scheme and Ed25519. All cryptography is OpenSSL's; every
+// comparison of secret-derived bytes is constant time; the signature is
+// checked over the raw body bytes, before anything parses them.
+
+#ifndef WEBHOOKS_VERIFY_H_
+#define WEBHOOKS_VERIFY_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "catalog.h"
+
+namespace webhooks {
+
+enum class VerifyStatus {
+  kOk,
+  kMissingHeader,    // a required header is absent or empty
+  kMalformedHeader,  // present but not of the expected form or size
+  kStaleTimestamp,   // outside the scheme's window around now
+  kBadSignature,     // well formed, but not made with this secret
+  kBadSecret,        // the stored secret cannot be used (e.g. not a key)
+};
+
+struct VerifyResult {
+  VerifyStatus status = VerifyStatus::kOk;
+  // One sentence for the client's errors[]: names the header and the
+  // problem, never a secret or a signature.
+  std::string message;
+};
+
+// Looks a request header up by name, case-insensitively. Returns nullopt if
+// it is absent; a header sent more than once is reported as its first value
+// with `repeated` set.
+struct HeaderValue {
+  std::string value;
+  bool repeated = false;
+};
+using HeaderLookup =
+    std::function<std::optional<HeaderValue>(std::string_view name)>;
+
+// Longest signature or timestamp header value accepted; longer is malformed.
+constexpr size_t kMaxSignatureHeaderBytes = 1024;
+
+// Checks that `raw_body`, with the headers `header` finds, was signed with
+// `secret` under `spec`, at a time within the spec's window of
+// `now_seconds` (Unix time; a parameter so known-answer tests can use the
+// providers' published timestamps).
+VerifyResult VerifySignature(const VerificationSpec& spec,
+                             std::string_view secret,
+                             const HeaderLookup& header,
+                             std::string_view raw_body, int64_t now_seconds);
+
+// What Slack sends in X-Slack-Signature for this body and timestamp:
+// "v0=" + hex HMAC-SHA256 of "v0:{timestamp}:{body}". For send-test-event
+// and tests.
+std::string SlackSignature(std::string_view secret, std::string_view timestamp,
+                           std::string_view body);
+
+// Lower-case hex of HMAC-SHA256(key, data).
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
+
+}  // namespace webhooks
+
+#endif  // WEBHOOKS_VERIFY_H_
