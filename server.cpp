@@ -476,6 +476,15 @@ std::string Printable(std::string_view text, size_t max_length = 512) {
   return out;
 }
 
+// ASCII lower case; toolkit slugs and media types are ASCII.
+std::string Lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 constexpr char kRequestIdHeader[] = "x-request-id";
 
 std::string RandomToken(size_t length) {
@@ -741,14 +750,7 @@ constexpr size_t kMaxClientIdBytes = 256;
 bool IsJsonContentType(std::string_view value) {
   std::string_view media = value.substr(0, value.find(';'));
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  constexpr std::string_view kJson = "application/json";
-  if (media.size() != kJson.size()) return false;
-  for (size_t i = 0; i < kJson.size(); ++i) {
-    char c = media[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != kJson[i]) return false;
-  }
-  return true;
+  return Lowercase(media) == "application/json";
 }
 
 // Decodes one UTF-8 sequence at text[*i]; returns the code point, or -1 if
@@ -865,10 +867,7 @@ bool ParseCreateParams(const httplib::Request& req, CreateParams* out,
         continue;
       }
       if (is_slug) {
-        std::string slug(text);
-        for (char& c : slug) {
-          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        }
+        std::string slug = Lowercase(text);
         if (slug.empty()) {
           problems.push_back("toolkit_slug must not be empty");
         } else if (slug.size() > kMaxToolkitSlugBytes ||
@@ -1021,11 +1020,7 @@ bool ParseListParams(const httplib::Request& req, ListParams* out,
                      ApiError* err) {
   std::vector<std::string> problems;
   if (req.has_param("toolkit_slug")) {
-    std::string slug = req.get_param_value("toolkit_slug");
-    for (char& c : slug) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    out->toolkit_slug = std::move(slug);
+    out->toolkit_slug = Lowercase(req.get_param_value("toolkit_slug"));
   }
   if (req.has_param("limit")) {
     long long limit = 0;
@@ -1243,6 +1238,19 @@ bool IsEndpointId(std::string_view id) {
          id.substr(3).find_first_not_of(kAlphabet) == std::string_view::npos;
 }
 
+// Replies for a store call on endpoint `id` that did not succeed: 404 for
+// NotFound (the same for a missing id, a malformed one and another
+// project's), else the store error.
+void ReplyEndpointFailure(httplib::Response& res, const Status& status,
+                          std::string_view id) {
+  if (status.code() != Status::Code::kNotFound) {
+    return ReplyStoreError(res, status);
+  }
+  ReplyError(res, MakeError(ErrorKind::kEndpointNotFound,
+                            "Webhook endpoint '" + Printable(id, 64) +
+                                "' not found."));
+}
+
 // Reads the caller's endpoint `id`, or replies 404 (the same for a missing
 // id, a malformed one and another project's) and returns false.
 bool GetEndpointOrReply(const Context& ctx, const Caller& caller,
@@ -1252,13 +1260,7 @@ bool GetEndpointOrReply(const Context& ctx, const Caller& caller,
                       ? ctx.store.GetEndpoint(caller.project_id, id, endpoint)
                       : Status::NotFound("malformed id");
   if (status.ok()) return true;
-  if (status.code() == Status::Code::kNotFound) {
-    ReplyError(res, MakeError(ErrorKind::kEndpointNotFound,
-                              "Webhook endpoint '" + Printable(id, 64) +
-                                  "' not found."));
-  } else {
-    ReplyStoreError(res, status);
-  }
+  ReplyEndpointFailure(res, status, id);
   return false;
 }
 
@@ -1347,13 +1349,10 @@ void HandleGetSchema(const Context& ctx, const httplib::Request& req,
                      httplib::Response& res) {
   Caller caller;
   if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
-  std::string slug = req.get_param_value("toolkit_slug");
+  const std::string slug = Lowercase(req.get_param_value("toolkit_slug"));
   if (slug.empty()) {
     return ReplyError(res, ValidationError({"the toolkit_slug query "
                                             "parameter is required"}));
-  }
-  for (char& c : slug) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   const ToolkitSpec* toolkit = ctx.catalog.Find(slug);
   if (toolkit == nullptr) {
@@ -1464,13 +1463,8 @@ void HandleSetSetupData(const Context& ctx, bool replace,
   WebhookEndpoint updated;
   Status status = ctx.store.UpdateSetupFields(caller.project_id, current.id,
                                               params.fields, replace, &updated);
-  if (status.code() == Status::Code::kNotFound) {
-    // Deleted between our read and this write.
-    return ReplyError(
-        res, MakeError(ErrorKind::kEndpointNotFound,
-                       "Webhook endpoint '" + current.id + "' not found."));
-  }
-  if (!status.ok()) return ReplyStoreError(res, status);
+  // NotFound here means it was deleted between our read and this write.
+  if (!status.ok()) return ReplyEndpointFailure(res, status, current.id);
   ReplyEndpoint(ctx, res, 200, updated);
 }
 
@@ -1483,12 +1477,7 @@ void HandleDeleteEndpoint(const Context& ctx, const httplib::Request& req,
   Status status = IsEndpointId(id)
                       ? ctx.store.DeleteEndpoint(caller.project_id, id)
                       : Status::NotFound("malformed id");
-  if (status.code() == Status::Code::kNotFound) {
-    return ReplyError(res, MakeError(ErrorKind::kEndpointNotFound,
-                                     "Webhook endpoint '" + Printable(id, 64) +
-                                         "' not found."));
-  }
-  if (!status.ok()) return ReplyStoreError(res, status);
+  if (!status.ok()) return ReplyEndpointFailure(res, status, id);
   ReplyJson(res, 200, R"({"success":true})");
 }
 
@@ -1741,12 +1730,7 @@ void HandleListEvents(const Context& ctx, const httplib::Request& req,
                                              static_cast<size_t>(limit), before,
                                              &events, &more)
                       : Status::NotFound("malformed id");
-  if (status.code() == Status::Code::kNotFound) {
-    return ReplyError(res, MakeError(ErrorKind::kEndpointNotFound,
-                                     "Webhook endpoint '" + Printable(id, 64) +
-                                         "' not found."));
-  }
-  if (!status.ok()) return ReplyStoreError(res, status);
+  if (!status.ok()) return ReplyEndpointFailure(res, status, id);
   JsonWriter json;
   json.BeginObject();
   json.Key("items");
