@@ -527,6 +527,15 @@ bool IsSecretField(const ToolkitSpec* toolkit, std::string_view name) {
   return field == nullptr || field->is_secret;
 }
 
+// True for a secret that a provider handshake stored (Notion's
+// verification_token): it is not a setup field, so `data` does not show it
+// and a replace does not clear it.
+bool IsHandshakeSecret(const ToolkitSpec* toolkit, std::string_view name) {
+  return toolkit != nullptr && toolkit->verification &&
+         toolkit->verification->secret_field == name &&
+         toolkit->FindField(name) == nullptr;
+}
+
 // The spec's masking rule: 12 characters or more show their first 4
 // followed by "..."; shorter values show "REDACTED". Characters, not bytes,
 // so a mask never splits a UTF-8 sequence.
@@ -710,16 +719,19 @@ void WriteEndpoint(const WebhookEndpoint& endpoint,
   json->Key("webhook_url");
   json->Value(endpoint.webhook_url);
   json->Key("data");
-  if (endpoint.setup_fields.empty()) {
-    json->Null();
-  } else {
-    json->BeginObject();
-    for (const SetupField& field : endpoint.setup_fields) {
-      json->Key(field.name);
-      json->Value(IsSecretField(toolkit, field.name) ? MaskSecret(field.value)
-                                                     : field.value);
-    }
+  bool any = false;
+  for (const SetupField& field : endpoint.setup_fields) {
+    if (IsHandshakeSecret(toolkit, field.name)) continue;
+    if (!any) json->BeginObject();
+    any = true;
+    json->Key(field.name);
+    json->Value(IsSecretField(toolkit, field.name) ? MaskSecret(field.value)
+                                                   : field.value);
+  }
+  if (any) {
     json->EndObject();
+  } else {
+    json->Null();
   }
   json->Key("created_at");
   json->Value(FormatTime(endpoint.created_at_ms));
@@ -1459,6 +1471,12 @@ void HandleSetSetupData(const Context& ctx, bool replace,
   }
   if (!problems.empty()) {
     return ReplyError(res, ValidationError(std::move(problems)));
+  }
+  if (replace) {
+    for (const SetupField& field : current.setup_fields) {
+      if (IsHandshakeSecret(toolkit, field.name))
+        params.fields.push_back(field);
+    }
   }
   WebhookEndpoint updated;
   Status status = ctx.store.UpdateSetupFields(caller.project_id, current.id,
