@@ -22,6 +22,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
+#include <signal.h>
 #include <simdjson.h>
 #include <sys/stat.h>
 
@@ -43,6 +45,7 @@
 #include <regex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -1783,6 +1786,22 @@ void HandleListEvents(const Context& ctx, const httplib::Request& req,
   ReplyJson(res, 200, json.Take());
 }
 
+// --- Health ------------------------------------------------------------------
+
+// GET /healthz: the process is up and serving. No key, no database.
+void HandleHealth(const Context&, const httplib::Request&,
+                  httplib::Response& res) {
+  ReplyJson(res, 200, R"({"status":"ok"})");
+}
+
+// GET /readyz: the database answers a query. No key.
+void HandleReady(const Context& ctx, const httplib::Request&,
+                 httplib::Response& res) {
+  Status status = ctx.store.Ping();
+  if (!status.ok()) return ReplyStoreError(res, status);
+  ReplyJson(res, 200, R"({"status":"ready"})");
+}
+
 // ===========================================================================
 // 8. The route table and the hooks
 // ===========================================================================
@@ -1798,15 +1817,20 @@ struct Route {
 
 constexpr const char* kPrefixes[] = {"/api/v3", "/api/v3.1"};
 
+using HandlerFunction = void (*)(const Context&, const httplib::Request&,
+                                 httplib::Response&);
+
+// A handler of the route table, given the context it runs with.
+RouteHandler Bind(const Context& ctx, HandlerFunction handler) {
+  return [&ctx, handler](const httplib::Request& req, httplib::Response& res) {
+    handler(ctx, req, res);
+  };
+}
+
 // The whole API, one line a route. Every route is served under both
 // prefixes. Order matters where patterns overlap: "schema" is matched before
 // it could be taken for an id.
 std::vector<Route> RouteTable(const Context& ctx) {
-  auto bind = [&ctx](void (*handler)(const Context&, const httplib::Request&,
-                                     httplib::Response&)) {
-    return [&ctx, handler](const httplib::Request& req,
-                           httplib::Response& res) { handler(ctx, req, res); };
-  };
   auto set_data = [&ctx](bool replace) {
     return
         [&ctx, replace](const httplib::Request& req, httplib::Response& res) {
@@ -1815,16 +1839,16 @@ std::vector<Route> RouteTable(const Context& ctx) {
   };
   const std::string kId = "/webhook_endpoints/([^/]+)";
   return {
-      {"POST", "/webhook_endpoints", bind(HandleCreateEndpoint)},
-      {"GET", "/webhook_endpoints", bind(HandleListEndpoints)},
-      {"GET", "/webhook_endpoints/schema", bind(HandleGetSchema)},
-      {"GET", kId, bind(HandleGetEndpoint)},
+      {"POST", "/webhook_endpoints", Bind(ctx, HandleCreateEndpoint)},
+      {"GET", "/webhook_endpoints", Bind(ctx, HandleListEndpoints)},
+      {"GET", "/webhook_endpoints/schema", Bind(ctx, HandleGetSchema)},
+      {"GET", kId, Bind(ctx, HandleGetEndpoint)},
       {"PATCH", kId, set_data(false)},
       {"POST", kId, set_data(true)},
-      {"DELETE", kId, bind(HandleDeleteEndpoint)},
-      {"GET", kId + "/events", bind(HandleListEvents)},
+      {"DELETE", kId, Bind(ctx, HandleDeleteEndpoint)},
+      {"GET", kId + "/events", Bind(ctx, HandleListEvents)},
       {"POST", "/webhook_ingress/([^/]+)/([^/]+)/trigger_event",
-       bind(HandleIngress)},
+       Bind(ctx, HandleIngress)},
   };
 }
 
@@ -1834,8 +1858,21 @@ struct CompiledRoute {
   std::regex path;
 };
 
+// Routes outside the API prefixes: for load balancers and supervisors.
+std::vector<Route> OperationsRouteTable(const Context& ctx) {
+  return {
+      {"GET", "/healthz", Bind(ctx, HandleHealth)},
+      {"GET", "/readyz", Bind(ctx, HandleReady)},
+  };
+}
+
 void RegisterRoutes(httplib::Server& server, const std::vector<Route>& routes,
+                    const std::vector<Route>& operations,
                     std::vector<CompiledRoute>* compiled) {
+  for (const Route& route : operations) {
+    compiled->push_back({route.method, std::regex(route.pattern)});
+    server.Get(route.pattern, route.handler);
+  }
   for (const char* prefix : kPrefixes) {
     for (const Route& route : routes) {
       std::string pattern = std::regex_replace(std::string(prefix),
@@ -2262,6 +2299,31 @@ int SendTestEvent(int argc, char** argv) {
   return result->status >= 200 && result->status < 300 ? 0 : 1;
 }
 
+// How long in-flight requests may take to finish after SIGTERM or SIGINT:
+// above the 5 s request deadline, so a request being read can complete.
+constexpr int kShutdownTimeoutSeconds = 10;
+
+// Waits for SIGTERM or SIGINT (blocked in every thread, see Run) on a thread
+// of its own: the first stops the server, which stops accepting and lets
+// in-flight requests finish; a second one, or the timeout, ends the process
+// at once.
+void StartSignalWatcher(HardenedServer& server, sigset_t signals) {
+  std::thread([&server, signals] {
+    int number = 0;
+    if (sigwait(&signals, &number) != 0) return;
+    std::fprintf(stderr,
+                 "webhooks-server: %s: finishing in-flight requests (a second "
+                 "signal exits at once)\n",
+                 number == SIGINT ? "SIGINT" : "SIGTERM");
+    server.stop();
+    timespec bound{kShutdownTimeoutSeconds, 0};
+    const bool again = sigtimedwait(&signals, nullptr, &bound) > 0;
+    std::fprintf(stderr, "webhooks-server: %s, exiting now\n",
+                 again ? "second signal" : "shutdown timed out");
+    std::_Exit(1);
+  }).detach();
+}
+
 int Run(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "send-test-event") {
     return SendTestEvent(argc - 1, argv + 1);
@@ -2285,6 +2347,14 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
     return 2;
   }
+
+  // Block the stop signals before any thread starts, so that all threads
+  // inherit the mask and only the watcher's sigwait receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   if (!EnsureParentFolder(config.db_path, &error)) {
     std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
@@ -2323,7 +2393,7 @@ int Run(int argc, char** argv) {
 
   Context ctx{config, keys, catalog, *store, public_base};
   std::vector<CompiledRoute> compiled;
-  RegisterRoutes(server, RouteTable(ctx), &compiled);
+  RegisterRoutes(server, RouteTable(ctx), OperationsRouteTable(ctx), &compiled);
   InstallHooks(server, config, compiled);
 
   Config shown = config;
@@ -2333,7 +2403,17 @@ int Run(int argc, char** argv) {
   std::printf("listening on http://%s%s%s:%d\n", v6 ? "[" : "",
               config.host.c_str(), v6 ? "]" : "", port);
   std::fflush(stdout);
-  return server.Serve() ? 0 : 1;
+  StartSignalWatcher(server, stop_signals);
+  if (!server.Serve()) return 1;
+  // Stopped by a signal, every request answered: fold the WAL into the
+  // database file so it is complete on its own.
+  if (Status status = store->Checkpoint(); !status.ok()) {
+    std::fprintf(stderr, "webhooks-server: checkpoint failed: %s\n",
+                 status.message().c_str());
+    return 1;
+  }
+  std::fputs("webhooks-server: stopped cleanly\n", stderr);
+  return 0;
 }
 
 }  // namespace

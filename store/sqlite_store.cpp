@@ -312,6 +312,7 @@ class SqliteStore final : public Store {
             "SELECT seq, id, provider_event_id, received_at, headers, body "
             "FROM webhook_events WHERE endpoint_id = :endpoint_id AND "
             "(:before = 0 OR seq < :before) ORDER BY seq DESC LIMIT :limit"),
+        ping_(db_, "SELECT count(*) FROM projects"),
         select_setup_fields_(db_,
                              "SELECT name, value FROM endpoint_setup_fields "
                              "WHERE endpoint_id = :endpoint_id ORDER BY name"),
@@ -616,6 +617,27 @@ class SqliteStore final : public Store {
     }
   }
 
+  Status Ping() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      Reuse select(ping_);
+      if (!ping_.executeStep()) return Status::Internal("ping: no row");
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "ping");
+    }
+  }
+
+  Status Checkpoint() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "checkpoint");
+    }
+  }
+
   Status FindKey(std::string_view key_digest, ApiKeyRecord* out) override {
     std::lock_guard<std::mutex> lock(mu_);
     try {
@@ -770,6 +792,7 @@ class SqliteStore final : public Store {
   SQLite::Statement prune_events_by_count_;
   SQLite::Statement prune_events_by_age_;
   SQLite::Statement list_events_;
+  SQLite::Statement ping_;
   SQLite::Statement select_setup_fields_;
   SQLite::Statement select_key_;
   SQLite::Statement insert_project_;

@@ -230,6 +230,13 @@ class Store {
                             int64_t before_sequence,
                             std::vector<StoredEvent>* out, bool* more) = 0;
 
+  // Answers a trivial query: Ok if the database can be read now.
+  virtual Status Ping() = 0;
+
+  // Moves everything in the write-ahead log into the database file and
+  // empties the log (a no-op for :memory:). For a clean shutdown.
+  virtual Status Checkpoint() = 0;
+
   // Finds the key whose SHA-256 digest is `key_digest`. NotFound if no such
   // key exists or it was revoked. The stored digest is compared with
   // `key_digest` in constant time.

@@ -5466,5 +5466,159 @@ TEST_F(HttpSendTestEventTest, UsageErrorsExit2AndSendNothing) {
   EXPECT_TRUE(events.empty());
 }
 
+// ===========================================================================
+// Operations: health, readiness, shutdown (issue 5, first part)
+// ===========================================================================
+
+class HttpOperationsTest : public HttpTest {
+ protected:
+  // The ids of this test's project, through the list route.
+  std::vector<std::string> ListedIds() {
+    std::vector<std::string> ids;
+    auto listed = NewClient().Get(kCreatePath, {{"x-api-key", key_}});
+    if (!listed || listed->status != 200) {
+      ADD_FAILURE() << "list failed";
+      return ids;
+    }
+    simdjson::dom::parser parser;
+    simdjson::padded_string json(listed->body);
+    simdjson::dom::element root;
+    simdjson::dom::array items;
+    if (parser.parse(json).get(root) != simdjson::SUCCESS ||
+        root["items"].get_array().get(items) != simdjson::SUCCESS) {
+      ADD_FAILURE() << listed->body;
+      return ids;
+    }
+    for (simdjson::dom::element item : items) {
+      std::string_view id;
+      if (item["id"].get_string().get(id) == simdjson::SUCCESS) {
+        ids.emplace_back(id);
+      }
+    }
+    return ids;
+  }
+};
+
+TEST_F(HttpOperationsTest, HealthAndReadinessAnswerWithoutAKey) {
+  for (const char* path : {"/healthz", "/readyz"}) {
+    SCOPED_TRACE(path);
+    auto result = NewClient().Get(path);
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, 200);
+    EXPECT_EQ(MediaType(result->get_header_value("Content-Type")),
+              "application/json");
+    ExpectCommonHeaders(ToReply(result));
+    EXPECT_TRUE(Contains(result->body, "\"status\""));
+  }
+  auto post = Post("/healthz", {}, "{}");
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectErrorEnvelope(post, 405, "HTTP_MethodNotAllowed"));
+  EXPECT_EQ(post->get_header_value("Allow"), "GET");
+}
+
+TEST_F(HttpOperationsTest, SigtermExitsZeroWithTheWalCheckpointed) {
+  for (int i = 0; i < 20; ++i) {
+    auto created = Create(CreateBody("slack", "c" + std::to_string(i)));
+    ASSERT_TRUE(created && created->status == 201);
+  }
+  const int status = server_->Stop();
+  ASSERT_TRUE(WIFEXITED(status)) << server_->Stderr();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << server_->Stderr();
+  EXPECT_TRUE(Contains(server_->Stderr(), "stopped cleanly"));
+  // Everything is in the database file itself: no WAL left with content.
+  EXPECT_TRUE(!std::filesystem::exists(db_path() + "-wal") ||
+              std::filesystem::file_size(db_path() + "-wal") == 0);
+  ASSERT_TRUE(StartServer());
+  EXPECT_EQ(ListedIds().size(), 20u);
+}
+
+// Creates run on several connections while SIGTERM arrives: every request
+// that got an answer got a whole, correct one, every 201 is on disk, and the
+// process exits 0.
+TEST_F(HttpOperationsTest, SigtermDuringABurstAnswersEveryAcceptedRequest) {
+  constexpr int kThreads = 8;
+  std::mutex mu;
+  std::condition_variable enough;
+  int answered = 0;
+  std::vector<std::string> created_ids;
+  int wrong_answers = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      httplib::Client client = NewClient();
+      for (int i = 0; i < 2000; ++i) {
+        auto result =
+            client.Post(kCreatePath, {{"x-api-key", key_}},
+                        CreateBody("slack", "burst-" + std::to_string(t) + "-" +
+                                                std::to_string(i)),
+                        "application/json");
+        if (!result) return;  // the server stopped accepting: done
+        std::lock_guard<std::mutex> lock(mu);
+        if (result->status == 201) {
+          std::string_view body = result->body;
+          size_t at = body.find("\"id\":\"");
+          if (at != std::string_view::npos) {
+            created_ids.emplace_back(body.substr(at + 6, 15));
+          }
+        } else {
+          ++wrong_answers;
+        }
+        ++answered;
+        enough.notify_all();
+      }
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(enough.wait_for(lock, std::chrono::seconds(10),
+                                [&] { return answered >= 100; }));
+  }
+  ASSERT_EQ(::kill(server_->pid(), SIGTERM), 0);
+  for (auto& thread : threads) thread.join();
+  const int status = server_->Wait();
+  ASSERT_TRUE(WIFEXITED(status)) << server_->Stderr();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << server_->Stderr();
+  EXPECT_EQ(wrong_answers, 0);
+
+  ASSERT_TRUE(StartServer());
+  std::vector<std::string> listed = ListedIds();
+  std::sort(listed.begin(), listed.end());
+  for (const std::string& id : created_ids) {
+    EXPECT_TRUE(std::binary_search(listed.begin(), listed.end(), id))
+        << id << " was acknowledged but is not stored";
+  }
+  EXPECT_EQ(listed.size(), created_ids.size());
+}
+
+// A request still being read holds the shutdown back (up to its deadline);
+// a second signal ends the process at once, with a failure status.
+TEST_F(HttpOperationsTest, SecondSignalExitsAtOnce) {
+  RawConnection slow(port());
+  ASSERT_TRUE(slow.connected());
+  ASSERT_TRUE(
+      slow.Send("POST /api/v3.1/webhook_endpoints HTTP/1.1\r\n"
+                "Host: x\r\nx-api-key: " +
+                key_ +
+                "\r\nContent-Type: application/json\r\n"
+                "Content-Length: 100\r\n\r\n{"));
+  // Prove the server holds the request: a probe on another connection is
+  // answered while the slow one is open.
+  auto probe = NewClient().Get("/healthz");
+  ASSERT_TRUE(probe && probe->status == 200);
+  ASSERT_EQ(::kill(server_->pid(), SIGTERM), 0);
+  // Wait for the first signal to be taken (its log line), not for a time.
+  for (int i = 0;
+       i < 500 && !Contains(server_->Stderr(), "finishing in-flight"); ++i) {
+    pollfd none{-1, 0, 0};
+    ::poll(&none, 1, 10);
+  }
+  ASSERT_TRUE(Contains(server_->Stderr(), "finishing in-flight"));
+  ASSERT_EQ(::kill(server_->pid(), SIGTERM), 0);
+  const int status = server_->Wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1) << server_->Stderr();
+  EXPECT_TRUE(Contains(server_->Stderr(), "second signal"));
+}
+
 }  // namespace
 }  // namespace webhooks::testing
