@@ -100,6 +100,10 @@ struct Config {
 constexpr char kUsage[] = R"(usage: webhooks-server [options]
        webhooks-server send-test-event --url WEBHOOK_URL --secret SECRET
                                        [--file event.json]
+       webhooks-server keys create --project NAME | keys list |
+                       keys revoke KEY_ID   [--db PATH]
+       webhooks-server backup --to FILE [--db PATH]
+       webhooks-server check [--db PATH]
 
 A self-hosted Composio webhook endpoints API. Options (each also read from the
 environment variable in brackets; a flag wins over the environment):
@@ -336,12 +340,6 @@ ParseOutcome ParseConfig(int argc, char** argv,
     }
     *error = ApplySetting(name, value, config);
     if (!error->empty()) return ParseOutcome::kError;
-  }
-  if (config->api_keys.empty() && !IsLoopbackHost(config->host)) {
-    *error = "refusing to listen on " + config->host +
-             " without API keys: anyone who can reach it could use it. Add "
-             "--api-key KEY (or WEBHOOKS_API_KEYS), or listen on 127.0.0.1";
-    return ParseOutcome::kError;
   }
   return ParseOutcome::kRun;
 }
@@ -1172,32 +1170,51 @@ bool AuthenticateOrReply(const Context& ctx, const httplib::Request& req,
     return false;
   }
   const std::string digest = Sha256(key);
-  if (!ctx.keys.configured.empty()) {
-    // Look at every configured key, never stopping early, so the time taken
-    // does not tell which key (or how much of one) matched.
-    const ConfiguredKey* match = nullptr;
-    for (const ConfiguredKey& candidate : ctx.keys.configured) {
-      if (CRYPTO_memcmp(candidate.digest.data(), digest.data(),
-                        digest.size()) == 0) {
-        match = &candidate;
-      }
+  // Look at every configured key, never stopping early, so the time taken
+  // does not tell which key (or how much of one) matched.
+  const ConfiguredKey* match = nullptr;
+  for (const ConfiguredKey& candidate : ctx.keys.configured) {
+    if (CRYPTO_memcmp(candidate.digest.data(), digest.data(), digest.size()) ==
+        0) {
+      match = &candidate;
     }
-    if (match == nullptr) {
-      ReplyError(res, MakeError(ErrorKind::kUnauthorized, "Invalid API key."));
-      return false;
-    }
+  }
+  if (match != nullptr) {
     caller->project_id = match->project_id;
     return true;
   }
+  // Then the database: admin keys are read on every request, so one
+  // created or revoked by `keys` while we run counts from the next request.
   ApiKeyRecord record;
   Status found = ctx.store.FindKey(digest, &record);
-  if (found.ok()) {
+  if (!found.ok() && found.code() != Status::Code::kNotFound) {
+    ReplyStoreError(res, found);
+    return false;
+  }
+  if (found.ok() && record.revoked) {
+    ReplyError(
+        res, MakeError(ErrorKind::kUnauthorized, "This API key was revoked."));
+    return false;
+  }
+  if (found.ok() && record.origin == KeyOrigin::kAdmin) {
     caller->project_id = record.project_id;
     return true;
   }
-  if (found.code() != Status::Code::kNotFound) {
-    ReplyStoreError(res, found);
+  // Any other key is accepted only in local mode: no key configured at
+  // start-up and no admin key ever created.
+  bool admin_keys = false;
+  Status mode = ctx.store.HasAdminKeys(&admin_keys);
+  if (!mode.ok()) {
+    ReplyStoreError(res, mode);
     return false;
+  }
+  if (!ctx.keys.configured.empty() || admin_keys) {
+    ReplyError(res, MakeError(ErrorKind::kUnauthorized, "Invalid API key."));
+    return false;
+  }
+  if (found.ok()) {
+    caller->project_id = record.project_id;
+    return true;
   }
   // Local mode: a new key is a new project.
   NewApiKey new_key;
@@ -2201,15 +2218,16 @@ bool EnsureParentFolder(const std::string& db_path, std::string* error) {
 }
 
 void PrintConfig(const Config& config, const std::string& public_base,
-                 const ToolkitCatalog& catalog) {
+                 const ToolkitCatalog& catalog, bool admin_keys) {
   std::string toolkits;
   for (const std::string& slug : catalog.Slugs()) {
     toolkits += (toolkits.empty() ? "" : ",") + slug;
   }
-  const std::string auth =
-      config.api_keys.empty()
-          ? "local (any non-empty key is its own project)"
-          : std::to_string(config.api_keys.size()) + " configured key(s)";
+  const std::string auth = config.api_keys.empty() && !admin_keys
+                               ? "local (any non-empty key is its own project)"
+                               : std::to_string(config.api_keys.size()) +
+                                     " configured key(s)" +
+                                     (admin_keys ? " and admin keys" : "");
   std::fprintf(stderr,
                "webhooks-server: host=%s port=%d db=%s public_url=%s "
                "threads=%d max_body=%zu toolkits=%s%s%s secrets=%s auth=%s\n",
@@ -2299,6 +2317,169 @@ int SendTestEvent(int argc, char** argv) {
   return result->status >= 200 && result->status < 300 ? 0 : 1;
 }
 
+// --- Admin commands: keys, backup, check
+// -------------------------------------- They work on the database a server may
+// be running on: SQLite's locking and the busy timeout make that safe, and the
+// server reads keys per request.
+
+constexpr char kAdminUsage[] =
+    "usage: webhooks-server keys create --project NAME [--db PATH]\n"
+    "       webhooks-server keys list [--db PATH]\n"
+    "       webhooks-server keys revoke KEY_ID [--db PATH]\n"
+    "       webhooks-server backup --to FILE [--db PATH]\n"
+    "       webhooks-server check [--db PATH]\n"
+    "--db defaults to WEBHOOKS_DB, else data/webhooks.db.\n";
+
+// Splits "--name value" pairs and positional words; false on a dangling
+// flag.
+bool SplitArgs(int argc, char** argv, int first,
+               std::vector<std::pair<std::string, std::string>>* flags,
+               std::vector<std::string>* words) {
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) {
+      words->push_back(arg);
+      continue;
+    }
+    if (size_t eq = arg.find('='); eq != std::string::npos) {
+      flags->emplace_back(arg.substr(2, eq - 2), arg.substr(eq + 1));
+    } else if (i + 1 < argc) {
+      flags->emplace_back(arg.substr(2), argv[++i]);
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string FlagValue(
+    const std::vector<std::pair<std::string, std::string>>& flags,
+    std::string_view name, std::string fallback) {
+  for (const auto& [flag, value] : flags) {
+    if (flag == name) return value;
+  }
+  return fallback;
+}
+
+int AdminUsageError(const std::string& problem) {
+  std::fprintf(stderr, "webhooks-server: %s\n%s", problem.c_str(), kAdminUsage);
+  return 2;
+}
+
+int RunAdminCommand(int argc, char** argv) {
+  const std::string command = argv[1];
+  std::vector<std::pair<std::string, std::string>> flags;
+  std::vector<std::string> words;
+  if (!SplitArgs(argc, argv, 2, &flags, &words)) {
+    return AdminUsageError("an option needs a value");
+  }
+  const char* env_db = std::getenv("WEBHOOKS_DB");
+  const std::string db =
+      FlagValue(flags, "db", env_db ? env_db : "data/webhooks.db");
+  for (const auto& [flag, value] : flags) {
+    if (flag != "db" && flag != "project" && flag != "to") {
+      return AdminUsageError("unknown option --" + flag);
+    }
+  }
+  if (command == "check") {
+    std::vector<std::string> problems;
+    Status status = CheckSqliteDatabase(db, &problems);
+    if (!status.ok()) {
+      std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
+      return 1;
+    }
+    for (const std::string& problem : problems) {
+      std::fprintf(stderr, "%s\n", problem.c_str());
+    }
+    std::printf("%s: %s\n", db.c_str(), problems.empty() ? "ok" : "damaged");
+    return problems.empty() ? 0 : 1;
+  }
+  if (command == "backup") {
+    const std::string to = FlagValue(flags, "to", "");
+    if (to.empty()) return AdminUsageError("backup needs --to FILE");
+    Status status = BackupSqliteDatabase(db, to);
+    if (!status.ok()) {
+      std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
+      return 1;
+    }
+    std::printf("backed up %s to %s\n", db.c_str(), to.c_str());
+    return 0;
+  }
+  // keys: on the store, so the schema exists even on a new database.
+  const std::string action = words.empty() ? "" : words[0];
+  if (action != "create" && action != "list" && action != "revoke") {
+    return AdminUsageError("keys needs create, list or revoke");
+  }
+  std::string error;
+  if (!EnsureParentFolder(db, &error)) {
+    std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
+    return 1;
+  }
+  std::unique_ptr<Store> store;
+  if (Status status = OpenSqliteStore(db, &store); !status.ok()) {
+    std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
+    return 1;
+  }
+  if (action == "create") {
+    const std::string project = FlagValue(flags, "project", "");
+    if (project.empty() || !IsCleanText(project) || project.size() > 128) {
+      return AdminUsageError(
+          "keys create needs --project NAME (1-128 "
+          "characters)");
+    }
+    // 32 random characters of 64 symbols: 192 bits.
+    const std::string key = "whk_" + RandomToken(32);
+    NewApiKey new_key;
+    new_key.key_digest = Sha256(key);
+    new_key.origin = KeyOrigin::kAdmin;
+    new_key.key_id = "key_" + RandomToken(12);
+    new_key.project_id = "proj_" + RandomToken(12);
+    new_key.project_name = project;
+    new_key.created_at_ms = NowMillis();
+    std::string project_id;
+    if (Status status = store->AddKeyToProject(new_key, &project_id);
+        !status.ok()) {
+      std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
+      return 1;
+    }
+    // The key on stdout alone, for scripts; it is shown only this once.
+    std::fprintf(stderr,
+                 "created %s for project %s (%s); the key is shown once:\n",
+                 new_key.key_id.c_str(), project.c_str(), project_id.c_str());
+    std::printf("%s\n", key.c_str());
+    return 0;
+  }
+  if (action == "revoke") {
+    if (words.size() != 2) return AdminUsageError("keys revoke needs KEY_ID");
+    Status status = store->RevokeKey(words[1], NowMillis());
+    if (!status.ok()) {
+      std::fprintf(stderr, "webhooks-server: %s: %s\n", words[1].c_str(),
+                   status.message().c_str());
+      return 1;
+    }
+    std::printf("revoked %s\n", words[1].c_str());
+    return 0;
+  }
+  std::vector<ApiKeyInfo> keys;
+  if (Status status = store->ListKeys(&keys); !status.ok()) {
+    std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
+    return 1;
+  }
+  std::printf("%-16s %-17s %-7s %-24s %-24s %s\n", "KEY ID", "PROJECT ID",
+              "ORIGIN", "CREATED", "REVOKED", "PROJECT");
+  for (const ApiKeyInfo& info : keys) {
+    const char* origin = info.origin == KeyOrigin::kAdmin    ? "admin"
+                         : info.origin == KeyOrigin::kConfig ? "config"
+                                                             : "local";
+    std::printf(
+        "%-16s %-17s %-7s %-24s %-24s %s\n", info.key_id.c_str(),
+        info.project_id.c_str(), origin, FormatTime(info.created_at_ms).c_str(),
+        info.revoked_at_ms ? FormatTime(*info.revoked_at_ms).c_str() : "-",
+        Printable(info.project_name, 128).c_str());
+  }
+  return 0;
+}
+
 // How long in-flight requests may take to finish after SIGTERM or SIGINT:
 // above the 5 s request deadline, so a request being read can complete.
 constexpr int kShutdownTimeoutSeconds = 10;
@@ -2327,6 +2508,11 @@ void StartSignalWatcher(HardenedServer& server, sigset_t signals) {
 int Run(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "send-test-event") {
     return SendTestEvent(argc - 1, argv + 1);
+  }
+  if (argc > 1 && (std::string_view(argv[1]) == "keys" ||
+                   std::string_view(argv[1]) == "backup" ||
+                   std::string_view(argv[1]) == "check")) {
+    return RunAdminCommand(argc, argv);
   }
   Config config;
   std::string error;
@@ -2375,6 +2561,20 @@ int Run(int argc, char** argv) {
   }
   KeyPolicy keys;
   if (!BuildKeyPolicy(config, *store, &keys)) return 1;
+  bool admin_keys = false;
+  if (Status status = store->HasAdminKeys(&admin_keys); !status.ok()) {
+    std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
+    return 1;
+  }
+  if (keys.configured.empty() && !admin_keys && !IsLoopbackHost(config.host)) {
+    std::fprintf(stderr,
+                 "webhooks-server: refusing to listen on %s without API keys: "
+                 "anyone who can reach it could use it. Add --api-key KEY (or "
+                 "WEBHOOKS_API_KEYS, or `webhooks-server keys create`), or "
+                 "listen on 127.0.0.1\n",
+                 config.host.c_str());
+    return 2;
+  }
 
   HardenedServer::Limits limits;
   limits.max_request_bytes = config.max_body + 16 * 1024;
@@ -2398,7 +2598,7 @@ int Run(int argc, char** argv) {
 
   Config shown = config;
   shown.port = port;
-  PrintConfig(shown, public_base, catalog);
+  PrintConfig(shown, public_base, catalog, admin_keys);
   const bool v6 = config.host.find(':') != std::string::npos;
   std::printf("listening on http://%s%s%s:%d\n", v6 ? "[" : "",
               config.host.c_str(), v6 ? "]" : "", port);

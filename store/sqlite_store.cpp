@@ -7,6 +7,7 @@
 // does not rest on the mutex but on UNIQUE constraints, so it also holds
 // against other processes writing the same file.
 
+#include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -56,12 +57,16 @@ const char* OriginName(KeyOrigin origin) {
       return "local";
     case KeyOrigin::kConfig:
       return "config";
+    case KeyOrigin::kAdmin:
+      return "admin";
   }
   return "local";
 }
 
 KeyOrigin OriginFromName(std::string_view name) {
-  return name == "config" ? KeyOrigin::kConfig : KeyOrigin::kLocal;
+  if (name == "config") return KeyOrigin::kConfig;
+  if (name == "admin") return KeyOrigin::kAdmin;
+  return KeyOrigin::kLocal;
 }
 
 // Creates the database file with mode 0600 before SQLite opens it (SQLite
@@ -313,12 +318,26 @@ class SqliteStore final : public Store {
             "FROM webhook_events WHERE endpoint_id = :endpoint_id AND "
             "(:before = 0 OR seq < :before) ORDER BY seq DESC LIMIT :limit"),
         ping_(db_, "SELECT count(*) FROM projects"),
+        select_project_by_name_(db_,
+                                "SELECT id FROM projects WHERE name = :name "
+                                "ORDER BY created_at, id LIMIT 1"),
+        list_keys_(db_,
+                   "SELECT k.id, k.project_id, p.name, k.origin, "
+                   "k.created_at, k.revoked_at FROM api_keys k JOIN projects "
+                   "p ON p.id = k.project_id ORDER BY k.created_at, k.id"),
+        revoke_key_(db_,
+                    "UPDATE api_keys SET revoked_at = :at WHERE id = :id AND "
+                    "revoked_at IS NULL"),
+        any_admin_key_(db_,
+                       "SELECT EXISTS (SELECT 1 FROM api_keys WHERE origin = "
+                       "'admin')"),
         select_setup_fields_(db_,
                              "SELECT name, value FROM endpoint_setup_fields "
                              "WHERE endpoint_id = :endpoint_id ORDER BY name"),
-        select_key_(db_,
-                    "SELECT id, project_id, origin, key_digest FROM api_keys "
-                    "WHERE key_digest = :key_digest AND revoked_at IS NULL"),
+        select_key_(
+            db_,
+            "SELECT id, project_id, origin, key_digest, revoked_at IS NOT "
+            "NULL FROM api_keys WHERE key_digest = :key_digest"),
         insert_project_(db_,
                         "INSERT INTO projects (id, name, created_at) VALUES "
                         "(:id, :name, :created_at)"),
@@ -617,6 +636,100 @@ class SqliteStore final : public Store {
     }
   }
 
+  Status AddKeyToProject(const NewApiKey& key,
+                         std::string* project_id) override {
+    if (key.key_digest.size() != 32) {
+      return Status::InvalidArgument("key digest must be 32 bytes");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      std::string project = key.project_id;
+      bool exists = false;
+      {
+        Reuse select(select_project_by_name_);
+        select_project_by_name_.bind(":name", key.project_name);
+        if (select_project_by_name_.executeStep()) {
+          project = select_project_by_name_.getColumn(0).getString();
+          exists = true;
+        }
+      }
+      if (!exists) {
+        Reuse insert(insert_project_);
+        insert_project_.bind(":id", project);
+        insert_project_.bind(":name", key.project_name);
+        insert_project_.bind(":created_at", key.created_at_ms);
+        insert_project_.exec();
+      }
+      {
+        Reuse insert(insert_key_);
+        insert_key_.bind(":id", key.key_id);
+        insert_key_.bind(":project_id", project);
+        insert_key_.bind(":key_digest", key.key_digest.data(),
+                         static_cast<int>(key.key_digest.size()));
+        insert_key_.bind(":origin", OriginName(key.origin));
+        insert_key_.bind(":created_at", key.created_at_ms);
+        insert_key_.exec();
+      }
+      txn.commit();
+      *project_id = project;
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "add key");
+    }
+  }
+
+  Status ListKeys(std::vector<ApiKeyInfo>* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      std::vector<ApiKeyInfo> keys;
+      Reuse select(list_keys_);
+      while (list_keys_.executeStep()) {
+        ApiKeyInfo info;
+        info.key_id = list_keys_.getColumn(0).getString();
+        info.project_id = list_keys_.getColumn(1).getString();
+        info.project_name = list_keys_.getColumn(2).getString();
+        info.origin = OriginFromName(list_keys_.getColumn(3).getString());
+        info.created_at_ms = list_keys_.getColumn(4).getInt64();
+        if (!list_keys_.isColumnNull(5)) {
+          info.revoked_at_ms = list_keys_.getColumn(5).getInt64();
+        }
+        keys.push_back(std::move(info));
+      }
+      *out = std::move(keys);
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "list keys");
+    }
+  }
+
+  Status RevokeKey(std::string_view key_id, int64_t at_ms) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      Reuse update(revoke_key_);
+      revoke_key_.bind(":id", std::string(key_id));
+      revoke_key_.bind(":at", at_ms);
+      if (revoke_key_.exec() == 0) {
+        return Status::NotFound("no active key with that id");
+      }
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "revoke key");
+    }
+  }
+
+  Status HasAdminKeys(bool* any) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      Reuse select(any_admin_key_);
+      any_admin_key_.executeStep();
+      *any = any_admin_key_.getColumn(0).getInt() != 0;
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "has admin keys");
+    }
+  }
+
   Status Ping() override {
     std::lock_guard<std::mutex> lock(mu_);
     try {
@@ -659,6 +772,7 @@ class SqliteStore final : public Store {
       record.key_id = select_key_.getColumn(0).getString();
       record.project_id = select_key_.getColumn(1).getString();
       record.origin = OriginFromName(select_key_.getColumn(2).getString());
+      record.revoked = select_key_.getColumn(4).getInt() != 0;
       *out = std::move(record);
       return Status::Ok();
     } catch (const SQLite::Exception& e) {
@@ -793,6 +907,10 @@ class SqliteStore final : public Store {
   SQLite::Statement prune_events_by_age_;
   SQLite::Statement list_events_;
   SQLite::Statement ping_;
+  SQLite::Statement select_project_by_name_;
+  SQLite::Statement list_keys_;
+  SQLite::Statement revoke_key_;
+  SQLite::Statement any_admin_key_;
   SQLite::Statement select_setup_fields_;
   SQLite::Statement select_key_;
   SQLite::Statement insert_project_;
@@ -813,6 +931,53 @@ Status OpenSqliteStore(const std::string& path, const StoreOptions& options,
   } catch (const SQLite::Exception& e) {
     return Status::Unavailable("cannot open database '" + path +
                                "': " + e.what());
+  }
+}
+
+Status BackupSqliteDatabase(const std::string& from, const std::string& to) {
+  struct stat existing {};
+  if (::stat(to.c_str(), &existing) == 0) {
+    return Status::InvalidArgument("'" + to +
+                                   "' exists; back up to a new file");
+  }
+  try {
+    SQLite::Database source(from, SQLite::OPEN_READONLY, kBusyTimeoutMs);
+    CreateFilePrivately(to);
+    SQLite::Database target(to, SQLite::OPEN_READWRITE, kBusyTimeoutMs);
+    SQLite::Backup backup(target, source);
+    // All pages in one step: the copy is one consistent snapshot.
+    backup.executeStep(-1);
+    target.exec("PRAGMA journal_mode = DELETE");
+    return Status::Ok();
+  } catch (const SQLite::Exception& e) {
+    ::unlink(to.c_str());
+    return Status::Internal("backup of '" + from + "' to '" + to +
+                            "' failed: " + e.what());
+  }
+}
+
+Status CheckSqliteDatabase(const std::string& path,
+                           std::vector<std::string>* problems) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+    return Status::NotFound("'" + path + "' is not a database file");
+  }
+  try {
+    SQLite::Database db(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
+    SQLite::Statement check(db, "PRAGMA integrity_check");
+    problems->clear();
+    while (check.executeStep()) {
+      std::string line = check.getColumn(0).getString();
+      if (line != "ok") problems->push_back(std::move(line));
+    }
+    return Status::Ok();
+  } catch (const SQLite::Exception& e) {
+    if (e.getErrorCode() == SQLITE_CORRUPT ||
+        e.getErrorCode() == SQLITE_NOTADB) {
+      problems->assign({std::string("not a sound database: ") + e.what()});
+      return Status::Ok();
+    }
+    return Status::Unavailable("cannot check '" + path + "': " + e.what());
   }
 }
 

@@ -135,6 +135,17 @@ struct EventRetention {
 enum class KeyOrigin {
   kLocal,   // zero-config mode: registered on first use
   kConfig,  // given at start-up (--api-key, WEBHOOKS_API_KEYS)
+  kAdmin,   // created with `webhooks-server keys create`
+};
+
+// A stored key as `keys list` shows it: never the key, nor its digest.
+struct ApiKeyInfo {
+  std::string key_id;
+  std::string project_id;
+  std::string project_name;
+  KeyOrigin origin = KeyOrigin::kLocal;
+  int64_t created_at_ms = 0;
+  std::optional<int64_t> revoked_at_ms;
 };
 
 // A new key and the project it creates if the key is not known yet.
@@ -152,6 +163,7 @@ struct ApiKeyRecord {
   std::string key_id;
   std::string project_id;
   KeyOrigin origin = KeyOrigin::kLocal;
+  bool revoked = false;
 };
 
 // A Store persists projects, their API keys and their webhook endpoints.
@@ -230,6 +242,24 @@ class Store {
                             int64_t before_sequence,
                             std::vector<StoredEvent>* out, bool* more) = 0;
 
+  // Adds an admin key to the project named key.project_name, creating the
+  // project (with id key.project_id) if no project has that name. Sets
+  // *project_id to the key's project.
+  virtual Status AddKeyToProject(const NewApiKey& key,
+                                 std::string* project_id) = 0;
+
+  // Every key, oldest first, revoked ones included.
+  virtual Status ListKeys(std::vector<ApiKeyInfo>* out) = 0;
+
+  // Revokes key `key_id` from `at_ms` on: FindKey no longer finds it.
+  // NotFound if there is no such key or it is revoked already.
+  virtual Status RevokeKey(std::string_view key_id, int64_t at_ms) = 0;
+
+  // Whether any admin key was ever created, revoked ones included: from
+  // then on the server stays in configured mode (revoking every key must
+  // not reopen it to any key).
+  virtual Status HasAdminKeys(bool* any) = 0;
+
   // Answers a trivial query: Ok if the database can be read now.
   virtual Status Ping() = 0;
 
@@ -237,9 +267,9 @@ class Store {
   // empties the log (a no-op for :memory:). For a clean shutdown.
   virtual Status Checkpoint() = 0;
 
-  // Finds the key whose SHA-256 digest is `key_digest`. NotFound if no such
-  // key exists or it was revoked. The stored digest is compared with
-  // `key_digest` in constant time.
+  // Finds the key whose SHA-256 digest is `key_digest`, revoked or not
+  // (out->revoked tells). NotFound if no such key exists. The stored digest
+  // is compared with `key_digest` in constant time.
   virtual Status FindKey(std::string_view key_digest, ApiKeyRecord* out) = 0;
 
   // Registers a key with a new project of its own, unless the digest is
@@ -266,6 +296,17 @@ struct StoreOptions {
 // message says what failed (it names the path).
 Status OpenSqliteStore(const std::string& path, const StoreOptions& options,
                        std::unique_ptr<Store>* store);
+
+// Copies the SQLite database at `from` to the new file `to` (mode 0600) with
+// SQLite's online backup API: a consistent snapshot even while a server
+// writes to `from`. Fails if `to` exists.
+Status BackupSqliteDatabase(const std::string& from, const std::string& to);
+
+// Runs PRAGMA integrity_check on `path`, opened read-only (the file is not
+// changed). Ok with *problems empty if the database is sound; Ok with the
+// problems listed if not; an error Status if it cannot be opened at all.
+Status CheckSqliteDatabase(const std::string& path,
+                           std::vector<std::string>* problems);
 inline Status OpenSqliteStore(const std::string& path,
                               std::unique_ptr<Store>* store) {
   return OpenSqliteStore(path, StoreOptions{}, store);

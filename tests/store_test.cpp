@@ -526,6 +526,58 @@ TEST_P(StoreTest, RetentionKeepsTheNewestEventsAndDropsOldOnes) {
   EXPECT_EQ(events[2].id, "ev_4");
 }
 
+TEST_P(StoreTest, AdminKeysJoinTheirProjectByNameAndCanBeRevoked) {
+  bool any = true;
+  ASSERT_OK(store_->HasAdminKeys(&any));
+  EXPECT_FALSE(any);
+  auto admin_key = [](char fill, std::string key_id, std::string project_id) {
+    NewApiKey key;
+    key.key_digest = Digest(fill);
+    key.origin = KeyOrigin::kAdmin;
+    key.key_id = std::move(key_id);
+    key.project_id = std::move(project_id);
+    key.project_name = "acme";
+    key.created_at_ms = 7;
+    return key;
+  };
+  std::string first, second;
+  ASSERT_OK(store_->AddKeyToProject(admin_key('1', "key_1", "proj_1"), &first));
+  ASSERT_OK(
+      store_->AddKeyToProject(admin_key('2', "key_2", "proj_2"), &second));
+  EXPECT_EQ(first, "proj_1");
+  EXPECT_EQ(second, "proj_1");  // the same name: the same project
+  ASSERT_OK(store_->HasAdminKeys(&any));
+  EXPECT_TRUE(any);
+
+  std::vector<ApiKeyInfo> keys;
+  ASSERT_OK(store_->ListKeys(&keys));
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].key_id, "key_1");
+  EXPECT_EQ(keys[0].project_name, "acme");
+  EXPECT_EQ(keys[0].origin, KeyOrigin::kAdmin);
+  EXPECT_FALSE(keys[0].revoked_at_ms.has_value());
+
+  ASSERT_OK(store_->RevokeKey("key_1", 99));
+  EXPECT_EQ(store_->RevokeKey("key_1", 100).code(), Status::Code::kNotFound);
+  EXPECT_EQ(store_->RevokeKey("key_none", 100).code(), Status::Code::kNotFound);
+  ApiKeyRecord record;
+  ASSERT_OK(store_->FindKey(Digest('1'), &record));
+  EXPECT_TRUE(record.revoked);
+  ASSERT_OK(store_->FindKey(Digest('2'), &record));
+  EXPECT_FALSE(record.revoked);
+  ASSERT_OK(store_->ListKeys(&keys));
+  EXPECT_EQ(keys[0].revoked_at_ms, 99);
+  // Revoking every admin key does not reopen local mode.
+  ASSERT_OK(store_->RevokeKey("key_2", 101));
+  ASSERT_OK(store_->HasAdminKeys(&any));
+  EXPECT_TRUE(any);
+}
+
+TEST_P(StoreTest, PingAndCheckpointAnswer) {
+  EXPECT_OK(store_->Ping());
+  EXPECT_OK(store_->Checkpoint());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(kBackends),
                          [](const auto& param_info) {
                            return param_info.param.name;
@@ -670,6 +722,49 @@ TEST(SqliteStoreTest, RefusesAFileThatIsNotADatabaseAndLeavesItAlone) {
   EXPECT_FALSE(status.ok());
   EXPECT_EQ(store, nullptr);
   EXPECT_EQ(ReadFile(path), garbage);
+}
+
+TEST(SqliteStoreTest, BackupIsACompleteCopyThatPassesTheCheck) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  ASSERT_OK(OpenSqliteStore(dir.File("live.db"), &store));
+  NewApiKey key;
+  key.key_digest = Digest('b');
+  key.key_id = "key_b";
+  key.project_id = "proj_b";
+  key.project_name = "b";
+  std::string project;
+  ASSERT_OK(store->RegisterKey(key, &project));
+  // The store stays open: the backup reads a live database.
+  ASSERT_OK(BackupSqliteDatabase(dir.File("live.db"), dir.File("copy.db")));
+  struct stat info {};
+  ASSERT_EQ(::stat(dir.File("copy.db").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  std::vector<std::string> problems = {"stale"};
+  ASSERT_OK(CheckSqliteDatabase(dir.File("copy.db"), &problems));
+  EXPECT_TRUE(problems.empty());
+  std::unique_ptr<Store> copy;
+  ASSERT_OK(OpenSqliteStore(dir.File("copy.db"), &copy));
+  ApiKeyRecord record;
+  ASSERT_OK(copy->FindKey(Digest('b'), &record));
+  EXPECT_EQ(record.project_id, "proj_b");
+  // Never over an existing file.
+  EXPECT_FALSE(
+      BackupSqliteDatabase(dir.File("live.db"), dir.File("copy.db")).ok());
+}
+
+TEST(SqliteStoreTest, CheckReportsAFileThatIsNotADatabaseAndLeavesItAlone) {
+  TempDir dir;
+  const std::string path = dir.File("bad.db");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << std::string(4096, 'x');
+  }
+  std::vector<std::string> problems;
+  ASSERT_OK(CheckSqliteDatabase(path, &problems));
+  EXPECT_FALSE(problems.empty());
+  EXPECT_EQ(ReadFile(path), std::string(4096, 'x'));
+  EXPECT_FALSE(CheckSqliteDatabase(dir.File("missing.db"), &problems).ok());
 }
 
 // --- Setup values encrypted at rest ------------------------------------------
