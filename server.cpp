@@ -54,6 +54,10 @@
 #include "store/store.h"
 #include "verify.h"
 
+// The OpenAPI document of every route, compiled in from openapi.json
+// (CMake generates its definition, as it does for schema.sql).
+extern const char kOpenApiJson[];
+
 namespace webhooks {
 namespace {
 
@@ -1811,6 +1815,12 @@ void HandleHealth(const Context&, const httplib::Request&,
   ReplyJson(res, 200, R"({"status":"ok"})");
 }
 
+// GET /openapi.json: the contract, for tools and people. No key.
+void HandleOpenApi(const Context&, const httplib::Request&,
+                   httplib::Response& res) {
+  ReplyJson(res, 200, kOpenApiJson);
+}
+
 // GET /readyz: the database answers a query. No key.
 void HandleReady(const Context& ctx, const httplib::Request&,
                  httplib::Response& res) {
@@ -1828,7 +1838,9 @@ using RouteHandler =
 
 struct Route {
   const char* method;
-  std::string pattern;  // after the prefix; a regex, ids captured
+  // The path after the API prefix, with {name} for each parameter; the
+  // parameters reach the handler as req.matches[1], [2], ... in order.
+  std::string path;
   RouteHandler handler;
 };
 
@@ -1854,7 +1866,7 @@ std::vector<Route> RouteTable(const Context& ctx) {
           HandleSetSetupData(ctx, replace, req, res);
         };
   };
-  const std::string kId = "/webhook_endpoints/([^/]+)";
+  const std::string kId = "/webhook_endpoints/{id}";
   return {
       {"POST", "/webhook_endpoints", Bind(ctx, HandleCreateEndpoint)},
       {"GET", "/webhook_endpoints", Bind(ctx, HandleListEndpoints)},
@@ -1864,7 +1876,7 @@ std::vector<Route> RouteTable(const Context& ctx) {
       {"POST", kId, set_data(true)},
       {"DELETE", kId, Bind(ctx, HandleDeleteEndpoint)},
       {"GET", kId + "/events", Bind(ctx, HandleListEvents)},
-      {"POST", "/webhook_ingress/([^/]+)/([^/]+)/trigger_event",
+      {"POST", "/webhook_ingress/{toolkit_slug}/{id}/trigger_event",
        Bind(ctx, HandleIngress)},
   };
 }
@@ -1880,28 +1892,50 @@ std::vector<Route> OperationsRouteTable(const Context& ctx) {
   return {
       {"GET", "/healthz", Bind(ctx, HandleHealth)},
       {"GET", "/readyz", Bind(ctx, HandleReady)},
+      {"GET", "/openapi.json", Bind(ctx, HandleOpenApi)},
   };
 }
 
-void RegisterRoutes(httplib::Server& server, const std::vector<Route>& routes,
-                    const std::vector<Route>& operations,
-                    std::vector<CompiledRoute>* compiled) {
-  for (const Route& route : operations) {
-    compiled->push_back({route.method, std::regex(route.pattern)});
-    server.Get(route.pattern, route.handler);
-  }
+// Every route with its full path template ("/api/v3.1/webhook_endpoints/
+// {id}"): the API routes under each prefix, then the operations routes.
+std::vector<Route> FullRouteTable(const Context& ctx) {
+  std::vector<Route> full;
   for (const char* prefix : kPrefixes) {
-    for (const Route& route : routes) {
-      std::string pattern = std::regex_replace(std::string(prefix),
-                                               std::regex(R"(\.)"), R"(\.)") +
-                            route.pattern;
-      compiled->push_back({route.method, std::regex(pattern)});
-      const std::string method = route.method;
-      if (method == "GET") server.Get(pattern, route.handler);
-      if (method == "POST") server.Post(pattern, route.handler);
-      if (method == "PATCH") server.Patch(pattern, route.handler);
-      if (method == "DELETE") server.Delete(pattern, route.handler);
+    for (Route route : RouteTable(ctx)) {
+      route.path = prefix + route.path;
+      full.push_back(std::move(route));
     }
+  }
+  for (Route& route : OperationsRouteTable(ctx)) full.push_back(route);
+  return full;
+}
+
+// The router's regex for a path template: dots escaped, each {name} one
+// path segment, captured.
+std::string PatternOf(const std::string& path) {
+  std::string pattern;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '{') {
+      i = path.find('}', i);
+      pattern += "([^/]+)";
+    } else {
+      if (path[i] == '.') pattern += '\\';
+      pattern += path[i];
+    }
+  }
+  return pattern;
+}
+
+void RegisterRoutes(httplib::Server& server, const std::vector<Route>& routes,
+                    std::vector<CompiledRoute>* compiled) {
+  for (const Route& route : routes) {
+    const std::string pattern = PatternOf(route.path);
+    compiled->push_back({route.method, std::regex(pattern)});
+    const std::string method = route.method;
+    if (method == "GET") server.Get(pattern, route.handler);
+    if (method == "POST") server.Post(pattern, route.handler);
+    if (method == "PATCH") server.Patch(pattern, route.handler);
+    if (method == "DELETE") server.Delete(pattern, route.handler);
   }
 }
 
@@ -2505,10 +2539,27 @@ void StartSignalWatcher(HardenedServer& server, sigset_t signals) {
   }).detach();
 }
 
+// webhooks-server routes: the route table, one "METHOD /path/{param}" a
+// line, from the same table the server registers (tests compare it with
+// openapi.json).
+int PrintRoutes() {
+  Config config;
+  KeyPolicy keys;
+  ToolkitCatalog catalog = ToolkitCatalog::Builtin();
+  std::unique_ptr<Store> store;
+  if (!OpenSqliteStore(":memory:", &store).ok()) return 1;
+  Context ctx{config, keys, catalog, *store, ""};
+  for (const Route& route : FullRouteTable(ctx)) {
+    std::printf("%s %s\n", route.method, route.path.c_str());
+  }
+  return 0;
+}
+
 int Run(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "send-test-event") {
     return SendTestEvent(argc - 1, argv + 1);
   }
+  if (argc == 2 && std::string_view(argv[1]) == "routes") return PrintRoutes();
   if (argc > 1 && (std::string_view(argv[1]) == "keys" ||
                    std::string_view(argv[1]) == "backup" ||
                    std::string_view(argv[1]) == "check")) {
@@ -2593,7 +2644,7 @@ int Run(int argc, char** argv) {
 
   Context ctx{config, keys, catalog, *store, public_base};
   std::vector<CompiledRoute> compiled;
-  RegisterRoutes(server, RouteTable(ctx), OperationsRouteTable(ctx), &compiled);
+  RegisterRoutes(server, FullRouteTable(ctx), &compiled);
   InstallHooks(server, config, compiled);
 
   Config shown = config;

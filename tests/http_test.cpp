@@ -52,6 +52,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -5588,6 +5589,51 @@ TEST_F(HttpOperationsTest, SigtermDuringABurstAnswersEveryAcceptedRequest) {
         << id << " was acknowledged but is not stored";
   }
   EXPECT_EQ(listed.size(), created_ids.size());
+}
+
+// Every route in the route table is in /openapi.json, and the other way
+// round (issue 5: the contract document).
+TEST_F(HttpOperationsTest, OpenApiDocumentListsExactlyTheRouteTable) {
+  Finished routes = RunToExit({"routes"});
+  ASSERT_EQ(routes.exit_code, 0);
+  std::set<std::string> table;
+  for (size_t at = 0; at < routes.out.size();) {
+    size_t end = routes.out.find('\n', at);
+    if (end == std::string::npos) end = routes.out.size();
+    if (end > at) table.insert(routes.out.substr(at, end - at));
+    at = end + 1;
+  }
+  ASSERT_GE(table.size(), 20u) << routes.out;
+
+  auto document = NewClient().Get("/openapi.json");
+  ASSERT_TRUE(document);
+  ASSERT_EQ(document->status, 200);
+  EXPECT_EQ(MediaType(document->get_header_value("Content-Type")),
+            "application/json");
+  simdjson::dom::parser parser;
+  simdjson::padded_string json(document->body);
+  simdjson::dom::element root;
+  simdjson::dom::object paths;
+  ASSERT_EQ(parser.parse(json).get(root), simdjson::SUCCESS);
+  std::string_view version;
+  ASSERT_EQ(root["openapi"].get_string().get(version), simdjson::SUCCESS);
+  EXPECT_EQ(version.substr(0, 4), "3.1.");
+  ASSERT_EQ(root["paths"].get_object().get(paths), simdjson::SUCCESS);
+  std::set<std::string> documented;
+  for (auto [path, item] : paths) {
+    simdjson::dom::object operations;
+    ASSERT_EQ(item.get_object().get(operations), simdjson::SUCCESS);
+    for (auto [method, operation] : operations) {
+      if (method == "parameters" || method == "summary" ||
+          method == "description" || method == "servers") {
+        continue;
+      }
+      std::string upper(method);
+      for (char& c : upper) c = static_cast<char>(std::toupper(c));
+      documented.insert(upper + " " + std::string(path));
+    }
+  }
+  EXPECT_EQ(documented, table);
 }
 
 // A request still being read holds the shutdown back (up to its deadline);
