@@ -21,18 +21,27 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The close flag of the connection this thread is serving, or null. A worker
+// What hooks and handlers may tell the connection loop, and the notes of
+// the request in progress.
+struct ConnectionState {
+  bool close_requested = false;
+  HardenedServer::RequestNotes notes;
+};
+
+// The state of the connection this thread is serving, or null. A worker
 // thread serves one connection at a time, from process_and_close_socket to
 // its return, and the library runs every hook and handler of a request on
 // that thread; 0.11.4's Request has no slot for per-connection data.
-thread_local bool* current_close_flag = nullptr;
+thread_local ConnectionState* current_connection = nullptr;
 
-class ScopedCloseFlag {
+class ScopedConnection {
  public:
-  explicit ScopedCloseFlag(bool* flag) { current_close_flag = flag; }
-  ScopedCloseFlag(const ScopedCloseFlag&) = delete;
-  ScopedCloseFlag& operator=(const ScopedCloseFlag&) = delete;
-  ~ScopedCloseFlag() { current_close_flag = nullptr; }
+  explicit ScopedConnection(ConnectionState* state) {
+    current_connection = state;
+  }
+  ScopedConnection(const ScopedConnection&) = delete;
+  ScopedConnection& operator=(const ScopedConnection&) = delete;
+  ~ScopedConnection() { current_connection = nullptr; }
 };
 
 int MillisUntil(Clock::time_point deadline) {
@@ -241,16 +250,20 @@ int HardenedServer::Bind(const std::string& host, int port,
   return bound;
 }
 
+HardenedServer::RequestNotes* HardenedServer::CurrentRequestNotes() {
+  return current_connection != nullptr ? &current_connection->notes : nullptr;
+}
+
 void HardenedServer::CloseConnectionAfterResponse(httplib::Response& res) {
-  if (current_close_flag != nullptr) *current_close_flag = true;
+  if (current_connection != nullptr) current_connection->close_requested = true;
   res.set_header("Connection", "close");
 }
 
 bool HardenedServer::process_and_close_socket(socket_t sock) {
   int yes = 1;
   ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
-  bool close_requested = false;
-  ScopedCloseFlag scoped_flag(&close_requested);
+  ConnectionState state;
+  ScopedConnection scoped_state(&state);
   ConnectionStream stream(sock, limits_.write_timeout);
   auto running = [this] { return svr_sock_ != INVALID_SOCKET; };
   bool ok = true;
@@ -258,10 +271,13 @@ bool HardenedServer::process_and_close_socket(socket_t sock) {
        ++served) {
     if (!stream.WaitForRequest(limits_.keep_alive_timeout, running)) break;
     stream.BeginRequest(limits_.request_timeout, limits_.max_request_bytes);
+    state.notes = RequestNotes{Clock::now(), "", ""};
     const bool last = served + 1 == limits_.max_requests_per_connection;
     bool connection_closed = false;
     ok = process_request(stream, last, connection_closed, nullptr);
-    if (!ok || connection_closed || close_requested || stream.failed()) break;
+    if (!ok || connection_closed || state.close_requested || stream.failed()) {
+      break;
+    }
   }
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);

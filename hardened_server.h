@@ -58,6 +58,18 @@ class HardenedServer : public httplib::Server {
   // elsewhere only the header is set.
   static void CloseConnectionAfterResponse(httplib::Response& res);
 
+  // What is known about the request being served, for the access log:
+  // 0.11.4's Request has no slot for data of ours. Reset for each request.
+  struct RequestNotes {
+    std::chrono::steady_clock::time_point started;  // its first byte
+    std::string route;       // the route template, once one matched
+    std::string project_id;  // once authenticated
+  };
+
+  // The notes of the request this thread is serving, or null outside one
+  // (hooks and handlers run on the connection's thread).
+  static RequestNotes* CurrentRequestNotes();
+
  private:
   bool process_and_close_socket(socket_t sock) override;
 

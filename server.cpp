@@ -96,6 +96,12 @@ struct Config {
   // Events kept (--event-retention, WEBHOOKS_EVENT_RETENTION): a count per
   // endpoint ("1000") or an age ("30m", "24h", "7d"). Default: 1000 events.
   EventRetention event_retention{1000, 0};
+  // Access and error log format (--log-format, WEBHOOKS_LOG_FORMAT): "json",
+  // one object a line, or "text", key=value pairs.
+  std::string log_format = "json";
+  // Least severe level logged (--log-level, WEBHOOKS_LOG_LEVEL): debug,
+  // info (every request), warn or error.
+  std::string log_level = "info";
   // A toolkit catalog JSON file that extends or replaces the built-in one
   // (--toolkits, WEBHOOKS_TOOLKITS; format in catalog.h). Empty: built-in.
   std::string toolkits_path;
@@ -133,6 +139,12 @@ environment variable in brackets; a flag wins over the environment):
                      keep the newest N events per endpoint, or those younger
                      than AGE (30m, 24h, 7d) [WEBHOOKS_EVENT_RETENTION]
                      (default 1000)
+  --log-format json|text
+                     one line per request on stderr [WEBHOOKS_LOG_FORMAT]
+                     (default json)
+  --log-level debug|info|warn|error
+                     least severe level logged [WEBHOOKS_LOG_LEVEL] (default
+                     info: every request)
   --toolkits FILE    toolkit catalog JSON that extends (or, with
                      "replace": true, replaces) the built-in slack, slackbot
                      and notion [WEBHOOKS_TOOLKITS]
@@ -265,6 +277,18 @@ std::string ApplySetting(std::string_view name, const std::string& value,
              "7d), got '" +
              value + "'";
     }
+  } else if (name == "log-format") {
+    if (value != "json" && value != "text") {
+      return "--log-format must be json or text, got '" + value + "'";
+    }
+    config->log_format = value;
+  } else if (name == "log-level") {
+    if (value != "debug" && value != "info" && value != "warn" &&
+        value != "error") {
+      return "--log-level must be debug, info, warn or error, got '" + value +
+             "'";
+    }
+    config->log_level = value;
   } else if (name == "secrets-key-file") {
     if (value.empty()) return "--secrets-key-file must name a file";
     config->secrets_key_path = value;
@@ -296,6 +320,8 @@ ParseOutcome ParseConfig(int argc, char** argv,
       {"WEBHOOKS_TOOLKITS", "toolkits"},
       {"WEBHOOKS_SECRETS_KEY_FILE", "secrets-key-file"},
       {"WEBHOOKS_EVENT_RETENTION", "event-retention"},
+      {"WEBHOOKS_LOG_FORMAT", "log-format"},
+      {"WEBHOOKS_LOG_LEVEL", "log-level"},
   };
   for (const auto& [variable, name] : kEnvironment) {
     if (const char* value = getenv(variable)) {
@@ -671,6 +697,78 @@ int64_t NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// --- The log -----------------------------------------------------------------
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+// One field of a log line. Values are escaped (Printable) before they are
+// written, so a line can never be split or forged by what a client sent.
+struct LogField {
+  std::string_view key;
+  std::string value;
+  bool number = false;
+};
+
+// Writes one line per call to stderr, as JSON or key=value text. Callers
+// pass only fields that are safe to log: never a key, a secret, a signature
+// or a body. Built in main; thread-safe (one write per line).
+class Logger {
+ public:
+  Logger(bool json, LogLevel least) : json_(json), least_(least) {}
+
+  bool Enabled(LogLevel level) const { return level >= least_; }
+
+  void Log(LogLevel level, std::string_view message,
+           const std::vector<LogField>& fields) const {
+    if (!Enabled(level)) return;
+    static constexpr const char* kNames[] = {"debug", "info", "warn", "error"};
+    std::string line;
+    const std::string time = FormatTime(NowMillis());
+    const char* level_name = kNames[static_cast<size_t>(level)];
+    if (json_) {
+      JsonWriter json;
+      json.BeginObject();
+      json.Key("time");
+      json.Value(time);
+      json.Key("level");
+      json.Value(std::string_view(level_name));
+      json.Key("msg");
+      json.Value(Printable(message));
+      for (const LogField& field : fields) {
+        json.Key(field.key);
+        if (field.number) {
+          json.RawValue(field.value);
+        } else {
+          json.Value(Printable(field.value));
+        }
+      }
+      json.EndObject();
+      line = json.Take();
+    } else {
+      line = "time=" + time + " level=" + level_name + " msg=\"" +
+             Printable(message) + "\"";
+      for (const LogField& field : fields) {
+        line += " " + std::string(field.key) + "=";
+        line +=
+            field.number ? field.value : "\"" + Printable(field.value) + "\"";
+      }
+    }
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+
+ private:
+  const bool json_;
+  const LogLevel least_;
+};
+
+LogLevel LevelNamed(const std::string& name) {
+  if (name == "debug") return LogLevel::kDebug;
+  if (name == "warn") return LogLevel::kWarn;
+  if (name == "error") return LogLevel::kError;
+  return LogLevel::kInfo;
 }
 
 void WriteErrorBody(const ApiError& error, const ErrorInfo& info,
@@ -1094,20 +1192,17 @@ struct Context {
   const ToolkitCatalog& catalog;
   Store& store;
   std::string public_base;  // what every new webhook_url starts with
+  const Logger& log;
 };
 
 struct Caller {
   std::string project_id;
 };
 
-void LogLine(const std::string& request_id, const std::string& what) {
-  std::fprintf(stderr, "error request_id=%s %s\n", request_id.c_str(),
-               what.c_str());
-}
-
 // Maps a store failure that the handler does not expect to a response, and
 // logs the detail (which never reaches the client).
-void ReplyStoreError(httplib::Response& res, const Status& status) {
+void ReplyStoreError(const Context& ctx, httplib::Response& res,
+                     const Status& status) {
   ErrorKind kind = ErrorKind::kInternal;
   switch (status.code()) {
     case Status::Code::kUnavailable:
@@ -1122,7 +1217,8 @@ void ReplyStoreError(httplib::Response& res, const Status& status) {
       kind = ErrorKind::kInternal;
       break;
   }
-  LogLine(RequestIdOf(res), "store: " + status.message());
+  ctx.log.Log(LogLevel::kError, "store error",
+              {{"request_id", RequestIdOf(res)}, {"detail", status.message()}});
   ReplyError(res, MakeError(kind, kind == ErrorKind::kInternal
                                       ? "Internal error."
                                       : "The database is busy or full."));
@@ -1165,8 +1261,8 @@ bool CheckKeyHeaders(const httplib::Request& req, std::string* key,
 // Resolves the caller's key to a project, or replies 401 (or 5xx) and
 // returns false. A user key (x-user-api-key) is treated like a project key:
 // our choice, since this server has no user accounts.
-bool AuthenticateOrReply(const Context& ctx, const httplib::Request& req,
-                         httplib::Response& res, Caller* caller) {
+bool AuthenticateKeyOrReply(const Context& ctx, const httplib::Request& req,
+                            httplib::Response& res, Caller* caller) {
   std::string key;
   ApiError err;
   if (!CheckKeyHeaders(req, &key, &err)) {
@@ -1192,7 +1288,7 @@ bool AuthenticateOrReply(const Context& ctx, const httplib::Request& req,
   ApiKeyRecord record;
   Status found = ctx.store.FindKey(digest, &record);
   if (!found.ok() && found.code() != Status::Code::kNotFound) {
-    ReplyStoreError(res, found);
+    ReplyStoreError(ctx, res, found);
     return false;
   }
   if (found.ok() && record.revoked) {
@@ -1209,7 +1305,7 @@ bool AuthenticateOrReply(const Context& ctx, const httplib::Request& req,
   bool admin_keys = false;
   Status mode = ctx.store.HasAdminKeys(&admin_keys);
   if (!mode.ok()) {
-    ReplyStoreError(res, mode);
+    ReplyStoreError(ctx, res, mode);
     return false;
   }
   if (!ctx.keys.configured.empty() || admin_keys) {
@@ -1230,8 +1326,18 @@ bool AuthenticateOrReply(const Context& ctx, const httplib::Request& req,
   new_key.created_at_ms = NowMillis();
   Status registered = ctx.store.RegisterKey(new_key, &caller->project_id);
   if (!registered.ok()) {
-    ReplyStoreError(res, registered);
+    ReplyStoreError(ctx, res, registered);
     return false;
+  }
+  return true;
+}
+
+// AuthenticateKeyOrReply, and the project noted for the access log.
+bool AuthenticateOrReply(const Context& ctx, const httplib::Request& req,
+                         httplib::Response& res, Caller* caller) {
+  if (!AuthenticateKeyOrReply(ctx, req, res, caller)) return false;
+  if (auto* notes = HardenedServer::CurrentRequestNotes()) {
+    notes->project_id = caller->project_id;
   }
   return true;
 }
@@ -1277,10 +1383,10 @@ bool IsEndpointId(std::string_view id) {
 // Replies for a store call on endpoint `id` that did not succeed: 404 for
 // NotFound (the same for a missing id, a malformed one and another
 // project's), else the store error.
-void ReplyEndpointFailure(httplib::Response& res, const Status& status,
-                          std::string_view id) {
+void ReplyEndpointFailure(const Context& ctx, httplib::Response& res,
+                          const Status& status, std::string_view id) {
   if (status.code() != Status::Code::kNotFound) {
-    return ReplyStoreError(res, status);
+    return ReplyStoreError(ctx, res, status);
   }
   ReplyError(res, MakeError(ErrorKind::kEndpointNotFound,
                             "Webhook endpoint '" + Printable(id, 64) +
@@ -1296,7 +1402,7 @@ bool GetEndpointOrReply(const Context& ctx, const Caller& caller,
                       ? ctx.store.GetEndpoint(caller.project_id, id, endpoint)
                       : Status::NotFound("malformed id");
   if (status.ok()) return true;
-  ReplyEndpointFailure(res, status, id);
+  ReplyEndpointFailure(ctx, res, status, id);
   return false;
 }
 
@@ -1331,7 +1437,7 @@ void HandleCreateEndpoint(const Context& ctx, const httplib::Request& req,
   WebhookEndpoint stored;
   bool created = false;
   Status status = ctx.store.CreateEndpoint(endpoint, &stored, &created);
-  if (!status.ok()) return ReplyStoreError(res, status);
+  if (!status.ok()) return ReplyStoreError(ctx, res, status);
   ReplyEndpoint(ctx, res, created ? 201 : 200, stored);
 }
 
@@ -1353,7 +1459,7 @@ void HandleListEndpoints(const Context& ctx, const httplib::Request& req,
   std::vector<WebhookEndpoint> items;
   bool more = false;
   Status status = ctx.store.ListEndpoints(query, &items, &more);
-  if (!status.ok()) return ReplyStoreError(res, status);
+  if (!status.ok()) return ReplyStoreError(ctx, res, status);
   JsonWriter json;
   json.BeginObject();
   json.Key("items");
@@ -1506,7 +1612,7 @@ void HandleSetSetupData(const Context& ctx, bool replace,
   Status status = ctx.store.UpdateSetupFields(caller.project_id, current.id,
                                               params.fields, replace, &updated);
   // NotFound here means it was deleted between our read and this write.
-  if (!status.ok()) return ReplyEndpointFailure(res, status, current.id);
+  if (!status.ok()) return ReplyEndpointFailure(ctx, res, status, current.id);
   ReplyEndpoint(ctx, res, 200, updated);
 }
 
@@ -1519,7 +1625,7 @@ void HandleDeleteEndpoint(const Context& ctx, const httplib::Request& req,
   Status status = IsEndpointId(id)
                       ? ctx.store.DeleteEndpoint(caller.project_id, id)
                       : Status::NotFound("malformed id");
-  if (!status.ok()) return ReplyEndpointFailure(res, status, id);
+  if (!status.ok()) return ReplyEndpointFailure(ctx, res, status, id);
   ReplyJson(res, 200, R"({"success":true})");
 }
 
@@ -1631,7 +1737,7 @@ void CompleteHandshake(const Context& ctx, const WebhookEndpoint& endpoint,
     return ReplyError(
         res, IngressEndpointNotFound(endpoint.toolkit_slug, endpoint.id));
   }
-  if (!status.ok()) return ReplyStoreError(res, status);
+  if (!status.ok()) return ReplyStoreError(ctx, res, status);
   if (!verified) {
     return ReplyError(res, MakeError(ErrorKind::kIngressAlreadyVerified,
                                      "This endpoint is verified already; a "
@@ -1658,7 +1764,7 @@ void HandleIngress(const Context& ctx, const httplib::Request& req,
   if (found.code() == Status::Code::kNotFound) {
     return ReplyError(res, IngressEndpointNotFound(slug, id));
   }
-  if (!found.ok()) return ReplyStoreError(res, found);
+  if (!found.ok()) return ReplyStoreError(ctx, res, found);
   const ToolkitSpec* toolkit = ctx.catalog.Find(slug);
   if (toolkit == nullptr || !toolkit->verification) {
     return ReplyError(
@@ -1738,7 +1844,7 @@ void HandleIngress(const Context& ctx, const httplib::Request& req,
   if (status.code() == Status::Code::kNotFound) {
     return ReplyError(res, IngressEndpointNotFound(slug, id));
   }
-  if (!status.ok()) return ReplyStoreError(res, status);
+  if (!status.ok()) return ReplyStoreError(ctx, res, status);
   ReplyJson(res, 200, "{}");
 }
 
@@ -1772,7 +1878,7 @@ void HandleListEvents(const Context& ctx, const httplib::Request& req,
                                              static_cast<size_t>(limit), before,
                                              &events, &more)
                       : Status::NotFound("malformed id");
-  if (!status.ok()) return ReplyEndpointFailure(res, status, id);
+  if (!status.ok()) return ReplyEndpointFailure(ctx, res, status, id);
   JsonWriter json;
   json.BeginObject();
   json.Key("items");
@@ -1825,7 +1931,7 @@ void HandleOpenApi(const Context&, const httplib::Request&,
 void HandleReady(const Context& ctx, const httplib::Request&,
                  httplib::Response& res) {
   Status status = ctx.store.Ping();
-  if (!status.ok()) return ReplyStoreError(res, status);
+  if (!status.ok()) return ReplyStoreError(ctx, res, status);
   ReplyJson(res, 200, R"({"status":"ready"})");
 }
 
@@ -1931,11 +2037,21 @@ void RegisterRoutes(httplib::Server& server, const std::vector<Route>& routes,
   for (const Route& route : routes) {
     const std::string pattern = PatternOf(route.path);
     compiled->push_back({route.method, std::regex(pattern)});
+    // The template, not the raw path, names the request in logs and
+    // metrics, so ids do not multiply the series.
+    RouteHandler handler = [handler = route.handler, path = route.path](
+                               const httplib::Request& req,
+                               httplib::Response& res) {
+      if (auto* notes = HardenedServer::CurrentRequestNotes()) {
+        notes->route = path;
+      }
+      handler(req, res);
+    };
     const std::string method = route.method;
-    if (method == "GET") server.Get(pattern, route.handler);
-    if (method == "POST") server.Post(pattern, route.handler);
-    if (method == "PATCH") server.Patch(pattern, route.handler);
-    if (method == "DELETE") server.Delete(pattern, route.handler);
+    if (method == "GET") server.Get(pattern, handler);
+    if (method == "POST") server.Post(pattern, handler);
+    if (method == "PATCH") server.Patch(pattern, handler);
+    if (method == "DELETE") server.Delete(pattern, handler);
   }
 }
 
@@ -2047,7 +2163,7 @@ void RejectEarly(httplib::Response& res, const ApiError& err) {
 }
 
 void InstallHooks(HardenedServer& server, const Config& config,
-                  const std::vector<CompiledRoute>& routes) {
+                  const Logger& log, const std::vector<CompiledRoute>& routes) {
   server.set_default_headers(
       {{"Cache-Control", "no-store"}, {"X-Content-Type-Options", "nosniff"}});
 
@@ -2135,9 +2251,9 @@ void InstallHooks(HardenedServer& server, const Config& config,
 
   // The last net. By default 0.11.4 would send what() in a header
   // (CVE-2026-28434); we log it with the request id and send nothing of it.
-  server.set_exception_handler([](const httplib::Request&,
-                                  httplib::Response& res,
-                                  std::exception_ptr ep) {
+  server.set_exception_handler([&log](const httplib::Request&,
+                                      httplib::Response& res,
+                                      std::exception_ptr ep) {
     std::string what = "unknown exception";
     try {
       if (ep) std::rethrow_exception(ep);
@@ -2146,7 +2262,8 @@ void InstallHooks(HardenedServer& server, const Config& config,
     } catch (...) {
     }
     try {
-      LogLine(RequestIdOf(res), "exception: " + Printable(what));
+      log.Log(LogLevel::kError, "exception in a handler",
+              {{"request_id", RequestIdOf(res)}, {"detail", what}});
       res.headers.erase("Allow");
       ReplyError(res, MakeError(ErrorKind::kInternal, "Internal error."));
     } catch (...) {
@@ -2155,16 +2272,30 @@ void InstallHooks(HardenedServer& server, const Config& config,
   });
 
   // One line per request. Never a key, a body or a setup value.
-  server.set_logger([](const httplib::Request& req,
-                       const httplib::Response& res) {
+  // One line per request: never a key, a body or a setup value. Must not
+  // throw: it runs outside the library's try.
+  server.set_logger([&log](const httplib::Request& req,
+                           const httplib::Response& res) {
     try {
-      std::fprintf(stderr,
-                   "request request_id=%s method=%s path=\"%s\" "
-                   "status=%d remote=%s\n",
-                   Printable(res.get_header_value(kRequestIdHeader)).c_str(),
-                   Printable(req.method, 16).c_str(),
-                   Printable(req.path).c_str(), res.status,
-                   Printable(req.remote_addr, 64).c_str());
+      if (!log.Enabled(LogLevel::kInfo)) return;
+      const auto* notes = HardenedServer::CurrentRequestNotes();
+      char duration[32] = "0";
+      if (notes != nullptr) {
+        std::snprintf(duration, sizeof(duration), "%.3f",
+                      std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - notes->started)
+                          .count());
+      }
+      log.Log(
+          LogLevel::kInfo, "request",
+          {{"request_id", res.get_header_value(kRequestIdHeader)},
+           {"method", req.method},
+           {"route", notes != nullptr && !notes->route.empty() ? notes->route
+                                                               : "unmatched"},
+           {"status", std::to_string(res.status), true},
+           {"duration_ms", duration, true},
+           {"project_id", notes != nullptr ? notes->project_id : ""},
+           {"remote", req.remote_addr}});
     } catch (...) {
     }
   });
@@ -2548,7 +2679,8 @@ int PrintRoutes() {
   ToolkitCatalog catalog = ToolkitCatalog::Builtin();
   std::unique_ptr<Store> store;
   if (!OpenSqliteStore(":memory:", &store).ok()) return 1;
-  Context ctx{config, keys, catalog, *store, ""};
+  const Logger log(true, LogLevel::kError);
+  Context ctx{config, keys, catalog, *store, "", log};
   for (const Route& route : FullRouteTable(ctx)) {
     std::printf("%s %s\n", route.method, route.path.c_str());
   }
@@ -2642,10 +2774,11 @@ int Run(int argc, char** argv) {
   }
   const std::string public_base = PublicBase(config, port);
 
-  Context ctx{config, keys, catalog, *store, public_base};
+  const Logger log(config.log_format == "json", LevelNamed(config.log_level));
+  Context ctx{config, keys, catalog, *store, public_base, log};
   std::vector<CompiledRoute> compiled;
   RegisterRoutes(server, FullRouteTable(ctx), &compiled);
-  InstallHooks(server, config, compiled);
+  InstallHooks(server, config, log, compiled);
 
   Config shown = config;
   shown.port = port;

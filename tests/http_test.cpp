@@ -5636,6 +5636,77 @@ TEST_F(HttpOperationsTest, OpenApiDocumentListsExactlyTheRouteTable) {
   EXPECT_EQ(documented, table);
 }
 
+TEST_F(HttpOperationsTest, LogLinesAreJsonAndHoldNoKeySecretOrSignature) {
+  auto created = Create(CreateBody("slack", "logged"));
+  ASSERT_TRUE(created && created->status == 201);
+  const std::string id = created->body.substr(created->body.find("we_"), 15);
+  const std::string secret = "log-test-signing-secret-0123456789";
+  auto patched = NewClient().Patch(
+      std::string(kCreatePath) + "/" + id, {{"x-api-key", key_}},
+      R"({"data":{"webhook_signing_secret":")" + secret + R"("}})",
+      "application/json");
+  ASSERT_TRUE(patched && patched->status == 200);
+  const std::string signature = "v0=" + std::string(64, 'a');
+  NewClient().Post(
+      "/api/v3.1/webhook_ingress/slack/" + id + "/trigger_event",
+      {{"X-Slack-Signature", signature}, {"X-Slack-Request-Timestamp", "1"}},
+      R"({"type":"event_callback"})", "application/json");
+  NewClient().Get("/nope%0a%22forged", {{"x-api-key", key_}});
+  ASSERT_EQ(WEXITSTATUS(server_->Stop()), 0);
+
+  const std::string log = server_->Stderr();
+  EXPECT_FALSE(Contains(log, key_));
+  EXPECT_FALSE(Contains(log, secret));
+  EXPECT_FALSE(Contains(log, std::string(64, 'a')));
+  int requests = 0;
+  bool saw_create = false;
+  for (size_t at = 0; at < log.size();) {
+    size_t end = log.find('\n', at);
+    if (end == std::string::npos) end = log.size();
+    const std::string line = log.substr(at, end - at);
+    at = end + 1;
+    if (line.empty() || line[0] != '{') continue;
+    simdjson::dom::parser parser;
+    simdjson::padded_string json(line);
+    simdjson::dom::element entry;
+    ASSERT_EQ(parser.parse(json).get(entry), simdjson::SUCCESS) << line;
+    std::string_view msg, route, project;
+    ASSERT_EQ(entry["msg"].get_string().get(msg), simdjson::SUCCESS) << line;
+    if (msg != "request") continue;
+    ++requests;
+    int64_t status = 0;
+    double duration = -1;
+    ASSERT_EQ(entry["status"].get_int64().get(status), simdjson::SUCCESS);
+    ASSERT_EQ(entry["duration_ms"].get_double().get(duration),
+              simdjson::SUCCESS);
+    EXPECT_GE(duration, 0.0);
+    ASSERT_EQ(entry["route"].get_string().get(route), simdjson::SUCCESS);
+    ASSERT_EQ(entry["project_id"].get_string().get(project), simdjson::SUCCESS);
+    EXPECT_FALSE(Contains(route, "we_")) << "a raw path was logged: " << line;
+    if (status == 201) {
+      saw_create = true;
+      EXPECT_EQ(route, "/api/v3.1/webhook_endpoints");
+      EXPECT_EQ(project.rfind("proj_", 0), 0u) << line;
+    }
+  }
+  EXPECT_EQ(requests, 4);
+  EXPECT_TRUE(saw_create);
+}
+
+TEST_F(HttpOperationsTest, TextLogsAndLevelsAreChosenByFlags) {
+  ASSERT_TRUE(StartServer({"--log-format", "text"}));
+  ASSERT_TRUE(Create(CreateBody("slack", "text-log")));
+  server_->Stop();
+  EXPECT_TRUE(Contains(server_->Stderr(), "msg=\"request\""));
+  EXPECT_TRUE(
+      Contains(server_->Stderr(), "route=\"/api/v3.1/webhook_endpoints\""));
+
+  ASSERT_TRUE(StartServer({"--log-level", "warn"}));
+  ASSERT_TRUE(Create(CreateBody("slack", "quiet")));
+  server_->Stop();
+  EXPECT_FALSE(Contains(server_->Stderr(), "\"request\""));
+}
+
 // A request still being read holds the shutdown back (up to its deadline);
 // a second signal ends the process at once, with a failure status.
 TEST_F(HttpOperationsTest, SecondSignalExitsAtOnce) {
