@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -39,6 +40,7 @@
 #include <ctime>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,6 +48,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -764,6 +767,140 @@ class Logger {
   const LogLevel least_;
 };
 
+// --- Metrics -----------------------------------------------------------------
+
+// Request counters and a latency histogram, kept in memory and written by
+// GET /metrics in Prometheus' text exposition format (0.0.4). Requests are
+// counted by route template, never by raw path, so ids cannot multiply the
+// series. Thread-safe.
+class Metrics {
+ public:
+  Metrics() : start_seconds_(static_cast<double>(NowMillis()) / 1000.0) {}
+
+  void ObserveRequest(const std::string& route, const std::string& method,
+                      int status, double seconds) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++requests_[{route, method, status}];
+    size_t bucket = 0;
+    while (bucket < kBuckets.size() && seconds > kBuckets[bucket]) ++bucket;
+    ++latency_counts_[bucket];
+    latency_sum_ += seconds;
+  }
+
+  void CountStoreError(Status::Code code) {
+    const char* kind = "internal";
+    switch (code) {
+      case Status::Code::kUnavailable:
+        kind = "unavailable";
+        break;
+      case Status::Code::kConflict:
+        kind = "conflict";
+        break;
+      case Status::Code::kOk:
+      case Status::Code::kNotFound:
+      case Status::Code::kInvalidArgument:
+      case Status::Code::kInternal:
+        break;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    ++store_errors_[kind];
+  }
+
+  std::string Render(int64_t endpoints, int64_t events) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string out;
+    auto number = [](double value) {
+      char text[64];
+      std::snprintf(text, sizeof(text), "%.17g", value);
+      return std::string(text);
+    };
+    out +=
+        "# HELP webhooks_http_requests_total HTTP requests answered, by "
+        "route template, method and status.\n"
+        "# TYPE webhooks_http_requests_total counter\n";
+    for (const auto& [key, count] : requests_) {
+      const auto& [route, method, status] = key;
+      out += "webhooks_http_requests_total{route=\"" + LabelValue(route) +
+             "\",method=\"" + LabelValue(method) + "\",status=\"" +
+             std::to_string(status) + "\"} " + std::to_string(count) + "\n";
+    }
+    out +=
+        "# HELP webhooks_http_request_duration_seconds Time from a "
+        "request's first byte to its answer.\n"
+        "# TYPE webhooks_http_request_duration_seconds histogram\n";
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i <= kBuckets.size(); ++i) {
+      cumulative += latency_counts_[i];
+      out += "webhooks_http_request_duration_seconds_bucket{le=\"" +
+             (i < kBuckets.size() ? Bound(kBuckets[i]) : "+Inf") + "\"} " +
+             std::to_string(cumulative) + "\n";
+    }
+    out += "webhooks_http_request_duration_seconds_sum " +
+           number(latency_sum_) + "\n" +
+           "webhooks_http_request_duration_seconds_count " +
+           std::to_string(cumulative) + "\n";
+    out +=
+        "# HELP webhooks_store_errors_total Store failures, by kind.\n"
+        "# TYPE webhooks_store_errors_total counter\n";
+    for (const char* kind : {"unavailable", "conflict", "internal"}) {
+      auto it = store_errors_.find(kind);
+      out += std::string("webhooks_store_errors_total{kind=\"") + kind +
+             "\"} " +
+             std::to_string(it == store_errors_.end() ? 0 : it->second) + "\n";
+    }
+    out +=
+        "# HELP webhooks_endpoints Webhook endpoints stored.\n"
+        "# TYPE webhooks_endpoints gauge\n"
+        "webhooks_endpoints " +
+        std::to_string(endpoints) +
+        "\n"
+        "# HELP webhooks_events Ingress events stored.\n"
+        "# TYPE webhooks_events gauge\n"
+        "webhooks_events " +
+        std::to_string(events) +
+        "\n"
+        "# HELP process_start_time_seconds Start time of the process "
+        "since the Unix epoch in seconds.\n"
+        "# TYPE process_start_time_seconds gauge\n"
+        "process_start_time_seconds " +
+        number(start_seconds_) + "\n";
+    return out;
+  }
+
+ private:
+  static constexpr std::array<double, 11> kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0};
+
+  // A bucket bound as written in the table ("0.0005", not 17 digits).
+  static std::string Bound(double value) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%g", value);
+    return text;
+  }
+
+  // The exposition format's escapes for a label value.
+  static std::string LabelValue(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '\\' || c == '"') out += '\\';
+      if (c == '\n') {
+        out += "\\n";
+        continue;
+      }
+      out += c;
+    }
+    return out;
+  }
+
+  const double start_seconds_;
+  mutable std::mutex mu_;
+  // Guarded by mu_.
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
+  std::array<uint64_t, kBuckets.size() + 1> latency_counts_{};
+  double latency_sum_ = 0;
+  std::map<std::string, uint64_t> store_errors_;
+};
+
 LogLevel LevelNamed(const std::string& name) {
   if (name == "debug") return LogLevel::kDebug;
   if (name == "warn") return LogLevel::kWarn;
@@ -1193,6 +1330,7 @@ struct Context {
   Store& store;
   std::string public_base;  // what every new webhook_url starts with
   const Logger& log;
+  Metrics& metrics;
 };
 
 struct Caller {
@@ -1217,6 +1355,7 @@ void ReplyStoreError(const Context& ctx, httplib::Response& res,
       kind = ErrorKind::kInternal;
       break;
   }
+  ctx.metrics.CountStoreError(status.code());
   ctx.log.Log(LogLevel::kError, "store error",
               {{"request_id", RequestIdOf(res)}, {"detail", status.message()}});
   ReplyError(res, MakeError(kind, kind == ErrorKind::kInternal
@@ -1927,6 +2066,17 @@ void HandleOpenApi(const Context&, const httplib::Request&,
   ReplyJson(res, 200, kOpenApiJson);
 }
 
+// GET /metrics: Prometheus text format. No key (it holds counts only).
+void HandleMetrics(const Context& ctx, const httplib::Request&,
+                   httplib::Response& res) {
+  int64_t endpoints = 0, events = 0;
+  Status status = ctx.store.CountRows(&endpoints, &events);
+  if (!status.ok()) return ReplyStoreError(ctx, res, status);
+  res.status = 200;
+  res.set_content(ctx.metrics.Render(endpoints, events),
+                  "text/plain; version=0.0.4; charset=utf-8");
+}
+
 // GET /readyz: the database answers a query. No key.
 void HandleReady(const Context& ctx, const httplib::Request&,
                  httplib::Response& res) {
@@ -1999,6 +2149,7 @@ std::vector<Route> OperationsRouteTable(const Context& ctx) {
       {"GET", "/healthz", Bind(ctx, HandleHealth)},
       {"GET", "/readyz", Bind(ctx, HandleReady)},
       {"GET", "/openapi.json", Bind(ctx, HandleOpenApi)},
+      {"GET", "/metrics", Bind(ctx, HandleMetrics)},
   };
 }
 
@@ -2163,7 +2314,8 @@ void RejectEarly(httplib::Response& res, const ApiError& err) {
 }
 
 void InstallHooks(HardenedServer& server, const Config& config,
-                  const Logger& log, const std::vector<CompiledRoute>& routes) {
+                  const Logger& log, Metrics& metrics,
+                  const std::vector<CompiledRoute>& routes) {
   server.set_default_headers(
       {{"Cache-Control", "no-store"}, {"X-Content-Type-Options", "nosniff"}});
 
@@ -2274,28 +2426,31 @@ void InstallHooks(HardenedServer& server, const Config& config,
   // One line per request. Never a key, a body or a setup value.
   // One line per request: never a key, a body or a setup value. Must not
   // throw: it runs outside the library's try.
-  server.set_logger([&log](const httplib::Request& req,
-                           const httplib::Response& res) {
+  server.set_logger([&log, &metrics](const httplib::Request& req,
+                                     const httplib::Response& res) {
     try {
-      if (!log.Enabled(LogLevel::kInfo)) return;
       const auto* notes = HardenedServer::CurrentRequestNotes();
-      char duration[32] = "0";
-      if (notes != nullptr) {
-        std::snprintf(duration, sizeof(duration), "%.3f",
-                      std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - notes->started)
-                          .count());
-      }
-      log.Log(
-          LogLevel::kInfo, "request",
-          {{"request_id", res.get_header_value(kRequestIdHeader)},
-           {"method", req.method},
-           {"route", notes != nullptr && !notes->route.empty() ? notes->route
-                                                               : "unmatched"},
-           {"status", std::to_string(res.status), true},
-           {"duration_ms", duration, true},
-           {"project_id", notes != nullptr ? notes->project_id : ""},
-           {"remote", req.remote_addr}});
+      const double seconds =
+          notes == nullptr
+              ? 0.0
+              : std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                              notes->started)
+                    .count();
+      const std::string route = notes != nullptr && !notes->route.empty()
+                                    ? notes->route
+                                    : "unmatched";
+      metrics.ObserveRequest(route, req.method, res.status, seconds);
+      if (!log.Enabled(LogLevel::kInfo)) return;
+      char duration[32];
+      std::snprintf(duration, sizeof(duration), "%.3f", seconds * 1000);
+      log.Log(LogLevel::kInfo, "request",
+              {{"request_id", res.get_header_value(kRequestIdHeader)},
+               {"method", req.method},
+               {"route", route},
+               {"status", std::to_string(res.status), true},
+               {"duration_ms", duration, true},
+               {"project_id", notes != nullptr ? notes->project_id : ""},
+               {"remote", req.remote_addr}});
     } catch (...) {
     }
   });
@@ -2653,8 +2808,9 @@ constexpr int kShutdownTimeoutSeconds = 10;
 // of its own: the first stops the server, which stops accepting and lets
 // in-flight requests finish; a second one, or the timeout, ends the process
 // at once.
-void StartSignalWatcher(HardenedServer& server, sigset_t signals) {
-  std::thread([&server, signals] {
+void StartSignalWatcher(HardenedServer& server, sigset_t signals,
+                        std::shared_ptr<std::atomic<bool>> finished) {
+  std::thread([&server, signals, finished] {
     int number = 0;
     if (sigwait(&signals, &number) != 0) return;
     std::fprintf(stderr,
@@ -2662,8 +2818,25 @@ void StartSignalWatcher(HardenedServer& server, sigset_t signals) {
                  "signal exits at once)\n",
                  number == SIGINT ? "SIGINT" : "SIGTERM");
     server.stop();
-    timespec bound{kShutdownTimeoutSeconds, 0};
-    const bool again = sigtimedwait(&signals, nullptr, &bound) > 0;
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::seconds(kShutdownTimeoutSeconds);
+    bool again = false;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      timespec bound{static_cast<time_t>(left.count() / 1'000'000'000),
+                     static_cast<long>(left.count() % 1'000'000'000)};
+      if (sigtimedwait(&signals, nullptr, &bound) > 0) {
+        again = true;
+        break;
+      }
+      // EINTR (a sanitizer's leak check at exit stops threads, say): wait
+      // on; EAGAIN: the time is up.
+      if (errno != EINTR) break;
+    }
+    // A clean stop that finished in time leaves the exit code to main.
+    if (*finished && !again) return;
     std::fprintf(stderr, "webhooks-server: %s, exiting now\n",
                  again ? "second signal" : "shutdown timed out");
     std::_Exit(1);
@@ -2680,7 +2853,8 @@ int PrintRoutes() {
   std::unique_ptr<Store> store;
   if (!OpenSqliteStore(":memory:", &store).ok()) return 1;
   const Logger log(true, LogLevel::kError);
-  Context ctx{config, keys, catalog, *store, "", log};
+  Metrics metrics;
+  Context ctx{config, keys, catalog, *store, "", log, metrics};
   for (const Route& route : FullRouteTable(ctx)) {
     std::printf("%s %s\n", route.method, route.path.c_str());
   }
@@ -2775,10 +2949,11 @@ int Run(int argc, char** argv) {
   const std::string public_base = PublicBase(config, port);
 
   const Logger log(config.log_format == "json", LevelNamed(config.log_level));
-  Context ctx{config, keys, catalog, *store, public_base, log};
+  Metrics metrics;
+  Context ctx{config, keys, catalog, *store, public_base, log, metrics};
   std::vector<CompiledRoute> compiled;
   RegisterRoutes(server, FullRouteTable(ctx), &compiled);
-  InstallHooks(server, config, log, compiled);
+  InstallHooks(server, config, log, metrics, compiled);
 
   Config shown = config;
   shown.port = port;
@@ -2787,7 +2962,8 @@ int Run(int argc, char** argv) {
   std::printf("listening on http://%s%s%s:%d\n", v6 ? "[" : "",
               config.host.c_str(), v6 ? "]" : "", port);
   std::fflush(stdout);
-  StartSignalWatcher(server, stop_signals);
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  StartSignalWatcher(server, stop_signals, finished);
   if (!server.Serve()) return 1;
   // Stopped by a signal, every request answered: fold the WAL into the
   // database file so it is complete on its own.
@@ -2796,6 +2972,7 @@ int Run(int argc, char** argv) {
                  status.message().c_str());
     return 1;
   }
+  *finished = true;
   std::fputs("webhooks-server: stopped cleanly\n", stderr);
   return 0;
 }

@@ -318,6 +318,9 @@ class SqliteStore final : public Store {
             "FROM webhook_events WHERE endpoint_id = :endpoint_id AND "
             "(:before = 0 OR seq < :before) ORDER BY seq DESC LIMIT :limit"),
         ping_(db_, "SELECT count(*) FROM projects"),
+        count_rows_(db_,
+                    "SELECT (SELECT count(*) FROM webhook_endpoints), "
+                    "(SELECT count(*) FROM webhook_events)"),
         select_project_by_name_(db_,
                                 "SELECT id FROM projects WHERE name = :name "
                                 "ORDER BY created_at, id LIMIT 1"),
@@ -730,6 +733,19 @@ class SqliteStore final : public Store {
     }
   }
 
+  Status CountRows(int64_t* endpoints, int64_t* events) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      Reuse select(count_rows_);
+      count_rows_.executeStep();
+      *endpoints = count_rows_.getColumn(0).getInt64();
+      *events = count_rows_.getColumn(1).getInt64();
+      return Status::Ok();
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(e, "count rows");
+    }
+  }
+
   Status Ping() override {
     std::lock_guard<std::mutex> lock(mu_);
     try {
@@ -907,6 +923,7 @@ class SqliteStore final : public Store {
   SQLite::Statement prune_events_by_age_;
   SQLite::Statement list_events_;
   SQLite::Statement ping_;
+  SQLite::Statement count_rows_;
   SQLite::Statement select_project_by_name_;
   SQLite::Statement list_keys_;
   SQLite::Statement revoke_key_;

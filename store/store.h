@@ -260,6 +260,9 @@ class Store {
   // not reopen it to any key).
   virtual Status HasAdminKeys(bool* any) = 0;
 
+  // How many endpoints and events are stored, in all projects (metrics).
+  virtual Status CountRows(int64_t* endpoints, int64_t* events) = 0;
+
   // Answers a trivial query: Ok if the database can be read now.
   virtual Status Ping() = 0;
 

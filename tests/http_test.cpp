@@ -5707,6 +5707,99 @@ TEST_F(HttpOperationsTest, TextLogsAndLevelsAreChosenByFlags) {
   EXPECT_FALSE(Contains(server_->Stderr(), "\"request\""));
 }
 
+// Parses Prometheus' text format: sample name with labels -> value. Fails
+// the test on a line that is not a comment or a sample, or a sample whose
+// family has no # TYPE line before it.
+std::map<std::string, double> ParseMetrics(const std::string& text) {
+  std::map<std::string, double> samples;
+  std::set<std::string> typed;
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(at, end - at);
+    at = end + 1;
+    if (line.empty()) continue;
+    if (line.rfind("# TYPE ", 0) == 0) {
+      typed.insert(line.substr(7, line.find(' ', 7) - 7));
+      continue;
+    }
+    if (line.rfind("# HELP ", 0) == 0) continue;
+    const size_t space = line.rfind(' ');
+    if (space == std::string::npos || line[0] == '#') {
+      ADD_FAILURE() << "not a sample: " << line;
+      continue;
+    }
+    const std::string name = line.substr(0, space);
+    std::string family = name.substr(0, name.find('{'));
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      const std::string tail = suffix;
+      if (family.size() > tail.size() &&
+          family.compare(family.size() - tail.size(), tail.size(), tail) == 0 &&
+          typed.count(family.substr(0, family.size() - tail.size()))) {
+        family = family.substr(0, family.size() - tail.size());
+      }
+    }
+    EXPECT_TRUE(typed.count(family)) << "no # TYPE before " << line;
+    char* parsed_end = nullptr;
+    const std::string value = line.substr(space + 1);
+    samples[name] = std::strtod(value.c_str(), &parsed_end);
+    EXPECT_EQ(*parsed_end, '\0') << line;
+  }
+  return samples;
+}
+
+TEST_F(HttpOperationsTest, MetricsCountKnownTrafficInPrometheusFormat) {
+  ASSERT_EQ(Create(CreateBody("slack", "m"))->status, 201);
+  ASSERT_EQ(Create(CreateBody("slack", "m"))->status, 200);
+  ASSERT_EQ(Post(kCreatePath, {}, CreateBody("slack", "m"))->status, 401);
+  ASSERT_EQ(NewClient().Get("/nope")->status, 404);
+
+  auto scraped = NewClient().Get("/metrics");
+  ASSERT_TRUE(scraped);
+  ASSERT_EQ(scraped->status, 200);
+  EXPECT_EQ(MediaType(scraped->get_header_value("Content-Type")), "text/plain");
+  EXPECT_FALSE(Contains(scraped->body, "we_")) << "a raw path in a label";
+  std::map<std::string, double> m = ParseMetrics(scraped->body);
+  const std::string requests = "webhooks_http_requests_total";
+  EXPECT_EQ(
+      m[requests +
+        R"({route="/api/v3.1/webhook_endpoints",method="POST",status="201"})"],
+      1);
+  EXPECT_EQ(
+      m[requests +
+        R"({route="/api/v3.1/webhook_endpoints",method="POST",status="200"})"],
+      1);
+  EXPECT_EQ(m[requests + R"({route="unmatched",method="POST",status="401"})"],
+            1);
+  EXPECT_EQ(m[requests + R"({route="unmatched",method="GET",status="404"})"],
+            1);
+  // The scrape itself is counted after it is answered: four so far.
+  const std::string latency = "webhooks_http_request_duration_seconds";
+  EXPECT_EQ(m[latency + "_count"], 4);
+  EXPECT_EQ(m[latency + R"(_bucket{le="+Inf"})"], 4);
+  // Cumulative buckets never decrease as their bound grows.
+  std::vector<std::pair<double, double>> buckets;
+  for (const auto& [name, value] : m) {
+    const std::string prefix = latency + R"(_bucket{le=")";
+    if (name.rfind(prefix, 0) != 0 || Contains(name, "+Inf")) continue;
+    buckets.emplace_back(std::strtod(name.c_str() + prefix.size(), nullptr),
+                         value);
+  }
+  ASSERT_GE(buckets.size(), 5u);
+  std::sort(buckets.begin(), buckets.end());
+  for (size_t i = 1; i < buckets.size(); ++i) {
+    EXPECT_LE(buckets[i - 1].second, buckets[i].second);
+  }
+  EXPECT_LE(buckets.back().second, 4);
+  EXPECT_GT(m[latency + "_sum"], 0);
+  EXPECT_EQ(m["webhooks_endpoints"], 1);
+  EXPECT_EQ(m["webhooks_events"], 0);
+  EXPECT_EQ(m[R"(webhooks_store_errors_total{kind="unavailable"})"], 0);
+  EXPECT_LE(std::abs(m["process_start_time_seconds"] -
+                     static_cast<double>(std::time(nullptr))),
+            120);
+}
+
 // A request still being read holds the shutdown back (up to its deadline);
 // a second signal ends the process at once, with a failure status.
 TEST_F(HttpOperationsTest, SecondSignalExitsAtOnce) {
