@@ -254,7 +254,8 @@ constexpr const char* kEndpointColumns =
 class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, const StoreOptions& options)
-      : secrets_(options.secrets_key),
+      : path_(path),
+        secrets_(options.secrets_key),
         db_(OpenDatabase(path)),
         insert_endpoint_(
             db_, std::string("INSERT INTO webhook_endpoints (id, project_id, "
@@ -350,7 +351,12 @@ class SqliteStore final : public Store {
                     ":origin, :created_at)"),
         select_any_key_(db_,
                         "SELECT project_id FROM api_keys WHERE key_digest = "
-                        ":key_digest") {}
+                        ":key_digest") {
+    struct stat info {};
+    if (path != kMemoryPath && ::stat(path.c_str(), &info) == 0) {
+      inode_ = info.st_ino;
+    }
+  }
 
   Status CreateEndpoint(const NewEndpoint& params, WebhookEndpoint* out,
                         bool* created) override {
@@ -748,6 +754,17 @@ class SqliteStore final : public Store {
 
   Status Ping() override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (path_ != kMemoryPath) {
+      struct stat info {};
+      if (::stat(path_.c_str(), &info) != 0 || info.st_ino != inode_) {
+        return Status::Unavailable("the database file is gone or replaced");
+      }
+      if ((info.st_mode & (S_IRUSR | S_IWUSR)) != (S_IRUSR | S_IWUSR)) {
+        return Status::Unavailable(
+            "the database file is not readable and "
+            "writable by its owner");
+      }
+    }
     try {
       Reuse select(ping_);
       if (!ping_.executeStep()) return Status::Internal("ping: no row");
@@ -904,6 +921,8 @@ class SqliteStore final : public Store {
     }
   }
 
+  const std::string path_;
+  ino_t inode_ = 0;  // of the file opened; 0 for :memory:
   const SecretBox secrets_;
   std::mutex mu_;
   // Guarded by mu_. Declared first: the statements below are prepared

@@ -263,7 +263,10 @@ class Store {
   // How many endpoints and events are stored, in all projects (metrics).
   virtual Status CountRows(int64_t* endpoints, int64_t* events) = 0;
 
-  // Answers a trivial query: Ok if the database can be read now.
+  // Ok if the database answers a query now and, for a file database, the
+  // file is still the one opened (not deleted or replaced) and its owner may
+  // read and write it: a check that holds even for root, who reads through
+  // any mode. Unavailable otherwise.
   virtual Status Ping() = 0;
 
   // Moves everything in the write-ahead log into the database file and

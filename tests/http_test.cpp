@@ -5800,6 +5800,19 @@ TEST_F(HttpOperationsTest, MetricsCountKnownTrafficInPrometheusFormat) {
             120);
 }
 
+TEST_F(HttpOperationsTest, ReadinessFailsWhileTheDatabaseFileIsUnreadable) {
+  ASSERT_EQ(NewClient().Get("/readyz")->status, 200);
+  ASSERT_EQ(::chmod(db_path().c_str(), 0), 0);
+  auto unready = NewClient().Get("/readyz");
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectErrorEnvelope(unready, 503, "Storage_Unavailable"));
+  EXPECT_FALSE(unready->get_header_value("Retry-After").empty());
+  EXPECT_FALSE(Contains(unready->body, db_path())) << "a path leaked";
+  EXPECT_EQ(NewClient().Get("/healthz")->status, 200);  // still alive
+  ASSERT_EQ(::chmod(db_path().c_str(), 0600), 0);
+  EXPECT_EQ(NewClient().Get("/readyz")->status, 200);
+}
+
 // A request still being read holds the shutdown back (up to its deadline);
 // a second signal ends the process at once, with a failure status.
 TEST_F(HttpOperationsTest, SecondSignalExitsAtOnce) {
