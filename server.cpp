@@ -99,6 +99,9 @@ struct Config {
   // Events kept (--event-retention, WEBHOOKS_EVENT_RETENTION): a count per
   // endpoint ("1000") or an age ("30m", "24h", "7d"). Default: 1000 events.
   EventRetention event_retention{1000, 0};
+  // Requests per minute per project (--rate-limit, WEBHOOKS_RATE_LIMIT);
+  // 0: no limit. Over it, 429 as Composio answers.
+  int rate_limit = 0;
   // Access and error log format (--log-format, WEBHOOKS_LOG_FORMAT): "json",
   // one object a line, or "text", key=value pairs.
   std::string log_format = "json";
@@ -142,6 +145,8 @@ environment variable in brackets; a flag wins over the environment):
                      keep the newest N events per endpoint, or those younger
                      than AGE (30m, 24h, 7d) [WEBHOOKS_EVENT_RETENTION]
                      (default 1000)
+  --rate-limit N     requests per minute per project; more get 429 with
+                     Retry-After [WEBHOOKS_RATE_LIMIT] (default: no limit)
   --log-format json|text
                      one line per request on stderr [WEBHOOKS_LOG_FORMAT]
                      (default json)
@@ -280,6 +285,13 @@ std::string ApplySetting(std::string_view name, const std::string& value,
              "7d), got '" +
              value + "'";
     }
+  } else if (name == "rate-limit") {
+    if (!ParseInt(value, 0, 1'000'000, &number)) {
+      return "--rate-limit must be a number of requests per minute from 0 "
+             "(no limit) to 1000000, got '" +
+             value + "'";
+    }
+    config->rate_limit = static_cast<int>(number);
   } else if (name == "log-format") {
     if (value != "json" && value != "text") {
       return "--log-format must be json or text, got '" + value + "'";
@@ -324,6 +336,7 @@ ParseOutcome ParseConfig(int argc, char** argv,
       {"WEBHOOKS_SECRETS_KEY_FILE", "secrets-key-file"},
       {"WEBHOOKS_EVENT_RETENTION", "event-retention"},
       {"WEBHOOKS_LOG_FORMAT", "log-format"},
+      {"WEBHOOKS_RATE_LIMIT", "rate-limit"},
       {"WEBHOOKS_LOG_LEVEL", "log-level"},
   };
   for (const auto& [variable, name] : kEnvironment) {
@@ -901,6 +914,52 @@ class Metrics {
   std::map<std::string, uint64_t> store_errors_;
 };
 
+// --- Rate limit
+// ----------------------------------------------------------------
+
+// A fixed one-minute window per project, counted in memory: enough for
+// client code to be tested against throttling. Thread-safe.
+class RateLimiter {
+ public:
+  explicit RateLimiter(int per_minute) : per_minute_(per_minute) {}
+
+  struct Decision {
+    bool allowed = true;
+    int remaining = 0;
+    int reset_seconds = 0;  // until the window ends
+  };
+
+  Decision Take(const std::string& project_id) {
+    using std::chrono::steady_clock;
+    const auto now = steady_clock::now();
+    std::lock_guard<std::mutex> lock(mu_);
+    Window& window = windows_[project_id];
+    if (window.count == 0 || now - window.start >= std::chrono::minutes(1)) {
+      window = Window{now, 0};
+    }
+    Decision decision;
+    decision.allowed = window.count < per_minute_;
+    if (decision.allowed) ++window.count;
+    decision.remaining = per_minute_ - window.count;
+    decision.reset_seconds =
+        static_cast<int>(std::chrono::ceil<std::chrono::seconds>(
+                             window.start + std::chrono::minutes(1) - now)
+                             .count());
+    return decision;
+  }
+
+  int per_minute() const { return per_minute_; }
+
+ private:
+  struct Window {
+    std::chrono::steady_clock::time_point start;
+    int count = 0;
+  };
+  const int per_minute_;
+  std::mutex mu_;
+  std::map<std::string, Window> windows_;  // Guarded by mu_.
+};
+
 LogLevel LevelNamed(const std::string& name) {
   if (name == "debug") return LogLevel::kDebug;
   if (name == "warn") return LogLevel::kWarn;
@@ -1331,6 +1390,7 @@ struct Context {
   std::string public_base;  // what every new webhook_url starts with
   const Logger& log;
   Metrics& metrics;
+  RateLimiter* rate_limiter;  // null: no limit
 };
 
 struct Caller {
@@ -1478,7 +1538,27 @@ bool AuthenticateOrReply(const Context& ctx, const httplib::Request& req,
   if (auto* notes = HardenedServer::CurrentRequestNotes()) {
     notes->project_id = caller->project_id;
   }
-  return true;
+  if (ctx.rate_limiter == nullptr) return true;
+  const RateLimiter::Decision decision =
+      ctx.rate_limiter->Take(caller->project_id);
+  res.set_header("X-RateLimit-Limit",
+                 std::to_string(ctx.rate_limiter->per_minute()));
+  res.set_header("X-RateLimit-Remaining", std::to_string(decision.remaining));
+  res.set_header("X-RateLimit-Reset", std::to_string(decision.reset_seconds));
+  if (decision.allowed) return true;
+  // Composio's 429 is the one error without the envelope (spec).
+  res.set_header("Retry-After", std::to_string(decision.reset_seconds));
+  JsonWriter json;
+  json.BeginObject();
+  json.Key("message");
+  json.Value(
+      "Rate limit exceeded: " + std::to_string(ctx.rate_limiter->per_minute()) +
+      " requests per minute per project. Retry after " +
+      std::to_string(decision.reset_seconds) + " s.");
+  json.EndObject();
+  res.status = 429;
+  res.set_content(json.Take(), "application/json");
+  return false;
 }
 
 // ===========================================================================
@@ -2854,7 +2934,7 @@ int PrintRoutes() {
   if (!OpenSqliteStore(":memory:", &store).ok()) return 1;
   const Logger log(true, LogLevel::kError);
   Metrics metrics;
-  Context ctx{config, keys, catalog, *store, "", log, metrics};
+  Context ctx{config, keys, catalog, *store, "", log, metrics, nullptr};
   for (const Route& route : FullRouteTable(ctx)) {
     std::printf("%s %s\n", route.method, route.path.c_str());
   }
@@ -2950,7 +3030,12 @@ int Run(int argc, char** argv) {
 
   const Logger log(config.log_format == "json", LevelNamed(config.log_level));
   Metrics metrics;
-  Context ctx{config, keys, catalog, *store, public_base, log, metrics};
+  std::unique_ptr<RateLimiter> rate_limiter;
+  if (config.rate_limit > 0) {
+    rate_limiter = std::make_unique<RateLimiter>(config.rate_limit);
+  }
+  Context ctx{config,      keys, catalog, *store,
+              public_base, log,  metrics, rate_limiter.get()};
   std::vector<CompiledRoute> compiled;
   RegisterRoutes(server, FullRouteTable(ctx), &compiled);
   InstallHooks(server, config, log, metrics, compiled);

@@ -5813,6 +5813,40 @@ TEST_F(HttpOperationsTest, ReadinessFailsWhileTheDatabaseFileIsUnreadable) {
   EXPECT_EQ(NewClient().Get("/readyz")->status, 200);
 }
 
+TEST_F(HttpOperationsTest, RateLimitAnswers429AsComposioDoes) {
+  ASSERT_TRUE(StartServer({"--rate-limit", "3"}));
+  for (int i = 0; i < 3; ++i) {
+    auto allowed = Create(CreateBody("slack", "r" + std::to_string(i)));
+    ASSERT_TRUE(allowed);
+    EXPECT_EQ(allowed->status, 201);
+    EXPECT_EQ(allowed->get_header_value("X-RateLimit-Limit"), "3");
+    EXPECT_EQ(allowed->get_header_value("X-RateLimit-Remaining"),
+              std::to_string(2 - i));
+  }
+  auto limited = Create(CreateBody("slack", "r3"));
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->status, 429);
+  EXPECT_EQ(MediaType(limited->get_header_value("Content-Type")),
+            "application/json");
+  const int retry_after =
+      std::atoi(limited->get_header_value("Retry-After").c_str());
+  EXPECT_GE(retry_after, 1);
+  EXPECT_LE(retry_after, 60);
+  EXPECT_EQ(limited->get_header_value("X-RateLimit-Remaining"), "0");
+  simdjson::dom::parser parser;
+  simdjson::padded_string json(limited->body);
+  simdjson::dom::object body;
+  ASSERT_EQ(parser.parse(json).get_object().get(body), simdjson::SUCCESS);
+  std::string_view message;
+  ASSERT_EQ(body["message"].get_string().get(message), simdjson::SUCCESS);
+  EXPECT_FALSE(message.empty());
+  EXPECT_EQ(body.size(), 1u);  // {"message": "..."} only, as Composio's
+  // The limited request changed nothing, and other projects are not limited.
+  EXPECT_EQ(CreateWithKey(RandomKey(), CreateBody("slack", "r3"))->status, 201);
+  ASSERT_TRUE(StartServer());  // no limit: the throttled create stored nothing
+  EXPECT_EQ(ListedIds().size(), 3u);
+}
+
 // A request still being read holds the shutdown back (up to its deadline);
 // a second signal ends the process at once, with a failure status.
 TEST_F(HttpOperationsTest, SecondSignalExitsAtOnce) {
