@@ -99,6 +99,10 @@ struct Config {
   // Events kept (--event-retention, WEBHOOKS_EVENT_RETENTION): a count per
   // endpoint ("1000") or an age ("30m", "24h", "7d"). Default: 1000 events.
   EventRetention event_retention{1000, 0};
+  // Refuse to start without API keys even on loopback (--require-keys,
+  // WEBHOOKS_REQUIRE_KEYS=1): for a server behind a reverse proxy, where
+  // loopback is not private.
+  bool require_keys = false;
   // Requests per minute per project (--rate-limit, WEBHOOKS_RATE_LIMIT);
   // 0: no limit. Over it, 429 as Composio answers.
   int rate_limit = 0;
@@ -145,6 +149,9 @@ environment variable in brackets; a flag wins over the environment):
                      keep the newest N events per endpoint, or those younger
                      than AGE (30m, 24h, 7d) [WEBHOOKS_EVENT_RETENTION]
                      (default 1000)
+  --require-keys     refuse to start without API keys, even on loopback (behind
+                     a reverse proxy loopback is not private)
+                     [WEBHOOKS_REQUIRE_KEYS=1]
   --rate-limit N     requests per minute per project; more get 429 with
                      Retry-After [WEBHOOKS_RATE_LIMIT] (default: no limit)
   --log-format json|text
@@ -358,10 +365,17 @@ ParseOutcome ParseConfig(int argc, char** argv,
     }
   }
 
+  if (const char* require = getenv("WEBHOOKS_REQUIRE_KEYS")) {
+    config->require_keys = std::string_view(require) == "1";
+  }
   bool keys_from_flags = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") return ParseOutcome::kHelp;
+    if (arg == "--require-keys") {  // the one flag without a value
+      config->require_keys = true;
+      continue;
+    }
     if (arg.rfind("--", 0) != 0) {
       *error = "unexpected argument '" + std::string(arg) +
                "' (see webhooks-server --help)";
@@ -3003,13 +3017,14 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
     return 1;
   }
-  if (keys.configured.empty() && !admin_keys && !IsLoopbackHost(config.host)) {
+  if (keys.configured.empty() && !admin_keys &&
+      (config.require_keys || !IsLoopbackHost(config.host))) {
     std::fprintf(stderr,
-                 "webhooks-server: refusing to listen on %s without API keys: "
+                 "webhooks-server: refusing to serve on %s without API keys: "
                  "anyone who can reach it could use it. Add --api-key KEY (or "
-                 "WEBHOOKS_API_KEYS, or `webhooks-server keys create`), or "
-                 "listen on 127.0.0.1\n",
-                 config.host.c_str());
+                 "WEBHOOKS_API_KEYS, or `webhooks-server keys create`)%s\n",
+                 config.host.c_str(),
+                 config.require_keys ? "" : ", or listen on 127.0.0.1");
     return 2;
   }
 

@@ -5847,6 +5847,24 @@ TEST_F(HttpOperationsTest, RateLimitAnswers429AsComposioDoes) {
   EXPECT_EQ(ListedIds().size(), 3u);
 }
 
+TEST_F(HttpOperationsTest, RequireKeysRefusesToStartWithoutKeys) {
+  ServerProcess bare;
+  EXPECT_FALSE(bare.Start(
+      {"--port", "0", "--db", dir_.File("bare.db"), "--require-keys"}));
+  bare.Wait();
+  EXPECT_EQ(bare.ExitCode(), 2);
+  EXPECT_TRUE(Contains(bare.Stderr(), "keys create")) << bare.Stderr();
+  // With a key made by `keys create`, it starts and accepts only that key.
+  Finished created = RunToExit(
+      {"keys", "create", "--project", "p", "--db", dir_.File("bare.db")});
+  ASSERT_EQ(created.exit_code, 0);
+  const std::string key = created.out.substr(0, created.out.find('\n'));
+  ASSERT_TRUE(StartServerWithArgs(
+      {"--port", "0", "--db", dir_.File("bare.db"), "--require-keys"}));
+  EXPECT_EQ(CreateWithKey(key, CreateBody("slack", "c"))->status, 201);
+  EXPECT_EQ(CreateWithKey(RandomKey(), CreateBody("slack", "c"))->status, 401);
+}
+
 // A request still being read holds the shutdown back (up to its deadline);
 // a second signal ends the process at once, with a failure status.
 TEST_F(HttpOperationsTest, SecondSignalExitsAtOnce) {
