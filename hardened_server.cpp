@@ -219,11 +219,13 @@ HardenedServer::HardenedServer(const Limits& limits) : limits_(limits) {
   set_payload_max_length(limits.max_request_bytes);
   // Runs after the library added its own Keep-Alive header; a response that
   // closes its connection must not also promise to keep it.
-  set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.get_header_value("Connection") == "close") {
-      res.headers.erase("Keep-Alive");
-    }
-  });
+  set_post_routing_handler(
+      [this](const httplib::Request& req, httplib::Response& res) {
+        if (res.get_header_value("Connection") == "close") {
+          res.headers.erase("Keep-Alive");
+        }
+        if (before_write_) before_write_(req, res);
+      });
 }
 
 int HardenedServer::Bind(const std::string& host, int port,

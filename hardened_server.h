@@ -19,7 +19,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <utility>
 
 namespace webhooks {
 
@@ -58,6 +60,15 @@ class HardenedServer : public httplib::Server {
   // elsewhere only the header is set.
   static void CloseConnectionAfterResponse(httplib::Response& res);
 
+  // Runs `hook` for every response just before it is written (after the
+  // library's own headers are set): what must be counted before the client
+  // can see the answer, such as metrics. It must not throw.
+  void SetBeforeWrite(
+      std::function<void(const httplib::Request&, const httplib::Response&)>
+          hook) {
+    before_write_ = std::move(hook);
+  }
+
   // What is known about the request being served, for the access log:
   // 0.11.4's Request has no slot for data of ours. Reset for each request.
   struct RequestNotes {
@@ -74,6 +85,8 @@ class HardenedServer : public httplib::Server {
   bool process_and_close_socket(socket_t sock) override;
 
   const Limits limits_;
+  std::function<void(const httplib::Request&, const httplib::Response&)>
+      before_write_;
 };
 
 }  // namespace webhooks

@@ -2517,12 +2517,31 @@ void InstallHooks(HardenedServer& server, const Config& config,
     }
   });
 
-  // One line per request. Never a key, a body or a setup value.
-  // One line per request: never a key, a body or a setup value. Must not
-  // throw: it runs outside the library's try.
-  server.set_logger([&log, &metrics](const httplib::Request& req,
-                                     const httplib::Response& res) {
+  // Metrics count a request before its answer is written, so a scrape that
+  // follows an answer always includes it.
+  server.SetBeforeWrite([&metrics](const httplib::Request& req,
+                                   const httplib::Response& res) {
     try {
+      const auto* notes = HardenedServer::CurrentRequestNotes();
+      metrics.ObserveRequest(
+          notes != nullptr && !notes->route.empty() ? notes->route
+                                                    : "unmatched",
+          req.method, res.status,
+          notes == nullptr
+              ? 0.0
+              : std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                              notes->started)
+                    .count());
+    } catch (...) {
+    }
+  });
+
+  // One line per request, once it is answered: never a key, a body or a
+  // setup value. Must not throw: it runs outside the library's try.
+  server.set_logger([&log](const httplib::Request& req,
+                           const httplib::Response& res) {
+    try {
+      if (!log.Enabled(LogLevel::kInfo)) return;
       const auto* notes = HardenedServer::CurrentRequestNotes();
       const double seconds =
           notes == nullptr
@@ -2530,21 +2549,18 @@ void InstallHooks(HardenedServer& server, const Config& config,
               : std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                               notes->started)
                     .count();
-      const std::string route = notes != nullptr && !notes->route.empty()
-                                    ? notes->route
-                                    : "unmatched";
-      metrics.ObserveRequest(route, req.method, res.status, seconds);
-      if (!log.Enabled(LogLevel::kInfo)) return;
       char duration[32];
       std::snprintf(duration, sizeof(duration), "%.3f", seconds * 1000);
-      log.Log(LogLevel::kInfo, "request",
-              {{"request_id", res.get_header_value(kRequestIdHeader)},
-               {"method", req.method},
-               {"route", route},
-               {"status", std::to_string(res.status), true},
-               {"duration_ms", duration, true},
-               {"project_id", notes != nullptr ? notes->project_id : ""},
-               {"remote", req.remote_addr}});
+      log.Log(
+          LogLevel::kInfo, "request",
+          {{"request_id", res.get_header_value(kRequestIdHeader)},
+           {"method", req.method},
+           {"route", notes != nullptr && !notes->route.empty() ? notes->route
+                                                               : "unmatched"},
+           {"status", std::to_string(res.status), true},
+           {"duration_ms", duration, true},
+           {"project_id", notes != nullptr ? notes->project_id : ""},
+           {"remote", req.remote_addr}});
     } catch (...) {
     }
   });

@@ -663,23 +663,8 @@ class SqliteStore final : public Store {
           exists = true;
         }
       }
-      if (!exists) {
-        Reuse insert(insert_project_);
-        insert_project_.bind(":id", project);
-        insert_project_.bind(":name", key.project_name);
-        insert_project_.bind(":created_at", key.created_at_ms);
-        insert_project_.exec();
-      }
-      {
-        Reuse insert(insert_key_);
-        insert_key_.bind(":id", key.key_id);
-        insert_key_.bind(":project_id", project);
-        insert_key_.bind(":key_digest", key.key_digest.data(),
-                         static_cast<int>(key.key_digest.size()));
-        insert_key_.bind(":origin", OriginName(key.origin));
-        insert_key_.bind(":created_at", key.created_at_ms);
-        insert_key_.exec();
-      }
+      if (!exists) InsertProject(project, key.project_name, key.created_at_ms);
+      InsertKey(key, project);
       txn.commit();
       *project_id = project;
       return Status::Ok();
@@ -831,22 +816,8 @@ class SqliteStore final : public Store {
           return Status::Ok();  // the transaction rolls back: nothing to do
         }
       }
-      {
-        Reuse insert(insert_project_);
-        insert_project_.bind(":id", key.project_id);
-        insert_project_.bind(":name", key.project_name);
-        insert_project_.bind(":created_at", key.created_at_ms);
-        insert_project_.exec();
-      }
-      {
-        Reuse insert(insert_key_);
-        insert_key_.bind(":id", key.key_id);
-        insert_key_.bind(":project_id", key.project_id);
-        insert_key_.bind(":key_digest", key.key_digest.data(), digest_size);
-        insert_key_.bind(":origin", OriginName(key.origin));
-        insert_key_.bind(":created_at", key.created_at_ms);
-        insert_key_.exec();
-      }
+      InsertProject(key.project_id, key.project_name, key.created_at_ms);
+      InsertKey(key, key.project_id);
       txn.commit();
       *project_id = key.project_id;
       return Status::Ok();
@@ -886,6 +857,28 @@ class SqliteStore final : public Store {
     } else {
       out->verified_at_ms = row.getColumn(6).getInt64();
     }
+  }
+
+  // Guarded by mu_, inside a transaction.
+  void InsertProject(const std::string& id, const std::string& name,
+                     int64_t created_at_ms) {
+    Reuse insert(insert_project_);
+    insert_project_.bind(":id", id);
+    insert_project_.bind(":name", name);
+    insert_project_.bind(":created_at", created_at_ms);
+    insert_project_.exec();
+  }
+
+  // Guarded by mu_, inside a transaction.
+  void InsertKey(const NewApiKey& key, const std::string& project_id) {
+    Reuse insert(insert_key_);
+    insert_key_.bind(":id", key.key_id);
+    insert_key_.bind(":project_id", project_id);
+    insert_key_.bind(":key_digest", key.key_digest.data(),
+                     static_cast<int>(key.key_digest.size()));
+    insert_key_.bind(":origin", OriginName(key.origin));
+    insert_key_.bind(":created_at", key.created_at_ms);
+    insert_key_.exec();
   }
 
   // Reads the endpoint row (without setup fields); false if `id` is not an
