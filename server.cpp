@@ -7,12 +7,14 @@
 //      and ReplyError, the one funnel every error body goes through.
 //   3. Toolkit catalog (catalog.h holds it) and secret masking.
 //   4. JSON out: JsonWriter, the error body and one Write... function per
-//      resource.
+//      resource; the log, the metrics and the rate limiter, which write
+//      or answer alongside.
 //   5. JSON in: one Parse...Params function per request body.
 //   6. Authentication: API keys to projects.
-//   7. Handlers: one function per route.
+//   7. Handlers: one function per route (management, ingress, health).
 //   8. The route table, and the hooks every request passes through.
-//   9. main().
+//   9. main(), with the subcommands: send-test-event, keys, backup, check,
+//      routes.
 //
 // Where the spec copies Composio, we copy it exactly; where a decision is
 // ours, the comment says "our choice".
