@@ -1676,6 +1676,18 @@ void HandleCreateEndpoint(const Context& ctx, const httplib::Request& req,
   ReplyEndpoint(ctx, res, created ? 201 : 200, stored);
 }
 
+// Ends a page object begun with {"items": [...]: adds "next_cursor" (null
+// on the last page) and closes it. Our extension, for every listing.
+void EndPage(const std::optional<std::string>& next_cursor, JsonWriter* json) {
+  json->Key("next_cursor");
+  if (next_cursor) {
+    json->Value(*next_cursor);
+  } else {
+    json->Null();
+  }
+  json->EndObject();
+}
+
 // GET webhook_endpoints: the caller's endpoints, oldest first. Items carry
 // only id, toolkit_slug and client_id, as Composio's do; limit, cursor and
 // next_cursor are our extension.
@@ -1710,13 +1722,9 @@ void HandleListEndpoints(const Context& ctx, const httplib::Request& req,
     json.EndObject();
   }
   json.EndArray();
-  json.Key("next_cursor");
-  if (more) {
-    json.Value(EncodeCursor(items.back()));
-  } else {
-    json.Null();
-  }
-  json.EndObject();
+  EndPage(more ? std::optional<std::string>(EncodeCursor(items.back()))
+               : std::nullopt,
+          &json);
   ReplyJson(res, 200, json.Take());
 }
 
@@ -2138,13 +2146,10 @@ void HandleListEvents(const Context& ctx, const httplib::Request& req,
     json.EndObject();
   }
   json.EndArray();
-  json.Key("next_cursor");
-  if (more) {
-    json.Value(std::to_string(events.back().sequence));
-  } else {
-    json.Null();
-  }
-  json.EndObject();
+  EndPage(
+      more ? std::optional<std::string>(std::to_string(events.back().sequence))
+           : std::nullopt,
+      &json);
   ReplyJson(res, 200, json.Take());
 }
 
