@@ -21,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <httplib.h>
+#include <malloc.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -92,6 +93,10 @@ struct Config {
   // Worker threads (--threads, WEBHOOKS_THREADS). Each keep-alive client
   // holds one while connected, so this is sized for many clients.
   int threads = 64;
+  // Read-only database connections serving reads beside the one writer
+  // (--read-connections, WEBHOOKS_READ_CONNECTIONS). Reads are short, so a
+  // few per core suffice; see the README's performance section.
+  int read_connections = 4;
   // Largest request body accepted, in bytes (--max-body, WEBHOOKS_MAX_BODY).
   size_t max_body = 64 * 1024;
   // A file holding 64 hex characters (32 bytes): the key setup values are
@@ -141,6 +146,9 @@ environment variable in brackets; a flag wins over the environment):
                      comma-separated]. Without any key, any non-empty key is
                      accepted and is its own project (local mode).
   --threads N        worker threads, 1-1024 [WEBHOOKS_THREADS] (default 64)
+  --read-connections N
+                     database connections for reads, 1-64
+                     [WEBHOOKS_READ_CONNECTIONS] (default 4)
   --max-body BYTES   largest request body, 1024-16777216 [WEBHOOKS_MAX_BODY]
                      (default 65536)
   --secrets-key-file FILE
@@ -270,6 +278,12 @@ std::string ApplySetting(std::string_view name, const std::string& value,
       return "--threads must be a number from 1 to 1024, got '" + value + "'";
     }
     config->threads = static_cast<int>(number);
+  } else if (name == "read-connections") {
+    if (!ParseInt(value, 1, 64, &number)) {
+      return "--read-connections must be a number from 1 to 64, got '" + value +
+             "'";
+    }
+    config->read_connections = static_cast<int>(number);
   } else if (name == "max-body") {
     if (!ParseInt(value, 1024, 16 * 1024 * 1024, &number)) {
       return "--max-body must be a number of bytes from 1024 to 16777216, "
@@ -340,6 +354,7 @@ ParseOutcome ParseConfig(int argc, char** argv,
       {"WEBHOOKS_DB", "db"},
       {"WEBHOOKS_PUBLIC_URL", "public-url"},
       {"WEBHOOKS_THREADS", "threads"},
+      {"WEBHOOKS_READ_CONNECTIONS", "read-connections"},
       {"WEBHOOKS_MAX_BODY", "max-body"},
       {"WEBHOOKS_TOOLKITS", "toolkits"},
       {"WEBHOOKS_SECRETS_KEY_FILE", "secrets-key-file"},
@@ -550,16 +565,40 @@ std::string Lowercase(std::string_view text) {
 
 constexpr char kRequestIdHeader[] = "x-request-id";
 
-std::string RandomToken(size_t length) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-  std::array<unsigned char, 64> bytes{};
-  if (length > bytes.size() ||
-      RAND_bytes(bytes.data(), static_cast<int>(length)) != 1) {
+// Bytes from OpenSSL's CSPRNG, fetched 4 KiB at a time: one RAND_bytes call
+// costs about as much for 4 KiB as for 20 bytes, and every request needs a
+// token (its id). One pool per thread, so no lock; the process never forks.
+class RandomBytes {
+ public:
+  const unsigned char* Take(size_t count) {
+    if (count > buffer_.size()) Fail();
+    if (used_ + count > buffer_.size()) {
+      if (RAND_bytes(buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
+        Fail();
+      }
+      used_ = 0;
+    }
+    const unsigned char* bytes = buffer_.data() + used_;
+    used_ += count;
+    return bytes;
+  }
+
+ private:
+  [[noreturn]] static void Fail() {
     // No randomness means no unguessable ids: stop rather than serve.
     std::fputs("fatal: the random source failed\n", stderr);
     std::abort();
   }
+
+  std::array<unsigned char, 4096> buffer_{};
+  size_t used_ = buffer_.size();  // empty: filled on first use
+};
+
+std::string RandomToken(size_t length) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+  thread_local RandomBytes pool;
+  const unsigned char* bytes = pool.Take(length);
   std::string token(length, ' ');
   // 64 symbols: six bits a character, no modulo bias.
   for (size_t i = 0; i < length; ++i) token[i] = kAlphabet[bytes[i] & 63];
@@ -678,7 +717,16 @@ class JsonWriter {
   }
   void String(std::string_view text) {
     out_ += '"';
-    for (char c : text) {
+    // Runs of characters that need no escape are copied whole: listing
+    // 1,000 endpoints spent a fifth of its time appending byte by byte.
+    size_t run_start = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) {
+        continue;
+      }
+      out_.append(text.data() + run_start, i - run_start);
+      run_start = i + 1;
       switch (c) {
         case '"':
           out_ += "\\\"";
@@ -695,17 +743,15 @@ class JsonWriter {
         case '\t':
           out_ += "\\t";
           break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof(escaped), "\\u%04x",
-                          static_cast<unsigned>(static_cast<unsigned char>(c)));
-            out_ += escaped;
-          } else {
-            out_ += c;
-          }
+        default: {  // another control character
+          char escaped[8];
+          std::snprintf(escaped, sizeof(escaped), "\\u%04x",
+                        static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out_ += escaped;
+        }
       }
     }
+    out_.append(text.data() + run_start, text.size() - run_start);
     out_ += '"';
   }
 
@@ -2667,10 +2713,12 @@ void PrintConfig(const Config& config, const std::string& public_base,
                                      (admin_keys ? " and admin keys" : "");
   std::fprintf(stderr,
                "webhooks-server: host=%s port=%d db=%s public_url=%s "
-               "threads=%d max_body=%zu toolkits=%s%s%s secrets=%s auth=%s\n",
+               "threads=%d read_connections=%d max_body=%zu toolkits=%s%s%s "
+               "secrets=%s auth=%s\n",
                config.host.c_str(), config.port, config.db_path.c_str(),
-               public_base.c_str(), config.threads, config.max_body,
-               toolkits.c_str(), config.toolkits_path.empty() ? "" : " from ",
+               public_base.c_str(), config.threads, config.read_connections,
+               config.max_body, toolkits.c_str(),
+               config.toolkits_path.empty() ? "" : " from ",
                config.toolkits_path.c_str(),
                config.secrets_key_path.empty() ? "clear" : "encrypted",
                auth.c_str());
@@ -2988,6 +3036,13 @@ int Run(int argc, char** argv) {
                    std::string_view(argv[1]) == "check")) {
     return RunAdminCommand(argc, argv);
   }
+  // glibc gives each thread that allocates concurrently an arena of its
+  // own, up to 8 per core, and keeps what they free: with 64 workers that
+  // doubled peak RSS under load (22.9 -> 41.9 MB listing 1,000 endpoints
+  // at 64 connections) for no measurable gain in throughput. One per core,
+  // at least two.
+  mallopt(M_ARENA_MAX,
+          static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
   Config config;
   std::string error;
   switch (ParseConfig(
@@ -3021,6 +3076,7 @@ int Run(int argc, char** argv) {
     return 1;
   }
   StoreOptions store_options;
+  store_options.read_connections = static_cast<size_t>(config.read_connections);
   if (!config.secrets_key_path.empty() &&
       !ReadSecretsKey(config.secrets_key_path, &store_options.secrets_key,
                       &error)) {

@@ -9,4 +9,5 @@ scripts/format.sh --check
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j2
+scripts/bench --quick --binary build/webhooks-server
 scripts/sanitize.sh

@@ -1,11 +1,12 @@
-// SqliteStore: the Store interface on SQLite through SQLiteCpp. The only file
-// that includes SQLiteCpp or sqlite3.h, and the only place SQLite::Exception
-// is caught: every public method converts it to a Status in FromSqlite().
+// SqliteStore: the Store interface on SQLite through SQLiteCpp. With
+// store/sqlite_connections.*, the only code that includes SQLiteCpp or
+// sqlite3.h; every SQLite::Exception becomes a Status in StatusFromSqlite().
 //
-// One connection, one mutex: SQLiteCpp connections must not be shared between
-// threads, and ":memory:" is a separate database per connection. Idempotency
-// does not rest on the mutex but on UNIQUE constraints, so it also holds
-// against other processes writing the same file.
+// A file database has one write connection, owned by a writer thread that
+// commits concurrent writes together (GroupCommit), a pool of read
+// connections that read beside it (WAL), and a background checkpointer.
+// ":memory:" is a separate database per connection, so there the writer
+// runs the reads too.
 
 #include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -19,10 +20,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 #include <string>
 #include <utility>
 
+#include "store/sqlite_connections.h"
 #include "store/store.h"
 
 extern const char kSchemaSql[];
@@ -30,26 +31,7 @@ extern const char kSchemaSql[];
 namespace webhooks {
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
 constexpr std::string_view kMemoryPath = ":memory:";
-
-// The one SQLite::Exception -> Status conversion. The message keeps SQLite's
-// text for the log; the API layer never sends it to a client.
-Status FromSqlite(const SQLite::Exception& e, const char* operation) {
-  std::string message = std::string(operation) + ": " + e.what() +
-                        " (sqlite code " +
-                        std::to_string(e.getExtendedErrorCode()) + ")";
-  switch (e.getErrorCode()) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_FULL:
-      return Status::Unavailable(std::move(message));
-    case SQLITE_CONSTRAINT:
-      return Status::Conflict(std::move(message));
-    default:
-      return Status::Internal(std::move(message));
-  }
-}
 
 const char* OriginName(KeyOrigin origin) {
   switch (origin) {
@@ -93,8 +75,10 @@ void CreateFilePrivately(const std::string& path) {
 SQLite::Database OpenDatabase(const std::string& path) {
   const bool in_memory = path == kMemoryPath;
   if (!in_memory) CreateFilePrivately(path);
-  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
-                      kBusyTimeoutMs);
+  // NOMUTEX: only the writer thread uses this connection.
+  SQLite::Database db(
+      path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
+      kBusyTimeoutMs);
   if (!in_memory) {
     // A corrupt or foreign file fails here, before we write anything.
     {
@@ -247,402 +231,471 @@ std::string SealContext(std::string_view endpoint_id, std::string_view name) {
   return std::string(endpoint_id) + '\0' + std::string(name);
 }
 
-constexpr const char* kEndpointColumns =
-    "id, project_id, toolkit_slug, client_id, webhook_url, created_at, "
-    "verified_at";
+// Every statement the store runs. Each connection prepares the ones it runs
+// on first use and keeps them.
+enum class Sql : size_t {
+  kInsertEndpoint,
+  kSelectEndpointByTriple,
+  kSelectEndpointById,
+  kListEndpoints,
+  kUpsertSetupField,
+  kDeleteSetupFields,
+  kDeleteEndpoint,
+  kSelectEndpointAny,
+  kMarkVerified,
+  kInsertEvent,
+  kPruneEventsByCount,
+  kPruneEventsByAge,
+  kListEvents,
+  kPing,
+  kCountRows,
+  kSelectProjectByName,
+  kListKeys,
+  kRevokeKey,
+  kAnyAdminKey,
+  kSelectSetupFields,
+  kSelectKey,
+  kInsertProject,
+  kInsertKey,
+  kSelectAnyKey,
+  kCount,  // not a statement: how many there are
+};
+static_assert(static_cast<size_t>(Sql::kCount) <= Connection::kMaxStatements);
 
+// The columns ReadEndpointRow reads, in its order, are spelled out in every
+// statement that feeds it: id, project_id, toolkit_slug, client_id,
+// webhook_url, created_at, verified_at.
+const char* SqlText(Sql sql) {
+  switch (sql) {
+    case Sql::kInsertEndpoint:
+      return "INSERT INTO webhook_endpoints (id, project_id, toolkit_slug, "
+             "client_id, webhook_url, created_at) VALUES (:id, :project_id, "
+             ":toolkit_slug, :client_id, :webhook_url, :created_at) ON "
+             "CONFLICT (project_id, toolkit_slug, client_id) DO NOTHING "
+             "RETURNING id, project_id, toolkit_slug, client_id, "
+             "webhook_url, created_at, verified_at";
+    case Sql::kSelectEndpointByTriple:
+      return "SELECT id, project_id, toolkit_slug, client_id, webhook_url, "
+             "created_at, verified_at FROM webhook_endpoints WHERE "
+             "project_id = :project_id AND toolkit_slug = :toolkit_slug AND "
+             "client_id = :client_id";
+    case Sql::kSelectEndpointById:
+      return "SELECT id, project_id, toolkit_slug, client_id, webhook_url, "
+             "created_at, verified_at FROM webhook_endpoints WHERE id = :id "
+             "AND project_id = :project_id";
+    case Sql::kListEndpoints:
+      return "SELECT id, project_id, toolkit_slug, client_id, webhook_url, "
+             "created_at, verified_at FROM webhook_endpoints WHERE "
+             "project_id = :project_id AND (:toolkit_slug IS NULL OR "
+             "toolkit_slug = :toolkit_slug) AND (:after_created_at IS NULL "
+             "OR (created_at, id) > (:after_created_at, :after_id)) ORDER BY "
+             "created_at, id LIMIT :limit";
+    case Sql::kUpsertSetupField:
+      return "INSERT INTO endpoint_setup_fields (endpoint_id, name, value) "
+             "VALUES (:endpoint_id, :name, :value) ON CONFLICT (endpoint_id, "
+             "name) DO UPDATE SET value = excluded.value";
+    case Sql::kDeleteSetupFields:
+      return "DELETE FROM endpoint_setup_fields WHERE endpoint_id = "
+             ":endpoint_id";
+    case Sql::kDeleteEndpoint:
+      return "DELETE FROM webhook_endpoints WHERE id = :id AND project_id = "
+             ":project_id";
+    case Sql::kSelectEndpointAny:
+      return "SELECT id, project_id, toolkit_slug, client_id, webhook_url, "
+             "created_at, verified_at FROM webhook_endpoints WHERE id = :id";
+    case Sql::kMarkVerified:
+      return "UPDATE webhook_endpoints SET verified_at = :at WHERE id = :id "
+             "AND verified_at IS NULL";
+    case Sql::kInsertEvent:
+      return "INSERT INTO webhook_events (id, endpoint_id, provider_event_id, "
+             "received_at, headers, body) VALUES (:id, :endpoint_id, "
+             ":provider_event_id, :received_at, :headers, :body) ON CONFLICT "
+             "(endpoint_id, provider_event_id) DO NOTHING";
+    case Sql::kPruneEventsByCount:
+      return "DELETE FROM webhook_events WHERE endpoint_id = :endpoint_id "
+             "AND seq <= (SELECT seq FROM webhook_events WHERE endpoint_id = "
+             ":endpoint_id ORDER BY seq DESC LIMIT 1 OFFSET :keep)";
+    case Sql::kPruneEventsByAge:
+      return "DELETE FROM webhook_events WHERE endpoint_id = :endpoint_id "
+             "AND received_at < :cutoff";
+    case Sql::kListEvents:
+      return "SELECT seq, id, provider_event_id, received_at, headers, body "
+             "FROM webhook_events WHERE endpoint_id = :endpoint_id AND "
+             "(:before = 0 OR seq < :before) ORDER BY seq DESC LIMIT :limit";
+    case Sql::kPing:
+      return "SELECT count(*) FROM projects";
+    case Sql::kCountRows:
+      return "SELECT (SELECT count(*) FROM webhook_endpoints), (SELECT "
+             "count(*) FROM webhook_events)";
+    case Sql::kSelectProjectByName:
+      return "SELECT id FROM projects WHERE name = :name ORDER BY "
+             "created_at, id LIMIT 1";
+    case Sql::kListKeys:
+      return "SELECT k.id, k.project_id, p.name, k.origin, k.created_at, "
+             "k.revoked_at FROM api_keys k JOIN projects p ON p.id = "
+             "k.project_id ORDER BY k.created_at, k.id";
+    case Sql::kRevokeKey:
+      return "UPDATE api_keys SET revoked_at = :at WHERE id = :id AND "
+             "revoked_at IS NULL";
+    case Sql::kAnyAdminKey:
+      return "SELECT EXISTS (SELECT 1 FROM api_keys WHERE origin = 'admin')";
+    case Sql::kSelectSetupFields:
+      return "SELECT name, value FROM endpoint_setup_fields WHERE "
+             "endpoint_id = :endpoint_id ORDER BY name";
+    case Sql::kSelectKey:
+      return "SELECT id, project_id, origin, key_digest, revoked_at IS NOT "
+             "NULL FROM api_keys WHERE key_digest = :key_digest";
+    case Sql::kInsertProject:
+      return "INSERT INTO projects (id, name, created_at) VALUES (:id, "
+             ":name, :created_at)";
+    case Sql::kInsertKey:
+      return "INSERT INTO api_keys (id, project_id, key_digest, origin, "
+             "created_at) VALUES (:id, :project_id, :key_digest, :origin, "
+             ":created_at)";
+    case Sql::kSelectAnyKey:
+      return "SELECT project_id FROM api_keys WHERE key_digest = :key_digest";
+    case Sql::kCount:
+      break;
+  }
+  return "SELECT 'no such statement'";
+}
+
+// Statement `sql` of `connection`, reset when the scope ends.
+class Use : public Query {
+ public:
+  Use(Connection& connection, Sql sql)
+      : Query(connection.Prepared(static_cast<size_t>(sql), SqlText(sql))) {}
+};
+
+void ReadEndpointRow(SQLite::Statement& row, WebhookEndpoint* out) {
+  out->id = row.getColumn(0).getString();
+  out->project_id = row.getColumn(1).getString();
+  out->toolkit_slug = row.getColumn(2).getString();
+  out->client_id = row.getColumn(3).getString();
+  out->webhook_url = row.getColumn(4).getString();
+  out->created_at_ms = row.getColumn(5).getInt64();
+  if (row.isColumnNull(6)) {
+    out->verified_at_ms.reset();
+  } else {
+    out->verified_at_ms = row.getColumn(6).getInt64();
+  }
+}
+
+// Reads the endpoint row (without setup fields); false if `id` is not an
+// endpoint of `project_id`.
+bool SelectEndpoint(Connection& c, std::string_view project_id,
+                    std::string_view id, WebhookEndpoint* out) {
+  Use select(c, Sql::kSelectEndpointById);
+  select->bind(":id", std::string(id));
+  select->bind(":project_id", std::string(project_id));
+  if (!select->executeStep()) return false;
+  ReadEndpointRow(*select, out);
+  return true;
+}
+
+// Inside a transaction.
+void InsertProject(Connection& c, const std::string& id,
+                   const std::string& name, int64_t created_at_ms) {
+  Use insert(c, Sql::kInsertProject);
+  insert->bind(":id", id);
+  insert->bind(":name", name);
+  insert->bind(":created_at", created_at_ms);
+  insert->exec();
+}
+
+// Inside a transaction.
+void InsertKey(Connection& c, const NewApiKey& key,
+               const std::string& project_id) {
+  Use insert(c, Sql::kInsertKey);
+  insert->bind(":id", key.key_id);
+  insert->bind(":project_id", project_id);
+  insert->bind(":key_digest", key.key_digest.data(),
+               static_cast<int>(key.key_digest.size()));
+  insert->bind(":origin", OriginName(key.origin));
+  insert->bind(":created_at", key.created_at_ms);
+  insert->exec();
+}
+
+// Idempotency does not rest on the writer thread but on UNIQUE constraints,
+// so it also holds against other processes writing the same file.
 class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, const StoreOptions& options)
-      : path_(path),
-        secrets_(options.secrets_key),
-        db_(OpenDatabase(path)),
-        insert_endpoint_(
-            db_, std::string("INSERT INTO webhook_endpoints (id, project_id, "
-                             "toolkit_slug, client_id, webhook_url, "
-                             "created_at) VALUES (:id, :project_id, "
-                             ":toolkit_slug, :client_id, :webhook_url, "
-                             ":created_at) ON CONFLICT (project_id, "
-                             "toolkit_slug, client_id) DO NOTHING RETURNING ") +
-                     kEndpointColumns),
-        select_endpoint_by_triple_(
-            db_, std::string("SELECT ") + kEndpointColumns +
-                     " FROM webhook_endpoints WHERE project_id = :project_id "
-                     "AND toolkit_slug = :toolkit_slug AND client_id = "
-                     ":client_id"),
-        select_endpoint_by_id_(
-            db_, std::string("SELECT ") + kEndpointColumns +
-                     " FROM webhook_endpoints WHERE id = :id AND project_id = "
-                     ":project_id"),
-        list_endpoints_(
-            db_,
-            std::string("SELECT ") + kEndpointColumns +
-                " FROM webhook_endpoints WHERE project_id = :project_id AND "
-                "(:toolkit_slug IS NULL OR toolkit_slug = :toolkit_slug) AND "
-                "(:after_created_at IS NULL OR (created_at, id) > "
-                "(:after_created_at, :after_id)) ORDER BY created_at, id "
-                "LIMIT :limit"),
-        upsert_setup_field_(
-            db_,
-            "INSERT INTO endpoint_setup_fields (endpoint_id, name, value) "
-            "VALUES (:endpoint_id, :name, :value) ON CONFLICT (endpoint_id, "
-            "name) DO UPDATE SET value = excluded.value"),
-        delete_setup_fields_(
-            db_,
-            "DELETE FROM endpoint_setup_fields WHERE endpoint_id = "
-            ":endpoint_id"),
-        delete_endpoint_(db_,
-                         "DELETE FROM webhook_endpoints WHERE id = :id AND "
-                         "project_id = :project_id"),
-        select_endpoint_any_(db_, std::string("SELECT ") + kEndpointColumns +
-                                      " FROM webhook_endpoints WHERE id = :id"),
-        mark_verified_(db_,
-                       "UPDATE webhook_endpoints SET verified_at = :at WHERE "
-                       "id = :id AND verified_at IS NULL"),
-        insert_event_(
-            db_,
-            "INSERT INTO webhook_events (id, endpoint_id, provider_event_id, "
-            "received_at, headers, body) VALUES (:id, :endpoint_id, "
-            ":provider_event_id, :received_at, :headers, :body) ON CONFLICT "
-            "(endpoint_id, provider_event_id) DO NOTHING"),
-        prune_events_by_count_(
-            db_,
-            "DELETE FROM webhook_events WHERE endpoint_id = :endpoint_id AND "
-            "seq <= (SELECT seq FROM webhook_events WHERE endpoint_id = "
-            ":endpoint_id ORDER BY seq DESC LIMIT 1 OFFSET :keep)"),
-        prune_events_by_age_(db_,
-                             "DELETE FROM webhook_events WHERE endpoint_id = "
-                             ":endpoint_id AND received_at < :cutoff"),
-        list_events_(
-            db_,
-            "SELECT seq, id, provider_event_id, received_at, headers, body "
-            "FROM webhook_events WHERE endpoint_id = :endpoint_id AND "
-            "(:before = 0 OR seq < :before) ORDER BY seq DESC LIMIT :limit"),
-        ping_(db_, "SELECT count(*) FROM projects"),
-        count_rows_(db_,
-                    "SELECT (SELECT count(*) FROM webhook_endpoints), "
-                    "(SELECT count(*) FROM webhook_events)"),
-        select_project_by_name_(db_,
-                                "SELECT id FROM projects WHERE name = :name "
-                                "ORDER BY created_at, id LIMIT 1"),
-        list_keys_(db_,
-                   "SELECT k.id, k.project_id, p.name, k.origin, "
-                   "k.created_at, k.revoked_at FROM api_keys k JOIN projects "
-                   "p ON p.id = k.project_id ORDER BY k.created_at, k.id"),
-        revoke_key_(db_,
-                    "UPDATE api_keys SET revoked_at = :at WHERE id = :id AND "
-                    "revoked_at IS NULL"),
-        any_admin_key_(db_,
-                       "SELECT EXISTS (SELECT 1 FROM api_keys WHERE origin = "
-                       "'admin')"),
-        select_setup_fields_(db_,
-                             "SELECT name, value FROM endpoint_setup_fields "
-                             "WHERE endpoint_id = :endpoint_id ORDER BY name"),
-        select_key_(
-            db_,
-            "SELECT id, project_id, origin, key_digest, revoked_at IS NOT "
-            "NULL FROM api_keys WHERE key_digest = :key_digest"),
-        insert_project_(db_,
-                        "INSERT INTO projects (id, name, created_at) VALUES "
-                        "(:id, :name, :created_at)"),
-        insert_key_(db_,
-                    "INSERT INTO api_keys (id, project_id, key_digest, origin, "
-                    "created_at) VALUES (:id, :project_id, :key_digest, "
-                    ":origin, :created_at)"),
-        select_any_key_(db_,
-                        "SELECT project_id FROM api_keys WHERE key_digest = "
-                        ":key_digest") {
-    struct stat info {};
-    if (path != kMemoryPath && ::stat(path.c_str(), &info) == 0) {
-      inode_ = info.st_ino;
+      : path_(path), secrets_(options.secrets_key) {
+    auto writer = std::make_unique<Connection>(OpenDatabase(path));
+    if (path != kMemoryPath) {
+      checkpointer_ = std::make_unique<Checkpointer>(
+          Connection::OpenExisting(path, /*reader=*/false));
+      checkpointer_->WatchWriter(*writer);
+      // ":memory:" is a separate database per connection: there, reads go
+      // through the writer too.
+      readers_ = std::make_unique<ReaderPool>(path, options.read_connections);
+      struct stat info {};
+      if (::stat(path.c_str(), &info) == 0) inode_ = info.st_ino;
     }
+    std::function<void(Connection&)> between_batches;
+    if (checkpointer_) {
+      between_batches = [checkpointer = checkpointer_.get()](Connection& c) {
+        checkpointer->CatchUp(c);
+      };
+    }
+    writer_ = std::make_unique<GroupCommit>(std::move(writer),
+                                            std::move(between_batches));
   }
 
   Status CreateEndpoint(const NewEndpoint& params, WebhookEndpoint* out,
                         bool* created) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
-      WebhookEndpoint row;
-      bool inserted = false;
-      {
-        Reuse insert(insert_endpoint_);
-        insert_endpoint_.bind(":id", params.id);
-        insert_endpoint_.bind(":project_id", params.project_id);
-        insert_endpoint_.bind(":toolkit_slug", params.toolkit_slug);
-        insert_endpoint_.bind(":client_id", params.client_id);
-        insert_endpoint_.bind(":webhook_url", params.webhook_url);
-        insert_endpoint_.bind(":created_at", params.created_at_ms);
-        // RETURNING yields no row when DO NOTHING fired: the triple exists.
-        if (insert_endpoint_.executeStep()) {
-          ReadEndpointRow(insert_endpoint_, &row);
-          inserted = true;
-          // Step to completion so the statement finishes before COMMIT.
-          while (insert_endpoint_.executeStep()) {
-          }
-        }
+    WebhookEndpoint row;
+    bool found = false;
+    // A known triple (a retry, an idempotent re-run) is answered from a
+    // reader, without waiting for the writer.
+    if (readers_) {
+      Status status = readers_->Run("create endpoint", [&](Connection& c) {
+        found = SelectByTriple(c, params, &row);
+        return Status::Ok();
+      });
+      if (!status.ok()) return status;
+      if (found) {
+        *out = std::move(row);
+        *created = false;
+        return Status::Ok();
       }
-      if (!inserted) {
-        Reuse select(select_endpoint_by_triple_);
-        select_endpoint_by_triple_.bind(":project_id", params.project_id);
-        select_endpoint_by_triple_.bind(":toolkit_slug", params.toolkit_slug);
-        select_endpoint_by_triple_.bind(":client_id", params.client_id);
-        if (!select_endpoint_by_triple_.executeStep()) {
-          return Status::Internal("create: conflict without an existing row");
-        }
-        ReadEndpointRow(select_endpoint_by_triple_, &row);
-        ReadSetupFields(&row);
-      }
-      txn.commit();
-      *out = std::move(row);
-      *created = inserted;
-      return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "create endpoint");
     }
+    bool inserted = false;
+    Status status = writer_->Run("create endpoint", [&](Connection& c) {
+      Use insert(c, Sql::kInsertEndpoint);
+      insert->bind(":id", params.id);
+      insert->bind(":project_id", params.project_id);
+      insert->bind(":toolkit_slug", params.toolkit_slug);
+      insert->bind(":client_id", params.client_id);
+      insert->bind(":webhook_url", params.webhook_url);
+      insert->bind(":created_at", params.created_at_ms);
+      // RETURNING yields no row when DO NOTHING fired: the triple exists.
+      if (insert->executeStep()) {
+        ReadEndpointRow(*insert, &row);
+        inserted = true;
+        // Step to completion so the statement finishes before COMMIT.
+        while (insert->executeStep()) {
+        }
+        return Status::Ok();
+      }
+      if (!SelectByTriple(c, params, &row)) {
+        return Status::Internal("create: conflict without an existing row");
+      }
+      return Status::Ok();
+    });
+    if (!status.ok()) return status;
+    *out = std::move(row);
+    *created = inserted;
+    return Status::Ok();
   }
 
   Status GetEndpoint(std::string_view project_id, std::string_view id,
                      WebhookEndpoint* out) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      WebhookEndpoint row;
-      if (!SelectEndpoint(project_id, id, &row)) {
+    WebhookEndpoint row;
+    Status status = Read("get endpoint", [&](Connection& c) {
+      if (!SelectEndpoint(c, project_id, id, &row)) {
         return Status::NotFound("no such endpoint in this project");
       }
-      ReadSetupFields(&row);
-      *out = std::move(row);
+      ReadSetupFields(c, &row);
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "get endpoint");
-    }
+    });
+    if (status.ok()) *out = std::move(row);
+    return status;
   }
 
   Status ListEndpoints(const ListQuery& query,
                        std::vector<WebhookEndpoint>* out, bool* more) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      std::vector<WebhookEndpoint> rows;
-      {
-        Reuse select(list_endpoints_);
-        list_endpoints_.bind(":project_id", query.project_id);
-        if (query.toolkit_slug) {
-          list_endpoints_.bind(":toolkit_slug", *query.toolkit_slug);
-        }
-        if (query.after) {
-          list_endpoints_.bind(":after_created_at", query.after->created_at_ms);
-          list_endpoints_.bind(":after_id", query.after->id);
-        }
-        // One row past the limit tells whether more follow; -1 is no limit.
-        list_endpoints_.bind(
-            ":limit", query.limit == 0 ? static_cast<int64_t>(-1)
-                                       : static_cast<int64_t>(query.limit) + 1);
-        while (list_endpoints_.executeStep()) {
-          rows.emplace_back();
-          ReadEndpointRow(list_endpoints_, &rows.back());
-        }
+    std::vector<WebhookEndpoint> rows;
+    Status status = Read("list endpoints", [&](Connection& c) {
+      Use select(c, Sql::kListEndpoints);
+      select->bind(":project_id", query.project_id);
+      if (query.toolkit_slug)
+        select->bind(":toolkit_slug", *query.toolkit_slug);
+      if (query.after) {
+        select->bind(":after_created_at", query.after->created_at_ms);
+        select->bind(":after_id", query.after->id);
       }
-      bool has_more = query.limit != 0 && rows.size() > query.limit;
-      if (has_more) rows.resize(query.limit);
-      *out = std::move(rows);
-      *more = has_more;
+      // Growing the vector row by row moved every endpoint ten times over.
+      rows.reserve(query.limit == 0 ? 256 : query.limit + 1);
+      // One row past the limit tells whether more follow; -1 is no limit.
+      select->bind(":limit", query.limit == 0
+                                 ? static_cast<int64_t>(-1)
+                                 : static_cast<int64_t>(query.limit) + 1);
+      while (select->executeStep()) {
+        rows.emplace_back();
+        ReadEndpointRow(*select, &rows.back());
+      }
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "list endpoints");
-    }
+    });
+    if (!status.ok()) return status;
+    bool has_more = query.limit != 0 && rows.size() > query.limit;
+    if (has_more) rows.resize(query.limit);
+    *out = std::move(rows);
+    *more = has_more;
+    return Status::Ok();
   }
 
   Status UpdateSetupFields(std::string_view project_id, std::string_view id,
                            const std::vector<SetupField>& fields, bool replace,
                            WebhookEndpoint* out) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
-      WebhookEndpoint row;
-      if (!SelectEndpoint(project_id, id, &row)) {
+    WebhookEndpoint row;
+    Status status = writer_->Run("update setup fields", [&](Connection& c) {
+      if (!SelectEndpoint(c, project_id, id, &row)) {
         return Status::NotFound("no such endpoint in this project");
       }
       if (replace) {
-        Reuse remove(delete_setup_fields_);
-        delete_setup_fields_.bind(":endpoint_id", row.id);
-        delete_setup_fields_.exec();
+        Use remove(c, Sql::kDeleteSetupFields);
+        remove->bind(":endpoint_id", row.id);
+        remove->exec();
       }
       for (const SetupField& field : fields) {
-        Reuse upsert(upsert_setup_field_);
-        upsert_setup_field_.bind(":endpoint_id", row.id);
-        upsert_setup_field_.bind(":name", field.name);
-        upsert_setup_field_.bind(
-            ":value",
-            secrets_.Seal(SealContext(row.id, field.name), field.value));
-        upsert_setup_field_.exec();
+        Use upsert(c, Sql::kUpsertSetupField);
+        upsert->bind(":endpoint_id", row.id);
+        upsert->bind(":name", field.name);
+        upsert->bind(":value", secrets_.Seal(SealContext(row.id, field.name),
+                                             field.value));
+        upsert->exec();
       }
-      ReadSetupFields(&row);
-      txn.commit();
-      *out = std::move(row);
+      ReadSetupFields(c, &row);
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "update setup fields");
-    }
+    });
+    if (status.ok()) *out = std::move(row);
+    return status;
   }
 
   Status DeleteEndpoint(std::string_view project_id,
                         std::string_view id) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      Reuse remove(delete_endpoint_);
-      delete_endpoint_.bind(":id", std::string(id));
-      delete_endpoint_.bind(":project_id", std::string(project_id));
-      if (delete_endpoint_.exec() == 0) {
+    return writer_->Run("delete endpoint", [&](Connection& c) {
+      Use remove(c, Sql::kDeleteEndpoint);
+      remove->bind(":id", std::string(id));
+      remove->bind(":project_id", std::string(project_id));
+      if (remove->exec() == 0) {
         return Status::NotFound("no such endpoint in this project");
       }
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "delete endpoint");
-    }
+    });
   }
 
   Status GetEndpointForIngress(std::string_view id,
                                WebhookEndpoint* out) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      WebhookEndpoint row;
+    WebhookEndpoint row;
+    Status status = Read("get endpoint for ingress", [&](Connection& c) {
       {
-        Reuse select(select_endpoint_any_);
-        select_endpoint_any_.bind(":id", std::string(id));
-        if (!select_endpoint_any_.executeStep()) {
-          return Status::NotFound("no such endpoint");
-        }
-        ReadEndpointRow(select_endpoint_any_, &row);
+        Use select(c, Sql::kSelectEndpointAny);
+        select->bind(":id", std::string(id));
+        if (!select->executeStep()) return Status::NotFound("no such endpoint");
+        ReadEndpointRow(*select, &row);
       }
-      ReadSetupFields(&row);
-      *out = std::move(row);
+      ReadSetupFields(c, &row);
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "get endpoint for ingress");
-    }
+    });
+    if (status.ok()) *out = std::move(row);
+    return status;
   }
 
   Status MarkVerified(std::string_view id, int64_t at_ms,
                       const std::optional<SetupField>& secret,
                       bool* verified) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
-      int changed = 0;
+    bool changed = false;
+    Status status = writer_->Run("mark verified", [&](Connection& c) {
       {
-        Reuse update(mark_verified_);
-        mark_verified_.bind(":id", std::string(id));
-        mark_verified_.bind(":at", at_ms);
-        changed = mark_verified_.exec();
+        Use update(c, Sql::kMarkVerified);
+        update->bind(":id", std::string(id));
+        update->bind(":at", at_ms);
+        changed = update->exec() > 0;
       }
-      if (changed == 0) {
-        Reuse select(select_endpoint_any_);
-        select_endpoint_any_.bind(":id", std::string(id));
-        if (!select_endpoint_any_.executeStep()) {
-          return Status::NotFound("no such endpoint");
-        }
-        *verified = false;
-        return Status::Ok();  // already verified: the transaction rolls back
+      if (!changed) {
+        Use select(c, Sql::kSelectEndpointAny);
+        select->bind(":id", std::string(id));
+        if (!select->executeStep()) return Status::NotFound("no such endpoint");
+        return Status::Ok();  // verified already: nothing written
       }
       if (secret) {
-        Reuse upsert(upsert_setup_field_);
-        upsert_setup_field_.bind(":endpoint_id", std::string(id));
-        upsert_setup_field_.bind(":name", secret->name);
-        upsert_setup_field_.bind(
-            ":value",
-            secrets_.Seal(SealContext(id, secret->name), secret->value));
-        upsert_setup_field_.exec();
+        Use upsert(c, Sql::kUpsertSetupField);
+        upsert->bind(":endpoint_id", std::string(id));
+        upsert->bind(":name", secret->name);
+        upsert->bind(":value", secrets_.Seal(SealContext(id, secret->name),
+                                             secret->value));
+        upsert->exec();
       }
-      txn.commit();
-      *verified = true;
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "mark verified");
-    }
+    });
+    if (status.ok()) *verified = changed;
+    return status;
   }
 
   Status RecordEvent(const NewEvent& event, const EventRetention& retention,
                      bool* stored) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
-      int inserted = 0;
+    bool inserted = false;
+    Status status = writer_->Run("record event", [&](Connection& c) {
       {
-        Reuse insert(insert_event_);
-        insert_event_.bind(":id", event.id);
-        insert_event_.bind(":endpoint_id", event.endpoint_id);
-        insert_event_.bind(":provider_event_id", event.provider_event_id);
-        insert_event_.bind(":received_at", event.received_at_ms);
-        insert_event_.bind(":headers", event.headers_json);
-        insert_event_.bind(":body", event.body.data(),
-                           static_cast<int>(event.body.size()));
-        inserted = insert_event_.exec();
+        Use insert(c, Sql::kInsertEvent);
+        insert->bind(":id", event.id);
+        insert->bind(":endpoint_id", event.endpoint_id);
+        insert->bind(":provider_event_id", event.provider_event_id);
+        insert->bind(":received_at", event.received_at_ms);
+        insert->bind(":headers", event.headers_json);
+        insert->bind(":body", event.body.data(),
+                     static_cast<int>(event.body.size()));
+        inserted = insert->exec() > 0;
       }
-      if (inserted > 0 && retention.max_count_per_endpoint > 0) {
-        Reuse prune(prune_events_by_count_);
-        prune_events_by_count_.bind(":endpoint_id", event.endpoint_id);
-        prune_events_by_count_.bind(
-            ":keep", static_cast<int64_t>(retention.max_count_per_endpoint));
-        prune_events_by_count_.exec();
+      if (inserted && retention.max_count_per_endpoint > 0) {
+        Use prune(c, Sql::kPruneEventsByCount);
+        prune->bind(":endpoint_id", event.endpoint_id);
+        prune->bind(":keep",
+                    static_cast<int64_t>(retention.max_count_per_endpoint));
+        prune->exec();
       }
-      if (inserted > 0 && retention.max_age_ms > 0) {
-        Reuse prune(prune_events_by_age_);
-        prune_events_by_age_.bind(":endpoint_id", event.endpoint_id);
-        prune_events_by_age_.bind(":cutoff",
-                                  event.received_at_ms - retention.max_age_ms);
-        prune_events_by_age_.exec();
+      if (inserted && retention.max_age_ms > 0) {
+        Use prune(c, Sql::kPruneEventsByAge);
+        prune->bind(":endpoint_id", event.endpoint_id);
+        prune->bind(":cutoff", event.received_at_ms - retention.max_age_ms);
+        prune->exec();
       }
-      txn.commit();
-      *stored = inserted > 0;
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "record event");
-    }
+    });
+    if (status.ok()) *stored = inserted;
+    return status;
   }
 
   Status ListEvents(std::string_view project_id, std::string_view endpoint_id,
                     size_t limit, int64_t before_sequence,
                     std::vector<StoredEvent>* out, bool* more) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      // One read transaction: the ownership check and the rows agree.
-      SQLite::Transaction txn(db_);
+    std::vector<StoredEvent> rows;
+    // One read transaction: the ownership check and the rows agree.
+    Status status = Read("list events", [&](Connection& c) {
       WebhookEndpoint endpoint;
-      if (!SelectEndpoint(project_id, endpoint_id, &endpoint)) {
+      if (!SelectEndpoint(c, project_id, endpoint_id, &endpoint)) {
         return Status::NotFound("no such endpoint in this project");
       }
-      std::vector<StoredEvent> rows;
-      {
-        Reuse select(list_events_);
-        list_events_.bind(":endpoint_id", std::string(endpoint_id));
-        list_events_.bind(":before", before_sequence);
-        list_events_.bind(":limit", limit == 0
-                                        ? static_cast<int64_t>(-1)
+      Use select(c, Sql::kListEvents);
+      select->bind(":endpoint_id", std::string(endpoint_id));
+      select->bind(":before", before_sequence);
+      select->bind(":limit", limit == 0 ? static_cast<int64_t>(-1)
                                         : static_cast<int64_t>(limit) + 1);
-        while (list_events_.executeStep()) {
-          StoredEvent event;
-          event.sequence = list_events_.getColumn(0).getInt64();
-          event.id = list_events_.getColumn(1).getString();
-          event.provider_event_id = list_events_.getColumn(2).getString();
-          event.received_at_ms = list_events_.getColumn(3).getInt64();
-          event.headers_json = list_events_.getColumn(4).getString();
-          SQLite::Column body = list_events_.getColumn(5);
-          if (body.getBytes() > 0) {
-            event.body.assign(static_cast<const char*>(body.getBlob()),
-                              static_cast<size_t>(body.getBytes()));
-          }
-          rows.push_back(std::move(event));
+      while (select->executeStep()) {
+        StoredEvent event;
+        event.sequence = select->getColumn(0).getInt64();
+        event.id = select->getColumn(1).getString();
+        event.provider_event_id = select->getColumn(2).getString();
+        event.received_at_ms = select->getColumn(3).getInt64();
+        event.headers_json = select->getColumn(4).getString();
+        SQLite::Column body = select->getColumn(5);
+        if (body.getBytes() > 0) {
+          event.body.assign(static_cast<const char*>(body.getBlob()),
+                            static_cast<size_t>(body.getBytes()));
         }
+        rows.push_back(std::move(event));
       }
-      txn.commit();
-      bool has_more = limit != 0 && rows.size() > limit;
-      if (has_more) rows.resize(limit);
-      *out = std::move(rows);
-      *more = has_more;
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "list events");
-    }
+    });
+    if (!status.ok()) return status;
+    bool has_more = limit != 0 && rows.size() > limit;
+    if (has_more) rows.resize(limit);
+    *out = std::move(rows);
+    *more = has_more;
+    return Status::Ok();
   }
 
   Status AddKeyToProject(const NewApiKey& key,
@@ -650,95 +703,88 @@ class SqliteStore final : public Store {
     if (key.key_digest.size() != 32) {
       return Status::InvalidArgument("key digest must be 32 bytes");
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
-      std::string project = key.project_id;
+    std::string project = key.project_id;
+    Status status = writer_->Run("add key", [&](Connection& c) {
       bool exists = false;
       {
-        Reuse select(select_project_by_name_);
-        select_project_by_name_.bind(":name", key.project_name);
-        if (select_project_by_name_.executeStep()) {
-          project = select_project_by_name_.getColumn(0).getString();
+        Use select(c, Sql::kSelectProjectByName);
+        select->bind(":name", key.project_name);
+        if (select->executeStep()) {
+          project = select->getColumn(0).getString();
           exists = true;
         }
       }
-      if (!exists) InsertProject(project, key.project_name, key.created_at_ms);
-      InsertKey(key, project);
-      txn.commit();
-      *project_id = project;
+      if (!exists)
+        InsertProject(c, project, key.project_name, key.created_at_ms);
+      InsertKey(c, key, project);
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "add key");
-    }
+    });
+    if (status.ok()) *project_id = project;
+    return status;
   }
 
   Status ListKeys(std::vector<ApiKeyInfo>* out) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      std::vector<ApiKeyInfo> keys;
-      Reuse select(list_keys_);
-      while (list_keys_.executeStep()) {
+    std::vector<ApiKeyInfo> keys;
+    Status status = Read("list keys", [&](Connection& c) {
+      Use select(c, Sql::kListKeys);
+      while (select->executeStep()) {
         ApiKeyInfo info;
-        info.key_id = list_keys_.getColumn(0).getString();
-        info.project_id = list_keys_.getColumn(1).getString();
-        info.project_name = list_keys_.getColumn(2).getString();
-        info.origin = OriginFromName(list_keys_.getColumn(3).getString());
-        info.created_at_ms = list_keys_.getColumn(4).getInt64();
-        if (!list_keys_.isColumnNull(5)) {
-          info.revoked_at_ms = list_keys_.getColumn(5).getInt64();
+        info.key_id = select->getColumn(0).getString();
+        info.project_id = select->getColumn(1).getString();
+        info.project_name = select->getColumn(2).getString();
+        info.origin = OriginFromName(select->getColumn(3).getString());
+        info.created_at_ms = select->getColumn(4).getInt64();
+        if (!select->isColumnNull(5)) {
+          info.revoked_at_ms = select->getColumn(5).getInt64();
         }
         keys.push_back(std::move(info));
       }
-      *out = std::move(keys);
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "list keys");
-    }
+    });
+    if (status.ok()) *out = std::move(keys);
+    return status;
   }
 
   Status RevokeKey(std::string_view key_id, int64_t at_ms) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      Reuse update(revoke_key_);
-      revoke_key_.bind(":id", std::string(key_id));
-      revoke_key_.bind(":at", at_ms);
-      if (revoke_key_.exec() == 0) {
+    return writer_->Run("revoke key", [&](Connection& c) {
+      Use update(c, Sql::kRevokeKey);
+      update->bind(":id", std::string(key_id));
+      update->bind(":at", at_ms);
+      if (update->exec() == 0) {
         return Status::NotFound("no active key with that id");
       }
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "revoke key");
-    }
+    });
   }
 
   Status HasAdminKeys(bool* any) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      Reuse select(any_admin_key_);
-      any_admin_key_.executeStep();
-      *any = any_admin_key_.getColumn(0).getInt() != 0;
+    bool exists = false;
+    Status status = Read("has admin keys", [&](Connection& c) {
+      Use select(c, Sql::kAnyAdminKey);
+      select->executeStep();
+      exists = select->getColumn(0).getInt() != 0;
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "has admin keys");
-    }
+    });
+    if (status.ok()) *any = exists;
+    return status;
   }
 
   Status CountRows(int64_t* endpoints, int64_t* events) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      Reuse select(count_rows_);
-      count_rows_.executeStep();
-      *endpoints = count_rows_.getColumn(0).getInt64();
-      *events = count_rows_.getColumn(1).getInt64();
+    int64_t endpoint_count = 0, event_count = 0;
+    Status status = Read("count rows", [&](Connection& c) {
+      Use select(c, Sql::kCountRows);
+      select->executeStep();
+      endpoint_count = select->getColumn(0).getInt64();
+      event_count = select->getColumn(1).getInt64();
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "count rows");
-    }
+    });
+    if (!status.ok()) return status;
+    *endpoints = endpoint_count;
+    *events = event_count;
+    return Status::Ok();
   }
 
   Status Ping() override {
-    std::lock_guard<std::mutex> lock(mu_);
     if (path_ != kMemoryPath) {
       struct stat info {};
       if (::stat(path_.c_str(), &info) != 0 || info.st_ino != inode_) {
@@ -750,161 +796,102 @@ class SqliteStore final : public Store {
             "writable by its owner");
       }
     }
-    try {
-      Reuse select(ping_);
-      if (!ping_.executeStep()) return Status::Internal("ping: no row");
+    return Read("ping", [&](Connection& c) {
+      Use select(c, Sql::kPing);
+      if (!select->executeStep()) return Status::Internal("ping: no row");
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "ping");
-    }
+    });
   }
 
   Status Checkpoint() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-      return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "checkpoint");
-    }
+    return checkpointer_ ? checkpointer_->Truncate() : Status::Ok();
   }
 
   Status FindKey(std::string_view key_digest, ApiKeyRecord* out) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      Reuse select(select_key_);
-      select_key_.bind(":key_digest", key_digest.data(),
-                       static_cast<int>(key_digest.size()));
-      if (!select_key_.executeStep()) {
+    ApiKeyRecord record;
+    Status status = Read("find key", [&](Connection& c) {
+      Use select(c, Sql::kSelectKey);
+      select->bind(":key_digest", key_digest.data(),
+                   static_cast<int>(key_digest.size()));
+      if (!select->executeStep()) {
         return Status::NotFound("unknown or revoked key");
       }
       // The index lookup found an equal digest; compare again in constant
       // time so that the contract holds whatever the index does.
-      SQLite::Column stored = select_key_.getColumn(3);
+      SQLite::Column stored = select->getColumn(3);
       if (static_cast<size_t>(stored.getBytes()) != key_digest.size() ||
           CRYPTO_memcmp(stored.getBlob(), key_digest.data(),
                         key_digest.size()) != 0) {
         return Status::NotFound("unknown or revoked key");
       }
-      ApiKeyRecord record;
-      record.key_id = select_key_.getColumn(0).getString();
-      record.project_id = select_key_.getColumn(1).getString();
-      record.origin = OriginFromName(select_key_.getColumn(2).getString());
-      record.revoked = select_key_.getColumn(4).getInt() != 0;
-      *out = std::move(record);
+      record.key_id = select->getColumn(0).getString();
+      record.project_id = select->getColumn(1).getString();
+      record.origin = OriginFromName(select->getColumn(2).getString());
+      record.revoked = select->getColumn(4).getInt() != 0;
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "find key");
-    }
+    });
+    if (status.ok()) *out = std::move(record);
+    return status;
   }
 
   Status RegisterKey(const NewApiKey& key, std::string* project_id) override {
     if (key.key_digest.size() != 32) {
       return Status::InvalidArgument("key digest must be 32 bytes");
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      // IMMEDIATE takes the write lock first, so the look-up and the insert
-      // below see the same database even with other processes writing.
-      SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
-      const auto digest_size = static_cast<int>(key.key_digest.size());
+    std::string project;
+    // The writer's transaction is IMMEDIATE: the look-up and the insert see
+    // the same database even with other processes writing.
+    Status status = writer_->Run("register key", [&](Connection& c) {
       {
-        Reuse select(select_any_key_);
-        select_any_key_.bind(":key_digest", key.key_digest.data(), digest_size);
-        if (select_any_key_.executeStep()) {
-          *project_id = select_any_key_.getColumn(0).getString();
-          return Status::Ok();  // the transaction rolls back: nothing to do
+        Use select(c, Sql::kSelectAnyKey);
+        select->bind(":key_digest", key.key_digest.data(),
+                     static_cast<int>(key.key_digest.size()));
+        if (select->executeStep()) {
+          project = select->getColumn(0).getString();
+          return Status::Ok();  // known already: nothing to write
         }
       }
-      InsertProject(key.project_id, key.project_name, key.created_at_ms);
-      InsertKey(key, key.project_id);
-      txn.commit();
-      *project_id = key.project_id;
+      InsertProject(c, key.project_id, key.project_name, key.created_at_ms);
+      InsertKey(c, key, key.project_id);
+      project = key.project_id;
       return Status::Ok();
-    } catch (const SQLite::Exception& e) {
-      return FromSqlite(e, "register key");
-    }
+    });
+    if (status.ok()) *project_id = project;
+    return status;
   }
 
  private:
-  // Resets a cached statement and clears its bindings when the scope ends,
-  // whether it ends normally or by an exception, so no statement stays
-  // active (an active read statement holds back WAL checkpoints).
-  class Reuse {
-   public:
-    explicit Reuse(SQLite::Statement& statement) : statement_(statement) {}
-    Reuse(const Reuse&) = delete;
-    Reuse& operator=(const Reuse&) = delete;
-    ~Reuse() {
-      statement_.tryReset();
-      statement_.clearBindings();
+  // Reads run on the reader pool, or, for ":memory:", on the writer.
+  Status Read(const char* operation, ConnectionWork work) {
+    return readers_ ? readers_->Run(operation, work)
+                    : writer_->Run(operation, work);
+  }
+
+  // The endpoint of params' triple with its setup fields; false if none.
+  bool SelectByTriple(Connection& c, const NewEndpoint& params,
+                      WebhookEndpoint* out) const {
+    {
+      Use select(c, Sql::kSelectEndpointByTriple);
+      select->bind(":project_id", params.project_id);
+      select->bind(":toolkit_slug", params.toolkit_slug);
+      select->bind(":client_id", params.client_id);
+      if (!select->executeStep()) return false;
+      ReadEndpointRow(*select, out);
     }
-
-   private:
-    SQLite::Statement& statement_;
-  };
-
-  static void ReadEndpointRow(const SQLite::Statement& row,
-                              WebhookEndpoint* out) {
-    out->id = row.getColumn(0).getString();
-    out->project_id = row.getColumn(1).getString();
-    out->toolkit_slug = row.getColumn(2).getString();
-    out->client_id = row.getColumn(3).getString();
-    out->webhook_url = row.getColumn(4).getString();
-    out->created_at_ms = row.getColumn(5).getInt64();
-    if (row.isColumnNull(6)) {
-      out->verified_at_ms.reset();
-    } else {
-      out->verified_at_ms = row.getColumn(6).getInt64();
-    }
-  }
-
-  // Guarded by mu_, inside a transaction.
-  void InsertProject(const std::string& id, const std::string& name,
-                     int64_t created_at_ms) {
-    Reuse insert(insert_project_);
-    insert_project_.bind(":id", id);
-    insert_project_.bind(":name", name);
-    insert_project_.bind(":created_at", created_at_ms);
-    insert_project_.exec();
-  }
-
-  // Guarded by mu_, inside a transaction.
-  void InsertKey(const NewApiKey& key, const std::string& project_id) {
-    Reuse insert(insert_key_);
-    insert_key_.bind(":id", key.key_id);
-    insert_key_.bind(":project_id", project_id);
-    insert_key_.bind(":key_digest", key.key_digest.data(),
-                     static_cast<int>(key.key_digest.size()));
-    insert_key_.bind(":origin", OriginName(key.origin));
-    insert_key_.bind(":created_at", key.created_at_ms);
-    insert_key_.exec();
-  }
-
-  // Reads the endpoint row (without setup fields); false if `id` is not an
-  // endpoint of `project_id`. Guarded by mu_.
-  bool SelectEndpoint(std::string_view project_id, std::string_view id,
-                      WebhookEndpoint* out) {
-    Reuse select(select_endpoint_by_id_);
-    select_endpoint_by_id_.bind(":id", std::string(id));
-    select_endpoint_by_id_.bind(":project_id", std::string(project_id));
-    if (!select_endpoint_by_id_.executeStep()) return false;
-    ReadEndpointRow(select_endpoint_by_id_, out);
+    ReadSetupFields(c, out);
     return true;
   }
 
-  // Guarded by mu_.
-  void ReadSetupFields(WebhookEndpoint* endpoint) {
-    Reuse select(select_setup_fields_);
-    select_setup_fields_.bind(":endpoint_id", endpoint->id);
+  void ReadSetupFields(Connection& c, WebhookEndpoint* endpoint) const {
+    Use select(c, Sql::kSelectSetupFields);
+    select->bind(":endpoint_id", endpoint->id);
     endpoint->setup_fields.clear();
-    while (select_setup_fields_.executeStep()) {
+    while (select->executeStep()) {
       SetupField field;
-      field.name = select_setup_fields_.getColumn(0).getString();
+      field.name = select->getColumn(0).getString();
       if (!secrets_.Open(SealContext(endpoint->id, field.name),
-                         select_setup_fields_.getColumn(1).getString(),
-                         &field.value)) {
-        // Converted to Internal by FromSqlite: never a garbage value.
+                         select->getColumn(1).getString(), &field.value)) {
+        // Converted to Internal by StatusFromSqlite: never a garbage value.
         throw SQLite::Exception(
             "setup field '" + field.name + "' of " + endpoint->id +
                 " cannot be decrypted (missing or different secrets key)",
@@ -917,34 +904,11 @@ class SqliteStore final : public Store {
   const std::string path_;
   ino_t inode_ = 0;  // of the file opened; 0 for :memory:
   const SecretBox secrets_;
-  std::mutex mu_;
-  // Guarded by mu_. Declared first: the statements below are prepared
-  // against the schema that OpenDatabase applies.
-  SQLite::Database db_;
-  SQLite::Statement insert_endpoint_;
-  SQLite::Statement select_endpoint_by_triple_;
-  SQLite::Statement select_endpoint_by_id_;
-  SQLite::Statement list_endpoints_;
-  SQLite::Statement upsert_setup_field_;
-  SQLite::Statement delete_setup_fields_;
-  SQLite::Statement delete_endpoint_;
-  SQLite::Statement select_endpoint_any_;
-  SQLite::Statement mark_verified_;
-  SQLite::Statement insert_event_;
-  SQLite::Statement prune_events_by_count_;
-  SQLite::Statement prune_events_by_age_;
-  SQLite::Statement list_events_;
-  SQLite::Statement ping_;
-  SQLite::Statement count_rows_;
-  SQLite::Statement select_project_by_name_;
-  SQLite::Statement list_keys_;
-  SQLite::Statement revoke_key_;
-  SQLite::Statement any_admin_key_;
-  SQLite::Statement select_setup_fields_;
-  SQLite::Statement select_key_;
-  SQLite::Statement insert_project_;
-  SQLite::Statement insert_key_;
-  SQLite::Statement select_any_key_;
+  // Declared before writer_, which is destroyed first: the writer's WAL
+  // hook points at the checkpointer. Both are null for ":memory:".
+  std::unique_ptr<Checkpointer> checkpointer_;
+  std::unique_ptr<ReaderPool> readers_;
+  std::unique_ptr<GroupCommit> writer_;
 };
 
 }  // namespace

@@ -170,7 +170,8 @@ struct ApiKeyRecord {
 // Every endpoint method is scoped to one project: none can read or change
 // another project's rows. A 2xx-worthy Ok from a write means the change is
 // durable (on disk for file databases).
-// Thread-safe: implementations serialize access internally.
+// Thread-safe. Writes from concurrent callers may share one commit (and one
+// fsync); each is still all-or-nothing and durable before its call returns.
 class Store {
  public:
   Store() = default;
@@ -293,6 +294,9 @@ struct StoreOptions {
   // value that cannot be decrypted (no key, or another key) makes the read
   // fail with Internal rather than return garbage.
   std::string secrets_key;
+  // How many read-only connections serve reads beside the writer (file
+  // databases only; at least 1).
+  size_t read_connections = 4;
 };
 
 // Opens (creating if missing, with mode 0600) the SQLite database at `path`
