@@ -231,14 +231,16 @@ void ReaderPool::Release(std::unique_ptr<Connection> connection) {
   available_.notify_one();
 }
 
-Status ReaderPool::Run(const char* operation, ConnectionWork work) {
+Status ReaderPool::Run(const char* operation, ConnectionWork work,
+                       bool snapshot) {
   Status status = Status::Ok();
   std::unique_ptr<Connection> connection = Acquire(&status);
   if (!connection) return status;
   try {
-    connection->Begin(/*immediate=*/false);
+    if (snapshot) connection->Begin(/*immediate=*/false);
     status = work(*connection);
-    connection->Commit();  // ends the read transaction; nothing to write
+    // Ends the read transaction; nothing to write.
+    if (snapshot) connection->Commit();
   } catch (const SQLite::Exception& e) {
     status = StatusFromSqlite(e, operation);
     connection->RollbackQuietly();

@@ -217,9 +217,11 @@ class ReaderPool {
   ReaderPool(const ReaderPool&) = delete;
   ReaderPool& operator=(const ReaderPool&) = delete;
 
-  // Runs `work` in one read transaction (one consistent snapshot) on a free
-  // connection, waiting for one if all are busy.
-  Status Run(const char* operation, ConnectionWork work);
+  // Runs `work` on a free connection, waiting for one if all are busy.
+  // With `snapshot`, in one read transaction, so that several statements
+  // see the same database; without, each statement is its own (cheaper for
+  // a single statement).
+  Status Run(const char* operation, ConnectionWork work, bool snapshot);
 
  private:
   std::unique_ptr<Connection> Acquire(Status* status);

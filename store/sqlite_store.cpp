@@ -237,6 +237,8 @@ enum class Sql : size_t {
   kInsertEndpoint,
   kSelectEndpointByTriple,
   kSelectEndpointById,
+  kSelectEndpointByIdWithFields,
+  kSelectEndpointAnyWithFields,
   kListEndpoints,
   kUpsertSetupField,
   kDeleteSetupFields,
@@ -274,11 +276,27 @@ const char* SqlText(Sql sql) {
              "CONFLICT (project_id, toolkit_slug, client_id) DO NOTHING "
              "RETURNING id, project_id, toolkit_slug, client_id, "
              "webhook_url, created_at, verified_at";
+    // The three "with fields" reads return one row per setup field (one row
+    // of NULLs without any): one statement, so one implicit read
+    // transaction, instead of BEGIN, two SELECTs and COMMIT.
     case Sql::kSelectEndpointByTriple:
-      return "SELECT id, project_id, toolkit_slug, client_id, webhook_url, "
-             "created_at, verified_at FROM webhook_endpoints WHERE "
-             "project_id = :project_id AND toolkit_slug = :toolkit_slug AND "
-             "client_id = :client_id";
+      return "SELECT e.id, e.project_id, e.toolkit_slug, e.client_id, "
+             "e.webhook_url, e.created_at, e.verified_at, f.name, f.value "
+             "FROM webhook_endpoints e LEFT JOIN endpoint_setup_fields f ON "
+             "f.endpoint_id = e.id WHERE e.project_id = :project_id AND "
+             "e.toolkit_slug = :toolkit_slug AND e.client_id = :client_id "
+             "ORDER BY f.name";
+    case Sql::kSelectEndpointByIdWithFields:
+      return "SELECT e.id, e.project_id, e.toolkit_slug, e.client_id, "
+             "e.webhook_url, e.created_at, e.verified_at, f.name, f.value "
+             "FROM webhook_endpoints e LEFT JOIN endpoint_setup_fields f ON "
+             "f.endpoint_id = e.id WHERE e.id = :id AND e.project_id = "
+             ":project_id ORDER BY f.name";
+    case Sql::kSelectEndpointAnyWithFields:
+      return "SELECT e.id, e.project_id, e.toolkit_slug, e.client_id, "
+             "e.webhook_url, e.created_at, e.verified_at, f.name, f.value "
+             "FROM webhook_endpoints e LEFT JOIN endpoint_setup_fields f ON "
+             "f.endpoint_id = e.id WHERE e.id = :id ORDER BY f.name";
     case Sql::kSelectEndpointById:
       return "SELECT id, project_id, toolkit_slug, client_id, webhook_url, "
              "created_at, verified_at FROM webhook_endpoints WHERE id = :id "
@@ -450,7 +468,7 @@ class SqliteStore final : public Store {
     // A known triple (a retry, an idempotent re-run) is answered from a
     // reader, without waiting for the writer.
     if (readers_) {
-      Status status = readers_->Run("create endpoint", [&](Connection& c) {
+      Status status = Read("create endpoint", [&](Connection& c) {
         found = SelectByTriple(c, params, &row);
         return Status::Ok();
       });
@@ -494,10 +512,12 @@ class SqliteStore final : public Store {
                      WebhookEndpoint* out) override {
     WebhookEndpoint row;
     Status status = Read("get endpoint", [&](Connection& c) {
-      if (!SelectEndpoint(c, project_id, id, &row)) {
+      Use select(c, Sql::kSelectEndpointByIdWithFields);
+      select->bind(":id", std::string(id));
+      select->bind(":project_id", std::string(project_id));
+      if (!ReadEndpointWithFields(*select, &row)) {
         return Status::NotFound("no such endpoint in this project");
       }
-      ReadSetupFields(c, &row);
       return Status::Ok();
     });
     if (status.ok()) *out = std::move(row);
@@ -581,13 +601,11 @@ class SqliteStore final : public Store {
                                WebhookEndpoint* out) override {
     WebhookEndpoint row;
     Status status = Read("get endpoint for ingress", [&](Connection& c) {
-      {
-        Use select(c, Sql::kSelectEndpointAny);
-        select->bind(":id", std::string(id));
-        if (!select->executeStep()) return Status::NotFound("no such endpoint");
-        ReadEndpointRow(*select, &row);
+      Use select(c, Sql::kSelectEndpointAnyWithFields);
+      select->bind(":id", std::string(id));
+      if (!ReadEndpointWithFields(*select, &row)) {
+        return Status::NotFound("no such endpoint");
       }
-      ReadSetupFields(c, &row);
       return Status::Ok();
     });
     if (status.ok()) *out = std::move(row);
@@ -664,7 +682,7 @@ class SqliteStore final : public Store {
                     std::vector<StoredEvent>* out, bool* more) override {
     std::vector<StoredEvent> rows;
     // One read transaction: the ownership check and the rows agree.
-    Status status = Read("list events", [&](Connection& c) {
+    Status status = ReadSnapshot("list events", [&](Connection& c) {
       WebhookEndpoint endpoint;
       if (!SelectEndpoint(c, project_id, endpoint_id, &endpoint)) {
         return Status::NotFound("no such endpoint in this project");
@@ -862,23 +880,40 @@ class SqliteStore final : public Store {
 
  private:
   // Reads run on the reader pool, or, for ":memory:", on the writer.
+  // Runs `work`, which runs one statement, on a reader.
   Status Read(const char* operation, ConnectionWork work) {
-    return readers_ ? readers_->Run(operation, work)
+    return readers_ ? readers_->Run(operation, work, /*snapshot=*/false)
+                    : writer_->Run(operation, work);
+  }
+
+  // Runs `work`, which runs several statements, on a reader, in one read
+  // transaction so that they all see the same database.
+  Status ReadSnapshot(const char* operation, ConnectionWork work) {
+    return readers_ ? readers_->Run(operation, work, /*snapshot=*/true)
                     : writer_->Run(operation, work);
   }
 
   // The endpoint of params' triple with its setup fields; false if none.
   bool SelectByTriple(Connection& c, const NewEndpoint& params,
                       WebhookEndpoint* out) const {
-    {
-      Use select(c, Sql::kSelectEndpointByTriple);
-      select->bind(":project_id", params.project_id);
-      select->bind(":toolkit_slug", params.toolkit_slug);
-      select->bind(":client_id", params.client_id);
-      if (!select->executeStep()) return false;
-      ReadEndpointRow(*select, out);
-    }
-    ReadSetupFields(c, out);
+    Use select(c, Sql::kSelectEndpointByTriple);
+    select->bind(":project_id", params.project_id);
+    select->bind(":toolkit_slug", params.toolkit_slug);
+    select->bind(":client_id", params.client_id);
+    return ReadEndpointWithFields(*select, out);
+  }
+
+  // Reads a "with fields" statement to its end; false if it has no row.
+  bool ReadEndpointWithFields(SQLite::Statement& rows,
+                              WebhookEndpoint* out) const {
+    if (!rows.executeStep()) return false;
+    ReadEndpointRow(rows, out);
+    out->setup_fields.clear();
+    do {
+      if (rows.isColumnNull(7)) continue;  // the endpoint has no fields
+      AppendSetupField(rows.getColumn(7).getString(),
+                       rows.getColumn(8).getString(), out);
+    } while (rows.executeStep());
     return true;
   }
 
@@ -887,18 +922,25 @@ class SqliteStore final : public Store {
     select->bind(":endpoint_id", endpoint->id);
     endpoint->setup_fields.clear();
     while (select->executeStep()) {
-      SetupField field;
-      field.name = select->getColumn(0).getString();
-      if (!secrets_.Open(SealContext(endpoint->id, field.name),
-                         select->getColumn(1).getString(), &field.value)) {
-        // Converted to Internal by StatusFromSqlite: never a garbage value.
-        throw SQLite::Exception(
-            "setup field '" + field.name + "' of " + endpoint->id +
-                " cannot be decrypted (missing or different secrets key)",
-            SQLITE_ERROR);
-      }
-      endpoint->setup_fields.push_back(std::move(field));
+      AppendSetupField(select->getColumn(0).getString(),
+                       select->getColumn(1).getString(), endpoint);
     }
+  }
+
+  // Opens a stored value (sealed or clear) and adds it to the endpoint.
+  void AppendSetupField(std::string name, const std::string& stored,
+                        WebhookEndpoint* endpoint) const {
+    SetupField field;
+    field.name = std::move(name);
+    if (!secrets_.Open(SealContext(endpoint->id, field.name), stored,
+                       &field.value)) {
+      // Converted to Internal by StatusFromSqlite: never a garbage value.
+      throw SQLite::Exception(
+          "setup field '" + field.name + "' of " + endpoint->id +
+              " cannot be decrypted (missing or different secrets key)",
+          SQLITE_ERROR);
+    }
+    endpoint->setup_fields.push_back(std::move(field));
   }
 
   const std::string path_;
