@@ -2,14 +2,15 @@
 # Installs what building and testing webhooks-server needs on Debian 12, and
 # nothing that is already there. Every dependency is a Debian package, plus
 # the npm client for the compatibility test (with --for-tests, from the
-# committed lockfile; wrk too, for scripts/bench --quick).
+# committed lockfile; wrk for scripts/bench --quick, strace and slowhttptest
+# for the fault and hostile-input tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ make cmake pkg-config libcpp-httplib-dev libsqlitecpp-dev
           libsimdjson-dev libgtest-dev libsqlite3-dev libssl-dev)
 if [[ "${1:-}" == "--for-tests" ]]; then
-  packages+=(clang-format wrk)
+  packages+=(clang-format wrk strace slowhttptest)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
 fi

@@ -1,0 +1,3 @@
+// (being written)
+
+#include "tests/test_util.h"
