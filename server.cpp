@@ -48,6 +48,7 @@
 #include <mutex>
 #include <optional>
 #include <regex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -2240,6 +2241,21 @@ void HandleReady(const Context& ctx, const httplib::Request&,
 // 8. The route table and the hooks
 // ===========================================================================
 
+// Test-only fault injection. The webhooks-server-faults binary (built for
+// the tests, never installed) throws, with text a client must never see,
+// at the place a request's x-webhooks-fault header names: "pre-routing",
+// "handler", "error-hook", "before-write" or "logger". In every other build
+// this is empty and the header means nothing.
+void InjectFault([[maybe_unused]] const httplib::Request& req,
+                 [[maybe_unused]] std::string_view where) {
+#ifdef WEBHOOKS_FAULT_INJECTION
+  if (req.get_header_value("x-webhooks-fault") == where) {
+    throw std::runtime_error("injected fault in " + std::string(where) +
+                             ": secret_value=hunter2 SELECT * FROM api_keys");
+  }
+#endif
+}
+
 using RouteHandler =
     std::function<void(const httplib::Request&, httplib::Response&)>;
 
@@ -2347,6 +2363,7 @@ void RegisterRoutes(httplib::Server& server, const std::vector<Route>& routes,
       if (auto* notes = HardenedServer::CurrentRequestNotes()) {
         notes->route = path;
       }
+      InjectFault(req, "handler");
       handler(req, res);
     };
     const std::string method = route.method;
@@ -2473,6 +2490,9 @@ void InstallHooks(HardenedServer& server, const Config& config,
   server.set_pre_routing_handler(
       [&config](const httplib::Request& req, httplib::Response& res) {
         AssignRequestId(req, res);
+        // A throw here reaches the exception handler below (the library
+        // runs pre-routing inside its try).
+        InjectFault(req, "pre-routing");
         // 0.11.4 applies a request's Range to whatever response is sent,
         // error bodies included (cutting the envelope, or multiplying it
         // into a multipart answer). The Request is the library's non-const
@@ -2499,6 +2519,7 @@ void InstallHooks(HardenedServer& server, const Config& config,
   server.set_error_handler(httplib::Server::HandlerWithResponse(
       [&routes](const httplib::Request& req, httplib::Response& res) {
         try {
+          InjectFault(req, "error-hook");
           if (!res.body.empty()) {
             return httplib::Server::HandlerResponse::Unhandled;
           }
@@ -2547,8 +2568,15 @@ void InstallHooks(HardenedServer& server, const Config& config,
           return httplib::Server::HandlerResponse::Handled;
         } catch (...) {
           // Runs outside the library's try: a throw here would end the
-          // process.
-          return httplib::Server::HandlerResponse::Unhandled;
+          // process. Answer a plain 500 in the envelope instead.
+          try {
+            res.headers.erase("Allow");
+            ReplyError(res, MakeError(ErrorKind::kInternal, "Internal error."));
+            return httplib::Server::HandlerResponse::Handled;
+          } catch (...) {
+            res.status = 500;
+            return httplib::Server::HandlerResponse::Unhandled;
+          }
         }
       }));
 
@@ -2579,6 +2607,7 @@ void InstallHooks(HardenedServer& server, const Config& config,
   server.SetBeforeWrite([&metrics](const httplib::Request& req,
                                    const httplib::Response& res) {
     try {
+      InjectFault(req, "before-write");
       const auto* notes = HardenedServer::CurrentRequestNotes();
       metrics.ObserveRequest(
           notes != nullptr && !notes->route.empty() ? notes->route
@@ -2598,6 +2627,7 @@ void InstallHooks(HardenedServer& server, const Config& config,
   server.set_logger([&log](const httplib::Request& req,
                            const httplib::Response& res) {
     try {
+      InjectFault(req, "logger");
       if (!log.Enabled(LogLevel::kInfo)) return;
       const auto* notes = HardenedServer::CurrentRequestNotes();
       const double seconds =

@@ -81,6 +81,8 @@ inline std::string ServerBinary() {
 class ServerProcess {
  public:
   ServerProcess() = default;
+  // Runs `binary` instead of the server under test (a test-only build).
+  explicit ServerProcess(std::string binary) : binary_(std::move(binary)) {}
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
   ~ServerProcess() { Stop(); }
@@ -99,7 +101,8 @@ class ServerProcess {
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO,
                                      stderr_path_.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    std::vector<std::string> argv_strings = {ServerBinary()};
+    std::vector<std::string> argv_strings = {binary_.empty() ? ServerBinary()
+                                                             : binary_};
     argv_strings.insert(argv_strings.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& arg : argv_strings) argv.push_back(arg.data());
@@ -186,6 +189,7 @@ class ServerProcess {
     stdout_fd_ = -1;
   }
 
+  std::string binary_;  // empty: ServerBinary()
   TempDir log_dir_;
   std::string stderr_path_;
   pid_t pid_ = -1;
