@@ -54,6 +54,11 @@ class HardenedServer : public httplib::Server {
   // Serves until stop() is called. Call after a successful Bind().
   bool Serve() { return listen_after_bind(); }
 
+  // Serves one connection that is already open (one end of a socketpair,
+  // say) on the calling thread until it ends, then closes it: how the fuzz
+  // targets drive the whole server in process. Call after Bind().
+  bool ServeConnection(socket_t sock) { return process_and_close_socket(sock); }
+
   // Closes the connection serving the current request after `res` is sent,
   // and says so in `res` ("Connection: close"). Call only from a handler or
   // hook running for that request (they run on the connection's thread);

@@ -3,14 +3,15 @@
 # nothing that is already there. Every dependency is a Debian package, plus
 # the npm client for the compatibility test (with --for-tests, from the
 # committed lockfile; wrk for scripts/bench --quick, strace and slowhttptest
-# for the fault and hostile-input tests).
+# for the fault and hostile-input tests, clang and its libFuzzer runtime for
+# scripts/fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ make cmake pkg-config libcpp-httplib-dev libsqlitecpp-dev
           libsimdjson-dev libgtest-dev libsqlite3-dev libssl-dev)
 if [[ "${1:-}" == "--for-tests" ]]; then
-  packages+=(clang-format wrk strace slowhttptest)
+  packages+=(clang-format wrk strace slowhttptest clang libclang-rt-14-dev)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
 fi
