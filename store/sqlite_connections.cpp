@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <exception>
 #include <string>
 #include <utility>
@@ -136,6 +137,16 @@ void GroupCommit::RunBatch(const std::vector<Job*>& batch) {
   size_t next = 0;
   while (next < batch.size()) {
     const size_t first = next;
+    // Waiting for another process's lock, the batch gives up when its
+    // oldest write has waited the busy timeout since it arrived: a write
+    // queued behind a batch that waited must not wait a second timeout.
+    const auto waited = std::chrono::steady_clock::now() - batch[next]->arrived;
+    const auto left =
+        std::chrono::milliseconds(kBusyTimeoutMs) -
+        std::chrono::duration_cast<std::chrono::milliseconds>(waited);
+    sqlite3_busy_timeout(connection.db().getHandle(),
+                         static_cast<int>(std::max<long long>(
+                             1, static_cast<long long>(left.count()))));
     try {
       connection.Begin(/*immediate=*/true);
     } catch (const SQLite::Exception& e) {

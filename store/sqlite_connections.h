@@ -20,6 +20,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -189,9 +190,13 @@ class GroupCommit {
  private:
   // A caller's write, on the caller's stack until `finished` is posted.
   struct Job {
-    Job(const char* op, ConnectionWork w) : operation(op), work(w) {}
+    Job(const char* op, ConnectionWork w)
+        : operation(op), work(w), arrived(std::chrono::steady_clock::now()) {}
     const char* operation;
     ConnectionWork work;
+    // A write waits for a lock held elsewhere at most kBusyTimeoutMs from
+    // here, however many batches were before it.
+    std::chrono::steady_clock::time_point arrived;
     Status status = Status::Ok();  // written by the writer before `finished`
     OneShotSignal finished;
   };

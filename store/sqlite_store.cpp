@@ -955,6 +955,28 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
+namespace {
+
+// What the operating system says about `path`, for an error message: SQLite
+// reports only "unable to open database file" for a directory or a folder
+// that cannot be entered. Empty if nothing more is known.
+std::string WhyUnopenable(const std::string& path) {
+  if (path == kMemoryPath) return "";
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    return " (" + std::string(std::strerror(errno)) + ")";
+  }
+  if (S_ISDIR(info.st_mode)) return " (it is a directory)";
+  // access(), not open(): closing a descriptor of a database file drops
+  // every SQLite lock this process holds on it.
+  if (::access(path.c_str(), R_OK | W_OK) != 0) {
+    return " (" + std::string(std::strerror(errno)) + ")";
+  }
+  return "";
+}
+
+}  // namespace
+
 Status OpenSqliteStore(const std::string& path, const StoreOptions& options,
                        std::unique_ptr<Store>* store) {
   if (!options.secrets_key.empty() && options.secrets_key.size() != 32) {
@@ -965,7 +987,7 @@ Status OpenSqliteStore(const std::string& path, const StoreOptions& options,
     return Status::Ok();
   } catch (const SQLite::Exception& e) {
     return Status::Unavailable("cannot open database '" + path +
-                               "': " + e.what());
+                               "': " + e.what() + WhyUnopenable(path));
   }
 }
 
