@@ -1493,32 +1493,35 @@ void ReplyStoreError(const Context& ctx, httplib::Response& res,
 constexpr char kApiKeyHeader[] = "x-api-key";
 constexpr char kUserApiKeyHeader[] = "x-user-api-key";
 
+// Every authentication failure but one answers this same body (request id
+// aside): which part of a key was wrong, or whether it ever existed (a
+// revoked key), is nothing a caller should learn. The exception is both key
+// headers at once, whose message the spec fixes.
+ApiError UnauthorizedError() {
+  return MakeError(ErrorKind::kUnauthorized,
+                   "Missing or invalid API key: send exactly one valid key "
+                   "in the x-api-key header.");
+}
+
 // The header-only part of authentication, cheap enough for the pre-routing
 // hook: exactly one well-formed key header. Sets *key on success.
 bool CheckKeyHeaders(const httplib::Request& req, std::string* key,
                      ApiError* err) {
   const size_t project_keys = req.get_header_value_count(kApiKeyHeader);
   const size_t user_keys = req.get_header_value_count(kUserApiKeyHeader);
-  if (project_keys + user_keys == 0) {
+  if (project_keys > 0 && user_keys > 0) {
     *err = MakeError(ErrorKind::kUnauthorized,
-                     "Missing API key: send it in the x-api-key header.");
+                     "Multiple authentication modes provided (x-api-key and "
+                     "x-user-api-key); exactly one is allowed.");
     return false;
   }
-  if (project_keys + user_keys > 1) {
-    *err = MakeError(ErrorKind::kUnauthorized,
-                     project_keys && user_keys
-                         ? "Multiple authentication modes provided "
-                           "(x-api-key and x-user-api-key); exactly one is "
-                           "allowed."
-                         : "The API key header appears more than once; "
-                           "exactly one is allowed.");
+  if (project_keys + user_keys != 1) {
+    *err = UnauthorizedError();
     return false;
   }
   *key = req.get_header_value(project_keys ? kApiKeyHeader : kUserApiKeyHeader);
   if (!IsTokenText(*key, kMaxApiKeyLength)) {
-    *err = MakeError(ErrorKind::kUnauthorized,
-                     "Invalid API key: keys are 1-256 printable ASCII "
-                     "characters without spaces.");
+    *err = UnauthorizedError();
     return false;
   }
   return true;
@@ -1558,8 +1561,7 @@ bool AuthenticateKeyOrReply(const Context& ctx, const httplib::Request& req,
     return false;
   }
   if (found.ok() && record.revoked) {
-    ReplyError(
-        res, MakeError(ErrorKind::kUnauthorized, "This API key was revoked."));
+    ReplyError(res, UnauthorizedError());
     return false;
   }
   if (found.ok() && record.origin == KeyOrigin::kAdmin) {
@@ -1575,7 +1577,7 @@ bool AuthenticateKeyOrReply(const Context& ctx, const httplib::Request& req,
     return false;
   }
   if (!ctx.keys.configured.empty() || admin_keys) {
-    ReplyError(res, MakeError(ErrorKind::kUnauthorized, "Invalid API key."));
+    ReplyError(res, UnauthorizedError());
     return false;
   }
   if (found.ok()) {
@@ -1952,19 +1954,27 @@ bool IsUtf8(std::string_view text) {
   return true;
 }
 
-// A top-level string field of a JSON object body, if the body is one.
+// A top-level string field of a JSON object body, if the body is one and
+// names the field exactly once: a duplicate is ambiguous (simdjson would
+// take the first, another parser the last), so it counts as absent, as
+// every other JSON route refuses duplicates.
 std::optional<std::string> JsonStringField(const std::string& body,
                                            std::string_view name) {
   if (body.empty() || body.front() != '{') return std::nullopt;
   simdjson::dom::parser parser;
   simdjson::padded_string padded(body);
-  simdjson::dom::element root;
-  std::string_view value;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS ||
-      root[name].get_string().get(value) != simdjson::SUCCESS) {
-    return std::nullopt;
+  simdjson::dom::object root;
+  if (parser.parse(padded).get(root) != simdjson::SUCCESS) return std::nullopt;
+  std::optional<std::string> found;
+  for (auto [key, value] : root) {
+    if (key != name) continue;
+    std::string_view text;
+    if (found || value.get_string().get(text) != simdjson::SUCCESS) {
+      return std::nullopt;
+    }
+    found = std::string(text);
   }
-  return std::string(value);
+  return found;
 }
 
 // The request headers worth keeping with an event: what a developer needs
