@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +16,9 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace webhooks {
 namespace {
@@ -122,6 +126,9 @@ class ConnectionStream final : public httplib::Stream {
   // left on the connection cannot be trusted to start a request.
   bool failed() const { return failed_; }
 
+  // Bytes received and not yet read (a pipelined request's start).
+  size_t buffered() const { return end_ - begin_; }
+
   bool is_readable() const override {
     return buffered() > 0 || PollFor(sock_, POLLIN, 0);
   }
@@ -161,8 +168,6 @@ class ConnectionStream final : public httplib::Stream {
   socket_t socket() const override { return sock_; }
 
  private:
-  size_t buffered() const { return end_ - begin_; }
-
   ssize_t Fail() {
     failed_ = true;
     return -1;
@@ -197,7 +202,239 @@ class ConnectionStream final : public httplib::Stream {
   bool failed_ = false;
 };
 
+// How long a worker waits for a request's first byte, or for the rest of
+// its headers, before handing the connection to the parker. Well-behaved
+// clients send a whole request at once; a keep-alive client's next request
+// usually follows within a millisecond.
+constexpr std::chrono::milliseconds kParkAfter{20};
+
+// At most this much of a request is looked at, unread, to find the end of
+// its headers; a longer header block goes to a worker, which reads it
+// within the request's deadline and byte budget.
+constexpr size_t kPeekBytes = 16 * 1024;
+
+enum class Headers { kComplete, kIncomplete, kForWorker };
+
+// Whether the headers of the request waiting on `sock` have all arrived,
+// looking without reading (MSG_PEEK), so a worker later parses them from
+// the socket as usual. kForWorker: the peer closed, failed, or sent more
+// than kPeekBytes without ending its headers; a worker answers or drops it.
+Headers PeekHeaders(int sock) {
+  std::array<char, kPeekBytes> peeked;
+  ssize_t n;
+  do {
+    n = ::recv(sock, peeked.data(), peeked.size(), MSG_PEEK | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    return errno == EAGAIN || errno == EWOULDBLOCK ? Headers::kIncomplete
+                                                   : Headers::kForWorker;
+  }
+  if (n == 0) return Headers::kForWorker;
+  if (std::string_view(peeked.data(), static_cast<size_t>(n))
+          .find("\r\n\r\n") != std::string_view::npos) {
+    return Headers::kComplete;
+  }
+  return static_cast<size_t>(n) == kPeekBytes ? Headers::kForWorker
+                                              : Headers::kIncomplete;
+}
+
 }  // namespace
+
+// Slow clients hold no worker. cpp-httplib gives each connection a worker
+// for its whole life, so a few hundred clients that dribble their headers
+// (slowloris) or sit idle between requests would hold every worker, and
+// everyone else would wait in the accept queue (measured: 300 slowloris
+// connections delayed a probe by 18 s). A worker that waits kParkAfter
+// without a whole request hands the connection to the parker: one thread
+// that polls every such connection and gives it back to the pool once its
+// headers have all arrived, or closes it at its deadline (the request's, or
+// the keep-alive timeout). A slow body still holds its worker, within the
+// request deadline.
+class HardenedServer::Parker {
+ public:
+  explicit Parker(HardenedServer& server)
+      : server_(server), wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  Parker(const Parker&) = delete;
+  Parker& operator=(const Parker&) = delete;
+  ~Parker() {
+    Stop();
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+  }
+
+  // Where connections go back when their headers are complete.
+  void SetQueue(httplib::TaskQueue* queue) {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_ = queue;
+  }
+
+  // Takes over `sock`: it is served again or closed, never both.
+  void Park(socket_t sock, size_t served, Clock::time_point first_byte,
+            Clock::time_point deadline) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!stopping_) {
+        arriving_.push_back({sock, served, first_byte, deadline});
+        sock = INVALID_SOCKET;
+      }
+    }
+    if (sock != INVALID_SOCKET) {
+      ::close(sock);  // stopping: nobody will serve it
+      return;
+    }
+    Wake();
+  }
+
+  // Closes every parked connection and ends the thread. Idempotent.
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    Wake();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  struct Parked {
+    socket_t sock;
+    size_t served;
+    Clock::time_point first_byte;  // of the awaited request; {} if none yet
+    Clock::time_point deadline;    // closed unanswered after this
+  };
+
+  void Wake() {
+    const uint64_t one = 1;
+    if (::write(wake_fd_, &one, sizeof(one)) < 0) {
+      // The counter is full: a wake-up is pending anyway.
+    }
+  }
+
+  void Loop() {
+    std::vector<Parked> parked;
+    std::vector<pollfd> fds;
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) break;
+        for (Parked& p : arriving_) parked.push_back(p);
+        arriving_.clear();
+      }
+      fds.assign(1, pollfd{wake_fd_, POLLIN, 0});
+      auto next_deadline = Clock::now() + std::chrono::seconds(1);
+      for (const Parked& p : parked) {
+        fds.push_back(pollfd{p.sock, POLLIN | POLLRDHUP, 0});
+        next_deadline = std::min(next_deadline, p.deadline);
+      }
+      int ready = ::poll(fds.data(), fds.size(), MillisUntil(next_deadline));
+      if (ready < 0 && errno != EINTR) break;
+      if (fds[0].revents != 0) {
+        uint64_t count;
+        while (::read(wake_fd_, &count, sizeof(count)) > 0) {
+        }
+      }
+      const auto now = Clock::now();
+      // fds[i + 1] is parked[i]; walk backwards so removal keeps them paired.
+      for (size_t i = parked.size(); i-- > 0;) {
+        Parked& p = parked[i];
+        const short events = fds[i + 1].revents;
+        bool done = false;
+        if (events & (POLLRDHUP | POLLHUP | POLLERR)) {
+          Dispatch(p);  // a worker reads what is there and ends it
+          done = true;
+        } else if (events & POLLIN) {
+          if (p.first_byte == Clock::time_point{}) {
+            p.first_byte = now;
+            p.deadline = now + server_.limits_.request_timeout;
+          }
+          if (PeekHeaders(p.sock) != Headers::kIncomplete) {
+            Dispatch(p);
+            done = true;
+          }
+        }
+        if (!done && now >= p.deadline) {
+          ::shutdown(p.sock, SHUT_RDWR);
+          ::close(p.sock);
+          done = true;
+        }
+        if (done) {
+          parked[i] = parked.back();
+          parked.pop_back();
+        }
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Parked& p : arriving_) parked.push_back(p);
+    arriving_.clear();
+    for (const Parked& p : parked) ::close(p.sock);
+  }
+
+  void Dispatch(const Parked& p) {
+    httplib::TaskQueue* queue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue = queue_;
+    }
+    if (queue == nullptr) {
+      ::close(p.sock);
+      return;
+    }
+    HardenedServer* server = &server_;
+    queue->enqueue(
+        [server, p] { server->ServeFrom(p.sock, p.served, p.first_byte); });
+  }
+
+  HardenedServer& server_;
+  const int wake_fd_;
+  std::mutex mu_;
+  httplib::TaskQueue* queue_ = nullptr;  // guarded by mu_
+  std::vector<Parked> arriving_;         // guarded by mu_
+  bool stopping_ = false;                // guarded by mu_
+  std::thread thread_;
+};
+
+namespace {
+
+// The library's task queue, with the parker stopped first when the library
+// shuts the queue down (it then joins the workers): parked connections are
+// closed, and none is handed to a pool that no longer runs.
+class ParkingTaskQueue final : public httplib::TaskQueue {
+ public:
+  ParkingTaskQueue(httplib::TaskQueue* pool, std::function<void()> stop_parker)
+      : pool_(pool), stop_parker_(std::move(stop_parker)) {}
+  void enqueue(std::function<void()> fn) override {
+    pool_->enqueue(std::move(fn));
+  }
+  void shutdown() override {
+    stop_parker_();
+    pool_->shutdown();
+  }
+
+ private:
+  std::unique_ptr<httplib::TaskQueue> pool_;
+  std::function<void()> stop_parker_;
+};
+
+}  // namespace
+
+HardenedServer::~HardenedServer() = default;
+
+bool HardenedServer::Serve() {
+  parker_ = std::make_unique<Parker>(*this);
+  auto make_pool = new_task_queue;
+  new_task_queue = [this, make_pool] {
+    Parker* parker = parker_.get();
+    auto* queue =
+        new ParkingTaskQueue(make_pool(), [parker] { parker->Stop(); });
+    parker->SetQueue(queue);
+    return queue;
+  };
+  const bool ok = listen_after_bind();
+  new_task_queue = make_pool;
+  parker_.reset();
+  return ok;
+}
 
 HardenedServer::HardenedServer(const Limits& limits) : limits_(limits) {
   set_tcp_nodelay(true);
@@ -264,16 +501,52 @@ void HardenedServer::CloseConnectionAfterResponse(httplib::Response& res) {
 bool HardenedServer::process_and_close_socket(socket_t sock) {
   int yes = 1;
   ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+  return ServeFrom(sock, 0, Clock::time_point{});
+}
+
+bool HardenedServer::ServeFrom(socket_t sock, size_t served,
+                               Clock::time_point first_byte) {
   ConnectionState state;
   ScopedConnection scoped_state(&state);
   ConnectionStream stream(sock, limits_.write_timeout);
   auto running = [this] { return svr_sock_ != INVALID_SOCKET; };
   bool ok = true;
-  for (size_t served = 0; served < limits_.max_requests_per_connection;
-       ++served) {
-    if (!stream.WaitForRequest(limits_.keep_alive_timeout, running)) break;
-    stream.BeginRequest(limits_.request_timeout, limits_.max_request_bytes);
+  for (; served < limits_.max_requests_per_connection; ++served) {
+    // Only a connection with nothing buffered can be parked: bytes already
+    // read would be lost.
+    if (parker_ != nullptr && stream.buffered() == 0) {
+      if (first_byte == Clock::time_point{}) {
+        if (!stream.WaitForRequest(kParkAfter, running)) {
+          if (!running()) break;
+          parker_->Park(sock, served, Clock::time_point{},
+                        Clock::now() + limits_.keep_alive_timeout - kParkAfter);
+          return true;  // the parker owns the socket now
+        }
+        first_byte = Clock::now();
+      }
+      Headers headers = PeekHeaders(sock);
+      const auto give_up = Clock::now() + kParkAfter;
+      while (headers == Headers::kIncomplete && Clock::now() < give_up &&
+             PollFor(sock, POLLIN, MillisUntil(give_up))) {
+        headers = PeekHeaders(sock);
+      }
+      if (headers == Headers::kIncomplete) {
+        parker_->Park(sock, served, first_byte,
+                      first_byte + limits_.request_timeout);
+        return true;
+      }
+    } else if (!stream.WaitForRequest(limits_.keep_alive_timeout, running)) {
+      break;
+    }
+    // The request's deadline counts from its first byte, parked or not.
+    const auto started =
+        first_byte == Clock::time_point{} ? Clock::now() : first_byte;
+    stream.BeginRequest(std::chrono::duration_cast<std::chrono::milliseconds>(
+                            started + limits_.request_timeout - Clock::now()),
+                        limits_.max_request_bytes);
+    first_byte = Clock::time_point{};
     state.notes = RequestNotes{Clock::now(), "", ""};
+    state.close_requested = false;
     const bool last = served + 1 == limits_.max_requests_per_connection;
     bool connection_closed = false;
     ok = process_request(stream, last, connection_closed, nullptr);

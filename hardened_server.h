@@ -8,9 +8,10 @@
 //
 // This class replaces the library's per-connection loop with one that keeps
 // one stream per connection (so pipelined bytes are kept) and gives every
-// request an absolute deadline and a byte budget, and replaces the bind with
-// one that fails on a busy port and listens with a real backlog. Everything
-// else (parsing, routing, hooks) is the library's.
+// request an absolute deadline and a byte budget, parks connections that are
+// idle or still sending their headers so that they hold no worker, and
+// replaces the bind with one that fails on a busy port and listens with a
+// real backlog. Everything else (parsing, routing, hooks) is the library's.
 
 #ifndef WEBHOOKS_HARDENED_SERVER_H_
 #define WEBHOOKS_HARDENED_SERVER_H_
@@ -20,6 +21,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -45,6 +47,7 @@ class HardenedServer : public httplib::Server {
   };
 
   explicit HardenedServer(const Limits& limits);
+  ~HardenedServer() override;
 
   // Binds `host`:`port` (0 picks a free port) without SO_REUSEPORT and starts
   // listening. Returns the bound port, or -1 with *error saying why (for
@@ -52,7 +55,7 @@ class HardenedServer : public httplib::Server {
   int Bind(const std::string& host, int port, std::string* error);
 
   // Serves until stop() is called. Call after a successful Bind().
-  bool Serve() { return listen_after_bind(); }
+  bool Serve();
 
   // Serves one connection that is already open (one end of a socketpair,
   // say) on the calling thread until it ends, then closes it: how the fuzz
@@ -87,9 +90,20 @@ class HardenedServer : public httplib::Server {
   static RequestNotes* CurrentRequestNotes();
 
  private:
+  class Parker;
+  friend class Parker;
+
   bool process_and_close_socket(socket_t sock) override;
+  // Serves `sock` from its `served`+1-th request on. `first_byte` is when
+  // that request's first byte arrived, if it has (a connection resumed from
+  // the parker). Closes it at the end, unless it hands it to the parker.
+  bool ServeFrom(socket_t sock, size_t served,
+                 std::chrono::steady_clock::time_point first_byte);
 
   const Limits limits_;
+  // While Serve() runs: holds connections that are idle or still sending
+  // their headers, so that they hold no worker (see the .cpp).
+  std::unique_ptr<Parker> parker_;
   std::function<void(const httplib::Request&, const httplib::Response&)>
       before_write_;
 };
