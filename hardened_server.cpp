@@ -420,6 +420,15 @@ class ParkingTaskQueue final : public httplib::TaskQueue {
 
 HardenedServer::~HardenedServer() = default;
 
+void HardenedServer::Stop() {
+  // The accept loop runs while svr_sock_ is valid, and checks it before it
+  // first waits: closing it here is seen whenever the loop starts.
+  const socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
+  if (sock == INVALID_SOCKET) return;
+  ::shutdown(sock, SHUT_RDWR);
+  ::close(sock);
+}
+
 bool HardenedServer::Serve() {
   parker_ = std::make_unique<Parker>(*this);
   auto make_pool = new_task_queue;

@@ -54,8 +54,14 @@ class HardenedServer : public httplib::Server {
   // example that the port is already in use).
   int Bind(const std::string& host, int port, std::string* error);
 
-  // Serves until stop() is called. Call after a successful Bind().
+  // Serves until Stop() is called. Call after a successful Bind().
   bool Serve();
+
+  // Stops Serve() (or makes it return at once if it has not begun): closes
+  // the listening socket, then Serve() finishes the requests in progress.
+  // Unlike the library's stop(), which does nothing until the accept loop
+  // runs, a call that comes before it is not lost. Safe from any thread.
+  void Stop();
 
   // Serves one connection that is already open (one end of a socketpair,
   // say) on the calling thread until it ends, then closes it: how the fuzz

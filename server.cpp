@@ -3026,7 +3026,7 @@ void StartSignalWatcher(HardenedServer& server, sigset_t signals,
                  "webhooks-server: %s: finishing in-flight requests (a second "
                  "signal exits at once)\n",
                  number == SIGINT ? "SIGINT" : "SIGTERM");
-    server.stop();
+    server.Stop();
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::seconds(kShutdownTimeoutSeconds);
     bool again = false;

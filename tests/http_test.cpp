@@ -5533,6 +5533,24 @@ TEST_F(HttpOperationsTest, SigtermExitsZeroWithTheWalCheckpointed) {
   EXPECT_EQ(ListedIds().size(), 20u);
 }
 
+// SIGTERM right after the listening line may arrive before the accept loop
+// runs; the library's stop() then did nothing, and the server ran on until
+// the shutdown timeout (seen once in CI). Each of these stops at once.
+TEST_F(HttpOperationsTest, SigtermRightAfterStartStopsAtOnce) {
+  for (int i = 0; i < 20; ++i) {
+    testing::ServerProcess server;
+    ASSERT_TRUE(server.Start({"--port", "0", "--db", ":memory:"}))
+        << server.Stderr();
+    const auto sent = std::chrono::steady_clock::now();
+    const int status = server.Stop();  // SIGTERM, then waits
+    const auto took = std::chrono::steady_clock::now() - sent;
+    ASSERT_TRUE(WIFEXITED(status)) << server.Stderr();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << server.Stderr();
+    // The shutdown timeout is 10 s; a stop that was lost waits for it.
+    EXPECT_LT(took, std::chrono::seconds(5)) << "run " << i;
+  }
+}
+
 // Creates run on several connections while SIGTERM arrives: every request
 // that got an answer got a whole, correct one, every 201 is on disk, and the
 // process exits 0.
