@@ -1371,7 +1371,7 @@ struct ListParams {
 // A cursor is "<created_at ms>.<endpoint id>" of the last item of the
 // previous page: opaque to clients, readable in logs, and useless across
 // projects since every list is scoped to the caller's project.
-std::string EncodeCursor(const WebhookEndpoint& last) {
+std::string EncodeCursor(const EndpointListItem& last) {
   return std::to_string(last.created_at_ms) + "." + last.id;
 }
 
@@ -1756,7 +1756,7 @@ void HandleListEndpoints(const Context& ctx, const httplib::Request& req,
   query.toolkit_slug = params.toolkit_slug;
   query.limit = params.limit;
   query.after = params.after;
-  std::vector<WebhookEndpoint> items;
+  std::vector<EndpointListItem> items;
   bool more = false;
   Status status = ctx.store.ListEndpoints(query, &items, &more);
   if (!status.ok()) return ReplyStoreError(ctx, res, status);
@@ -1764,7 +1764,7 @@ void HandleListEndpoints(const Context& ctx, const httplib::Request& req,
   json.BeginObject();
   json.Key("items");
   json.BeginArray();
-  for (const WebhookEndpoint& item : items) {
+  for (const EndpointListItem& item : items) {
     json.BeginObject();
     json.Key("id");
     json.Value(item.id);

@@ -302,8 +302,8 @@ const char* SqlText(Sql sql) {
              "created_at, verified_at FROM webhook_endpoints WHERE id = :id "
              "AND project_id = :project_id";
     case Sql::kListEndpoints:
-      return "SELECT id, project_id, toolkit_slug, client_id, webhook_url, "
-             "created_at, verified_at FROM webhook_endpoints WHERE "
+      return "SELECT id, toolkit_slug, client_id, created_at FROM "
+             "webhook_endpoints WHERE "
              "project_id = :project_id AND (:toolkit_slug IS NULL OR "
              "toolkit_slug = :toolkit_slug) AND (:after_created_at IS NULL "
              "OR (created_at, id) > (:after_created_at, :after_id)) ORDER BY "
@@ -525,8 +525,9 @@ class SqliteStore final : public Store {
   }
 
   Status ListEndpoints(const ListQuery& query,
-                       std::vector<WebhookEndpoint>* out, bool* more) override {
-    std::vector<WebhookEndpoint> rows;
+                       std::vector<EndpointListItem>* out,
+                       bool* more) override {
+    std::vector<EndpointListItem> rows;
     Status status = Read("list endpoints", [&](Connection& c) {
       Use select(c, Sql::kListEndpoints);
       select->bind(":project_id", query.project_id);
@@ -543,8 +544,11 @@ class SqliteStore final : public Store {
                                  ? static_cast<int64_t>(-1)
                                  : static_cast<int64_t>(query.limit) + 1);
       while (select->executeStep()) {
-        rows.emplace_back();
-        ReadEndpointRow(*select, &rows.back());
+        EndpointListItem& item = rows.emplace_back();
+        item.id = select->getColumn(0).getString();
+        item.toolkit_slug = select->getColumn(1).getString();
+        item.client_id = select->getColumn(2).getString();
+        item.created_at_ms = select->getColumn(3).getInt64();
       }
       return Status::Ok();
     });

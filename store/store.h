@@ -96,6 +96,17 @@ struct EndpointCursor {
   std::string id;
 };
 
+// One endpoint as a list shows it: what identifies it and orders it. Not a
+// WebhookEndpoint: a list of 1,000 is built by many requests at once, and
+// the fields a list never shows (URL, project, setup fields) made up most
+// of its memory.
+struct EndpointListItem {
+  std::string id;
+  std::string toolkit_slug;
+  std::string client_id;
+  int64_t created_at_ms = 0;
+};
+
 // What ListEndpoints returns.
 struct ListQuery {
   std::string project_id;
@@ -195,9 +206,8 @@ class Store {
   // Lists the endpoints of query.project_id (optionally of one toolkit) in
   // (created_at, id) order, starting after query.after, at most query.limit
   // of them. Sets *more to whether endpoints follow the last one returned.
-  // The items' setup_fields are left empty (list items do not show them).
   virtual Status ListEndpoints(const ListQuery& query,
-                               std::vector<WebhookEndpoint>* out,
+                               std::vector<EndpointListItem>* out,
                                bool* more) = 0;
 
   // Sets the listed setup fields of endpoint `id` of `project_id`; with

@@ -253,14 +253,14 @@ TEST_P(StoreTest, ListIsOrderedScopedFilteredAndPaged) {
   }
   ASSERT_OK(store_->CreateEndpoint(Endpoint(b, "we_other"), &out, &created));
 
-  auto ids = [](const std::vector<WebhookEndpoint>& endpoints) {
+  auto ids = [](const std::vector<EndpointListItem>& endpoints) {
     std::vector<std::string> result;
     for (const auto& endpoint : endpoints) result.push_back(endpoint.id);
     return result;
   };
   ListQuery query;
   query.project_id = a;
-  std::vector<WebhookEndpoint> page;
+  std::vector<EndpointListItem> page;
   bool more = true;
   ASSERT_OK(store_->ListEndpoints(query, &page, &more));
   EXPECT_EQ(ids(page),
@@ -624,7 +624,7 @@ TEST_P(StoreTest, ConcurrentWritesShareCommitsYetFailAlone) {
 
   ListQuery query;
   query.project_id = project;
-  std::vector<WebhookEndpoint> listed;
+  std::vector<EndpointListItem> listed;
   bool more = true;
   ASSERT_OK(store_->ListEndpoints(query, &listed, &more));
   EXPECT_EQ(listed.size(), static_cast<size_t>(kThreads * (kPerThread - 5)));
