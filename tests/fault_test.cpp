@@ -51,6 +51,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/signer.h"
 #include "tests/test_util.h"
 
 namespace webhooks {
@@ -59,6 +60,7 @@ namespace {
 using testing::ReadFile;
 using testing::ServerBinary;
 using testing::ServerProcess;
+using testing::SlackHeaders;
 using testing::TempDir;
 using Clock = std::chrono::steady_clock;
 
@@ -129,37 +131,6 @@ std::string IngressPath(const std::string& endpoint_id) {
   return "/api/v3.1/webhook_ingress/slack/" + endpoint_id + "/trigger_event";
 }
 
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += kDigits[byte >> 4];
-    out += kDigits[byte & 15];
-  }
-  return out;
-}
-
-// Slack's two headers for `body`, signed now with OpenSSL directly (never
-// with the server's code): X-Slack-Signature is "v0=" and the hex
-// HMAC-SHA256 of "v0:{timestamp}:{body}".
-httplib::Headers SlackHeaders(const std::string& body) {
-  const std::string timestamp =
-      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count());
-  const std::string signed_text = "v0:" + timestamp + ":" + body;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), kSlackSecret, static_cast<int>(sizeof(kSlackSecret) - 1),
-       reinterpret_cast<const unsigned char*>(signed_text.data()),
-       signed_text.size(), digest, &size);
-  return {
-      {"X-Slack-Request-Timestamp", timestamp},
-      {"X-Slack-Signature",
-       "v0=" + Hex(std::string_view(reinterpret_cast<char*>(digest), size))}};
-}
-
 // The string member `name` of a JSON object, or "" if there is none.
 std::string JsonStringField(const std::string& json, const char* name) {
   simdjson::dom::parser parser;
@@ -195,8 +166,8 @@ httplib::Result PostEvent(httplib::Client& client,
                           const std::string& endpoint_id,
                           const std::string& event_id) {
   const std::string body = SlackEvent(event_id);
-  return client.Post(IngressPath(endpoint_id), SlackHeaders(body), body,
-                     "application/json");
+  return client.Post(IngressPath(endpoint_id), SlackHeaders(kSlackSecret, body),
+                     body, "application/json");
 }
 
 std::string Describe(const httplib::Result& result) {

@@ -63,14 +63,20 @@
 #include <utility>
 #include <vector>
 
+#include "tests/signer.h"
 #include "tests/test_util.h"
 
 namespace webhooks {
 namespace {
 
+using testing::Hex;
+using testing::HmacSha256;
 using testing::ReadFile;
 using testing::ServerProcess;
+using testing::Sha256;
+using testing::SlackHeaders;
 using testing::TempDir;
+using testing::UnixNow;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -189,57 +195,6 @@ std::string ReplaceAll(std::string text, const std::string& from,
     text.replace(pos, from.size(), to);
   }
   return text;
-}
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += kDigits[byte >> 4];
-    out += kDigits[byte & 15];
-  }
-  return out;
-}
-
-// Raw HMAC-SHA256 and SHA-256 from OpenSSL directly, never the server's
-// code. `key` must not be empty.
-std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  static const unsigned char kNothing[1] = {0};
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           data.empty() ? kNothing
-                        : reinterpret_cast<const unsigned char*>(data.data()),
-           data.size(), digest, &size) == nullptr) {
-    return std::string();
-  }
-  return std::string(reinterpret_cast<const char*>(digest), size);
-}
-
-std::string Sha256(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(),
-                 nullptr) != 1) {
-    return std::string();
-  }
-  return std::string(reinterpret_cast<const char*>(digest), size);
-}
-
-int64_t UnixNow() {
-  return std::chrono::duration_cast<seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// Slack's two signature headers for `body`, signed now with `secret`.
-httplib::Headers SlackHeaders(std::string_view secret, std::string_view body) {
-  const std::string stamp = std::to_string(UnixNow());
-  return {{"X-Slack-Request-Timestamp", stamp},
-          {"X-Slack-Signature",
-           "v0=" + Hex(HmacSha256(secret,
-                                  "v0:" + stamp + ":" + std::string(body)))}};
 }
 
 std::string SlackEvent(const std::string& event_id) {

@@ -60,6 +60,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/signer.h"
 #include "tests/test_util.h"
 
 namespace webhooks::testing {
@@ -3609,41 +3610,6 @@ constexpr char kOtherSecret[] = "another-signing-secret-987654321";
 constexpr char kSlackChallenge[] =
     "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P";
 
-// Unix seconds from the clock the server reads (system_clock, not time(),
-// which may lag it by a tick).
-int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += kDigits[byte >> 4];
-    out += kDigits[byte & 15];
-  }
-  return out;
-}
-
-// Raw HMAC-SHA256, straight from OpenSSL: every test signs on its own,
-// never with the server's code (verify.cpp), so the server is checked
-// against an independent signer. `key` must not be empty.
-std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  static const unsigned char kNothing[1] = {0};
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           data.empty() ? kNothing
-                        : reinterpret_cast<const unsigned char*>(data.data()),
-           data.size(), digest, &size) == nullptr) {
-    return std::string();
-  }
-  return std::string(reinterpret_cast<const char*>(digest), size);
-}
-
 std::string Base64Encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
   const int size =
@@ -3668,23 +3634,6 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
   out.resize(static_cast<size_t>(size) - padding);
   return out;
-}
-
-// What Slack sends in X-Slack-Signature: "v0=" and the hex HMAC-SHA256 of
-// "v0:{timestamp}:{body}" keyed by the signing secret.
-std::string SlackSignatureOf(std::string_view secret,
-                             const std::string& timestamp,
-                             std::string_view body) {
-  return "v0=" +
-         Hex(HmacSha256(secret, "v0:" + timestamp + ":" + std::string(body)));
-}
-
-// Slack's two headers for `body` signed at Unix time `timestamp`.
-httplib::Headers SlackHeadersAt(std::string_view secret, int64_t timestamp,
-                                std::string_view body) {
-  const std::string stamp = std::to_string(timestamp);
-  return {{kSlackTimestampHeader, stamp},
-          {kSlackSignatureHeader, SlackSignatureOf(secret, stamp, body)}};
 }
 
 // Replaces (or with nullopt removes) every `name` header.
