@@ -70,8 +70,11 @@
 namespace webhooks {
 namespace {
 
+using testing::CreateBody;
+using testing::DataBody;
 using testing::Hex;
 using testing::HmacSha256;
+using testing::JsonString;
 using testing::OutcomeName;
 using testing::ReadFile;
 using testing::Reply;
@@ -129,42 +132,6 @@ std::string RandomEndpointId() {
          RandomText(12,
                     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                     "0123456789_-");
-}
-
-// `text` as a JSON string literal, quotes included.
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x",
-                    static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-std::string CreateBody(std::string_view toolkit_slug,
-                       std::string_view client_id) {
-  return "{\"toolkit_slug\":" + JsonString(toolkit_slug) +
-         ",\"client_id\":" + JsonString(client_id) + "}";
-}
-
-// {"data": {...}} with `fields` in this order.
-std::string DataBody(
-    const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out = "{\"data\":{";
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) out += ",";
-    out += JsonString(fields[i].first) + ":" + JsonString(fields[i].second);
-  }
-  return out + "}}";
 }
 
 std::string Lower(std::string text) {

@@ -85,31 +85,6 @@ std::string RandomKey() {
   return key;
 }
 
-// `text` as a JSON string literal, quotes included.
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x",
-                    static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-std::string CreateBody(std::string_view toolkit_slug,
-                       std::string_view client_id) {
-  return "{\"toolkit_slug\":" + JsonString(toolkit_slug) +
-         ",\"client_id\":" + JsonString(client_id) + "}";
-}
-
 std::string Lower(std::string text) {
   for (char& c : text) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -1586,15 +1561,6 @@ using Data = std::map<std::string, std::string>;
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
 // {"data": {...}} with `fields` in this order.
-std::string DataBody(const Fields& fields) {
-  std::string out = "{\"data\":{";
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) out += ",";
-    out += JsonString(fields[i].first) + ":" + JsonString(fields[i].second);
-  }
-  return out + "}}";
-}
-
 std::string ReplaceAll(std::string text, const std::string& from,
                        const std::string& to) {
   for (size_t pos = text.find(from); pos != std::string::npos;

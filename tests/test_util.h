@@ -14,10 +14,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/store.h"
@@ -67,6 +70,43 @@ inline std::string ReadFile(const std::string& path) {
   std::stringstream content;
   content << in.rdbuf();
   return content.str();
+}
+
+// `text` as a JSON string literal, quotes included.
+inline std::string JsonString(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\u%04x",
+                    static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// The body of a create request.
+inline std::string CreateBody(std::string_view toolkit_slug,
+                              std::string_view client_id) {
+  return "{\"toolkit_slug\":" + JsonString(toolkit_slug) +
+         ",\"client_id\":" + JsonString(client_id) + "}";
+}
+
+// {"data": {...}} with `fields` in this order.
+inline std::string DataBody(
+    const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out = "{\"data\":{";
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out += ",";
+    out += JsonString(fields[i].first) + ":" + JsonString(fields[i].second);
+  }
+  return out + "}}";
 }
 
 // The built server binary; CMake passes its path.
