@@ -25,29 +25,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// What hooks and handlers may tell the connection loop, and the notes of
-// the request in progress.
-struct ConnectionState {
-  bool close_requested = false;
-  HardenedServer::RequestNotes notes;
-};
-
-// The state of the connection this thread is serving, or null. A worker
-// thread serves one connection at a time, from process_and_close_socket to
-// its return, and the library runs every hook and handler of a request on
-// that thread; 0.11.4's Request has no slot for per-connection data.
-thread_local ConnectionState* current_connection = nullptr;
-
-class ScopedConnection {
- public:
-  explicit ScopedConnection(ConnectionState* state) {
-    current_connection = state;
-  }
-  ScopedConnection(const ScopedConnection&) = delete;
-  ScopedConnection& operator=(const ScopedConnection&) = delete;
-  ~ScopedConnection() { current_connection = nullptr; }
-};
-
 int MillisUntil(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - Clock::now());
@@ -120,7 +97,16 @@ class ConnectionStream final : public httplib::Stream {
     deadline_ = Clock::now() + timeout;
     budget_left_ = budget;
     failed_ = false;
+    head_.clear();
+    head_complete_ = false;
   }
+
+  // The request's head as read so far, byte for byte: its request line and
+  // header lines, and once complete, the empty line that ends them. The
+  // library parses a head one byte a read, so this holds exactly what it
+  // parsed; the budget bounds it.
+  std::string_view head() const { return head_; }
+  bool head_complete() const { return head_complete_; }
 
   // True once a read failed (deadline, budget, error or EOF): whatever is
   // left on the connection cannot be trusted to start a request.
@@ -142,6 +128,7 @@ class ConnectionStream final : public httplib::Stream {
     if (buffered() == 0 && !Fill()) return Fail();
     size_t n = std::min({size, buffered(), budget_left_});
     std::memcpy(ptr, buffer_.data() + begin_, n);
+    if (!head_complete_) KeepHead(ptr, n);
     begin_ += n;
     budget_left_ -= n;
     return static_cast<ssize_t>(n);
@@ -173,6 +160,16 @@ class ConnectionStream final : public httplib::Stream {
     return -1;
   }
 
+  void KeepHead(const char* bytes, size_t n) {
+    const size_t searched_from = head_.size() < 3 ? 0 : head_.size() - 3;
+    head_.append(bytes, n);
+    const size_t end = head_.find("\r\n\r\n", searched_from);
+    if (end != std::string::npos) {
+      head_.resize(end + 4);  // anything after it is the body's
+      head_complete_ = true;
+    }
+  }
+
   // Reads whatever has arrived, waiting no later than the deadline.
   bool Fill() {
     begin_ = end_ = 0;
@@ -200,6 +197,32 @@ class ConnectionStream final : public httplib::Stream {
   Clock::time_point deadline_{};
   size_t budget_left_ = 0;
   bool failed_ = false;
+  std::string head_;
+  bool head_complete_ = false;
+};
+
+// What hooks and handlers may tell the connection loop, and the notes of
+// the request in progress.
+struct ConnectionState {
+  bool close_requested = false;
+  HardenedServer::RequestNotes notes;
+  const ConnectionStream* stream = nullptr;
+};
+
+// The state of the connection this thread is serving, or null. A worker
+// thread serves one connection at a time, from process_and_close_socket to
+// its return, and the library runs every hook and handler of a request on
+// that thread; 0.11.4's Request has no slot for per-connection data.
+thread_local ConnectionState* current_connection = nullptr;
+
+class ScopedConnection {
+ public:
+  explicit ScopedConnection(ConnectionState* state) {
+    current_connection = state;
+  }
+  ScopedConnection(const ScopedConnection&) = delete;
+  ScopedConnection& operator=(const ScopedConnection&) = delete;
+  ~ScopedConnection() { current_connection = nullptr; }
 };
 
 // How long a worker waits for a request's first byte, or for the rest of
@@ -213,12 +236,23 @@ constexpr std::chrono::milliseconds kParkAfter{20};
 // within the request's deadline and byte budget.
 constexpr size_t kPeekBytes = 16 * 1024;
 
-enum class Headers { kComplete, kIncomplete, kForWorker };
+enum class Headers {
+  kComplete,    // all arrived: a worker can parse them without waiting
+  kIncomplete,  // more may come
+  kForWorker,   // more than kPeekBytes, or the socket failed: a worker
+                // reads what is there within the deadline and budget
+  kNever,       // the peer closed its side first: they can never complete
+};
+
+// Whether the peer has shut down its sending side (a FIN arrived).
+bool PeerClosed(int sock) {
+  pollfd pfd{sock, POLLRDHUP, 0};
+  return ::poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP)) != 0;
+}
 
 // Whether the headers of the request waiting on `sock` have all arrived,
 // looking without reading (MSG_PEEK), so a worker later parses them from
-// the socket as usual. kForWorker: the peer closed, failed, or sent more
-// than kPeekBytes without ending its headers; a worker answers or drops it.
+// the socket as usual.
 Headers PeekHeaders(int sock) {
   std::array<char, kPeekBytes> peeked;
   ssize_t n;
@@ -229,13 +263,16 @@ Headers PeekHeaders(int sock) {
     return errno == EAGAIN || errno == EWOULDBLOCK ? Headers::kIncomplete
                                                    : Headers::kForWorker;
   }
-  if (n == 0) return Headers::kForWorker;
+  if (n == 0) return Headers::kNever;  // closed with nothing sent
   if (std::string_view(peeked.data(), static_cast<size_t>(n))
           .find("\r\n\r\n") != std::string_view::npos) {
     return Headers::kComplete;
   }
-  return static_cast<size_t>(n) == kPeekBytes ? Headers::kForWorker
-                                              : Headers::kIncomplete;
+  if (static_cast<size_t>(n) == kPeekBytes) return Headers::kForWorker;
+  // Half a request and then a FIN (a client that timed out, or one that
+  // spoke TLS to us): nothing more will come. Waiting on it would find the
+  // socket readable at once, forever.
+  return PeerClosed(sock) ? Headers::kNever : Headers::kIncomplete;
 }
 
 }  // namespace
@@ -340,22 +377,36 @@ class HardenedServer::Parker {
         Parked& p = parked[i];
         const short events = fds[i + 1].revents;
         bool done = false;
-        if (events & (POLLRDHUP | POLLHUP | POLLERR)) {
-          Dispatch(p);  // a worker reads what is there and ends it
-          done = true;
-        } else if (events & POLLIN) {
-          if (p.first_byte == Clock::time_point{}) {
+        if (events & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) {
+          if (p.first_byte == Clock::time_point{} && (events & POLLIN)) {
             p.first_byte = now;
             p.deadline = now + server_.limits_.request_timeout;
           }
-          if (PeekHeaders(p.sock) != Headers::kIncomplete) {
-            Dispatch(p);
-            done = true;
+          Headers headers = PeekHeaders(p.sock);
+          // Once the peer hung up, what it sent is all there will be: a
+          // request cut short is never answered, so it is closed now.
+          // Handing it to a worker would bring it back here at once, in a
+          // loop that burns a core until the server stops.
+          if (headers == Headers::kIncomplete &&
+              (events & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+            headers = Headers::kNever;
+          }
+          switch (headers) {
+            case Headers::kIncomplete:
+              break;
+            case Headers::kComplete:
+            case Headers::kForWorker:
+              Dispatch(p);
+              done = true;
+              break;
+            case Headers::kNever:
+              Close(p.sock);
+              done = true;
+              break;
           }
         }
         if (!done && now >= p.deadline) {
-          ::shutdown(p.sock, SHUT_RDWR);
-          ::close(p.sock);
+          Close(p.sock);
           done = true;
         }
         if (done) {
@@ -368,6 +419,11 @@ class HardenedServer::Parker {
     for (Parked& p : arriving_) parked.push_back(p);
     arriving_.clear();
     for (const Parked& p : parked) ::close(p.sock);
+  }
+
+  static void Close(socket_t sock) {
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
   }
 
   void Dispatch(const Parked& p) {
@@ -502,6 +558,12 @@ HardenedServer::RequestNotes* HardenedServer::CurrentRequestNotes() {
   return current_connection != nullptr ? &current_connection->notes : nullptr;
 }
 
+std::string_view HardenedServer::CurrentRequestHead() {
+  return current_connection != nullptr && current_connection->stream != nullptr
+             ? current_connection->stream->head()
+             : std::string_view();
+}
+
 void HardenedServer::CloseConnectionAfterResponse(httplib::Response& res) {
   if (current_connection != nullptr) current_connection->close_requested = true;
   res.set_header("Connection", "close");
@@ -518,6 +580,27 @@ bool HardenedServer::ServeFrom(socket_t sock, size_t served,
   ConnectionState state;
   ScopedConnection scoped_state(&state);
   ConnectionStream stream(sock, limits_.write_timeout);
+  state.stream = &stream;
+  // Runs once the library has parsed a head, before any hook: judges the
+  // head as sent, and puts back the header values as sent (the library
+  // percent-decoded them; see request_head.h).
+  const std::function<void(httplib::Request&)> check_head =
+      [&stream, &state](httplib::Request& req) {
+        state.notes.head_problem = CheckRequestHead(stream.head());
+        httplib::Headers sent;
+        if (state.notes.head_problem.status == 0) {
+          for (const HeaderField& field : HeaderFieldsOf(stream.head())) {
+            sent.emplace(std::string(field.name), std::string(field.value));
+          }
+        }
+        // The library's own four, added after the client's (a second copy
+        // of one is how a client's spoofed copy is recognised).
+        sent.emplace("REMOTE_ADDR", req.remote_addr);
+        sent.emplace("REMOTE_PORT", std::to_string(req.remote_port));
+        sent.emplace("LOCAL_ADDR", req.local_addr);
+        sent.emplace("LOCAL_PORT", std::to_string(req.local_port));
+        req.headers = std::move(sent);
+      };
   auto running = [this] { return svr_sock_ != INVALID_SOCKET; };
   bool ok = true;
   for (; served < limits_.max_requests_per_connection; ++served) {
@@ -539,6 +622,7 @@ bool HardenedServer::ServeFrom(socket_t sock, size_t served,
              PollFor(sock, POLLIN, MillisUntil(give_up))) {
         headers = PeekHeaders(sock);
       }
+      if (headers == Headers::kNever) break;
       if (headers == Headers::kIncomplete) {
         parker_->Park(sock, served, first_byte,
                       first_byte + limits_.request_timeout);
@@ -554,11 +638,11 @@ bool HardenedServer::ServeFrom(socket_t sock, size_t served,
                             started + limits_.request_timeout - Clock::now()),
                         limits_.max_request_bytes);
     first_byte = Clock::time_point{};
-    state.notes = RequestNotes{Clock::now(), "", ""};
+    state.notes = RequestNotes{Clock::now(), "", "", HeadProblem{}};
     state.close_requested = false;
     const bool last = served + 1 == limits_.max_requests_per_connection;
     bool connection_closed = false;
-    ok = process_request(stream, last, connection_closed, nullptr);
+    ok = process_request(stream, last, connection_closed, check_head);
     if (!ok || connection_closed || state.close_requested || stream.failed()) {
       break;
     }

@@ -11,7 +11,10 @@
 // request an absolute deadline and a byte budget, parks connections that are
 // idle or still sending their headers so that they hold no worker, and
 // replaces the bind with one that fails on a busy port and listens with a
-// real backlog. Everything else (parsing, routing, hooks) is the library's.
+// real backlog. It keeps each request's head as sent, so that the hooks can
+// refuse what RFC 9112 refuses and handlers see header values as sent, not
+// percent-decoded (request_head.h). Everything else (parsing, routing,
+// hooks) is the library's.
 
 #ifndef WEBHOOKS_HARDENED_SERVER_H_
 #define WEBHOOKS_HARDENED_SERVER_H_
@@ -23,7 +26,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
+
+#include "request_head.h"
 
 namespace webhooks {
 
@@ -83,17 +89,28 @@ class HardenedServer : public httplib::Server {
     before_write_ = std::move(hook);
   }
 
-  // What is known about the request being served, for the access log:
-  // 0.11.4's Request has no slot for data of ours. Reset for each request.
+  // What is known about the request being served, for the hooks and the
+  // access log: 0.11.4's Request has no slot for data of ours. Reset for
+  // each request.
   struct RequestNotes {
     std::chrono::steady_clock::time_point started;  // its first byte
     std::string route;       // the route template, once one matched
     std::string project_id;  // once authenticated
+    // What is wrong with the request's head as sent (request_head.h), set
+    // once the library parsed it and before the pre-routing hook runs;
+    // status 0 if nothing. The hooks answer it: this class knows no error
+    // format.
+    HeadProblem head_problem;
   };
 
   // The notes of the request this thread is serving, or null outside one
   // (hooks and handlers run on the connection's thread).
   static RequestNotes* CurrentRequestNotes();
+
+  // The head of the request this thread is serving, as far as it was read,
+  // byte for byte; empty outside one. Where the library refused a head
+  // before the hooks ran (an unknown method, say), this tells why.
+  static std::string_view CurrentRequestHead();
 
  private:
   class Parker;

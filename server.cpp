@@ -123,6 +123,11 @@ struct Config {
   // A toolkit catalog JSON file that extends or replaces the built-in one
   // (--toolkits, WEBHOOKS_TOOLKITS; format in catalog.h). Empty: built-in.
   std::string toolkits_path;
+  // Host names a request may carry in local mode (--allowed-host,
+  // repeatable; WEBHOOKS_ALLOWED_HOSTS, comma separated), besides localhost,
+  // loopback addresses and the --public-url host; "*" allows any. Lower
+  // case. See HostPolicy.
+  std::vector<std::string> allowed_hosts;
 };
 
 constexpr char kUsage[] = R"(usage: webhooks-server [options]
@@ -174,6 +179,11 @@ environment variable in brackets; a flag wins over the environment):
   --toolkits FILE    toolkit catalog JSON that extends (or, with
                      "replace": true, replaces) the built-in slack, slackbot
                      and notion [WEBHOOKS_TOOLKITS]
+  --allowed-host NAME
+                     in local mode (no API keys), also accept requests whose
+                     Host is NAME; repeatable, "*" for any
+                     [WEBHOOKS_ALLOWED_HOSTS, comma-separated] (default:
+                     localhost, loopback addresses and the --public-url host)
   --help             print this text and exit
 
 On start-up the first line on standard output is
@@ -181,8 +191,9 @@ On start-up the first line on standard output is
 )";
 
 // API keys and request ids share this rule: printable ASCII, no spaces, and
-// a bounded length. Header values reach us percent-decoded (platform notes,
-// CVE-2026-45372), so this is also what keeps CR, LF and NUL out.
+// a bounded length. Header values reach handlers as sent (HardenedServer
+// undoes the library's percent-decoding, CVE-2026-45372), so "%61lice" is
+// compared as those seven bytes, never as "alice".
 bool IsTokenText(std::string_view text, size_t max_length) {
   if (text.empty() || text.size() > max_length) return false;
   for (char c : text) {
@@ -215,6 +226,30 @@ bool IsLoopbackHost(const std::string& host) {
     return IN6_IS_ADDR_LOOPBACK(&v6);
   }
   return false;
+}
+
+// ASCII lower case; toolkit slugs, media types and host names are ASCII.
+std::string Lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// A DNS name (letters, digits, dots, hyphens) or an IP literal, without a
+// port or brackets.
+bool IsHostName(const std::string& host) {
+  if (host.empty() || host.size() > 253) return false;
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) return true;
+  for (char c : host) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '.' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool IsIpLiteral(const std::string& host) {
@@ -334,6 +369,14 @@ std::string ApplySetting(std::string_view name, const std::string& value,
   } else if (name == "toolkits") {
     if (value.empty()) return "--toolkits must name a file";
     config->toolkits_path = value;
+  } else if (name == "allowed-host") {
+    const std::string host = Lowercase(value);
+    if (host != "*" && !IsHostName(host)) {
+      return "--allowed-host must be a host name or IP address without a "
+             "port, or *, got '" +
+             value + "'";
+    }
+    config->allowed_hosts.push_back(host);
   } else {
     return "unknown option --" + std::string(name) +
            " (see webhooks-server --help)";
@@ -373,6 +416,15 @@ ParseOutcome ParseConfig(int argc, char** argv,
       }
     }
   }
+  if (const char* hosts = getenv("WEBHOOKS_ALLOWED_HOSTS")) {
+    for (const std::string& host : SplitCommas(hosts)) {
+      *error = ApplySetting("allowed-host", host, config);
+      if (!error->empty()) {
+        *error = "WEBHOOKS_ALLOWED_HOSTS: " + *error;
+        return ParseOutcome::kError;
+      }
+    }
+  }
   if (const char* keys = getenv("WEBHOOKS_API_KEYS")) {
     for (const std::string& key : SplitCommas(keys)) {
       *error = ApplySetting("api-key", key, config);
@@ -387,6 +439,7 @@ ParseOutcome ParseConfig(int argc, char** argv,
     config->require_keys = std::string_view(require) == "1";
   }
   bool keys_from_flags = false;
+  bool hosts_from_flags = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") return ParseOutcome::kHelp;
@@ -411,10 +464,15 @@ ParseOutcome ParseConfig(int argc, char** argv,
       *error = "option --" + std::string(arg) + " needs a value";
       return ParseOutcome::kError;
     }
-    // Keys given as flags replace those from the environment: flag wins.
+    // Keys and hosts given as flags replace those from the environment:
+    // flag wins.
     if (name == "api-key" && !keys_from_flags) {
       config->api_keys.clear();
       keys_from_flags = true;
+    }
+    if (name == "allowed-host" && !hosts_from_flags) {
+      config->allowed_hosts.clear();
+      hosts_from_flags = true;
     }
     *error = ApplySetting(name, value, config);
     if (!error->empty()) return ParseOutcome::kError;
@@ -441,6 +499,8 @@ enum class ErrorKind {
   kUnsupportedMediaType,
   kRangeNotSatisfiable,
   kHeadersTooLarge,
+  kHostNotAllowed,
+  kNotImplemented,
   kInternal,
   kStorageUnavailable,
   kValidation,
@@ -483,6 +543,11 @@ constexpr ErrorInfo kErrorTable[] = {
      "Send the request without a Range header."},
     {ErrorKind::kHeadersTooLarge, 431, 1431, "HTTP_RequestHeaderFieldsTooLarge",
      "Send fewer or shorter headers."},
+    {ErrorKind::kHostNotAllowed, 403, 1403, "HTTP_HostNotAllowed",
+     "Call the server as localhost or 127.0.0.1, or start it with "
+     "--allowed-host NAME (or API keys, which end local mode)."},
+    {ErrorKind::kNotImplemented, 501, 1501, "HTTP_NotImplemented",
+     "Use one of GET, POST, PATCH or DELETE, in upper case."},
     {ErrorKind::kInternal, 500, 1500, "HTTP_InternalError",
      "Retry later; if it persists, report it with the request_id."},
     {ErrorKind::kStorageUnavailable, 503, 1503, "Storage_Unavailable",
@@ -552,15 +617,6 @@ std::string Printable(std::string_view text, size_t max_length = 512) {
     }
   }
   if (text.size() > max_length) out += "...";
-  return out;
-}
-
-// ASCII lower case; toolkit slugs and media types are ASCII.
-std::string Lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
   return out;
 }
 
@@ -1447,6 +1503,67 @@ struct KeyPolicy {
   // Empty: zero-config local mode (any non-empty key, its own project).
   std::vector<ConfiguredKey> configured;
 };
+
+// Which Host a request may name. In zero-config local mode any key is
+// accepted, so a web page whose owner rebinds its DNS name to 127.0.0.1
+// (DNS rebinding) could drive this server from a visitor's browser with a
+// made-up key and read what providers sent. Its requests carry the page's
+// own name in Host, which is what is checked: local mode accepts only names
+// that cannot be rebound (localhost and *.localhost, loopback addresses),
+// the --public-url host (a tunnel's name, say) and --allowed-host names.
+// With API keys the key protects the server, and any Host is accepted (a
+// reverse proxy may forward any).
+struct HostPolicy {
+  bool enforced = false;           // local mode at start-up
+  bool any = false;                // --allowed-host '*'
+  std::vector<std::string> names;  // lower case, without port
+
+  // The host of a Host header value, lower case, without port, brackets or
+  // a final dot: "[::1]:9900" -> "::1", "LocalHost.:80" -> "localhost".
+  static std::string HostOf(std::string_view value) {
+    std::string_view host = value;
+    if (!host.empty() && host.front() == '[') {
+      host = host.substr(1, host.find(']') - 1);
+    } else if (size_t colon = host.rfind(':');
+               colon != std::string_view::npos) {
+      host = host.substr(0, colon);
+    }
+    if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+    return Lowercase(host);
+  }
+
+  bool Allows(const httplib::Request& req) const {
+    if (!enforced || any) return true;
+    if (req.get_header_value_count("Host") != 1) return false;
+    const std::string host = HostOf(req.get_header_value("Host"));
+    const std::string_view suffix = ".localhost";
+    if (host.size() > suffix.size() &&
+        host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      return true;
+    }
+    if (IsLoopbackHost(host)) return true;  // localhost, 127/8, ::1
+    return std::find(names.begin(), names.end(), host) != names.end();
+  }
+};
+
+HostPolicy BuildHostPolicy(const Config& config, bool local_mode) {
+  HostPolicy policy;
+  policy.enforced = local_mode;
+  for (const std::string& name : config.allowed_hosts) {
+    if (name == "*") {
+      policy.any = true;
+    } else {
+      policy.names.push_back(name);
+    }
+  }
+  if (!config.public_url.empty()) {
+    std::string_view authority = config.public_url;
+    authority.remove_prefix(authority.find("://") + 3);
+    authority = authority.substr(0, authority.find('/'));
+    policy.names.push_back(HostPolicy::HostOf(authority));
+  }
+  return policy;
+}
 
 // Everything a handler needs; built in main, passed by reference.
 struct Context {
@@ -2466,6 +2583,19 @@ bool CheckFraming(const Config& config, const httplib::Request& req,
     *err = MakeError(ErrorKind::kBadRequest, "Invalid Content-Length header.");
     return false;
   }
+  // 0.11.4 reads a body only for POST, PUT, PATCH and DELETE. On any other
+  // method the bytes after the head would be parsed as the next request,
+  // and behind a proxy that reuses its connections to us, one client's
+  // bytes would be answered as another's request. Refused before they are
+  // read, and the connection closed with the answer.
+  const bool library_reads_body = has_body_method || req.method == "DELETE";
+  if (length > 0 && !library_reads_body) {
+    *err = MakeError(ErrorKind::kBadRequest,
+                     "A " + req.method +
+                         " request cannot carry a body; send it without "
+                         "one (no Content-Length, or Content-Length: 0).");
+    return false;
+  }
   if (static_cast<unsigned long long>(length) > config.max_body) {
     *err = MakeError(ErrorKind::kPayloadTooLarge,
                      "The body is " + std::to_string(length) +
@@ -2484,6 +2614,40 @@ void AssignRequestId(const httplib::Request& req, httplib::Response& res) {
   res.set_header(kRequestIdHeader, id);
 }
 
+// The error for a head that RFC 9112 refuses (request_head.h): 501 for a
+// method nobody implements, else 400.
+ApiError HeadError(const HeadProblem& problem) {
+  return MakeError(problem.status == 501 ? ErrorKind::kNotImplemented
+                                         : ErrorKind::kBadRequest,
+                   problem.message);
+}
+
+// 405, with the Allow header, for a path that other methods serve; else
+// 404.
+ApiError NoRouteError(const std::vector<CompiledRoute>& routes,
+                      const httplib::Request& req, httplib::Response& res) {
+  std::string allow = AllowedMethods(routes, req.path);
+  if (allow.empty()) {
+    return MakeError(ErrorKind::kRouteNotFound,
+                     "No route for " + Printable(req.method, 16) + " " +
+                         Printable(req.path, 200) + ".");
+  }
+  res.set_header("Allow", allow);
+  return MakeError(
+      ErrorKind::kMethodNotAllowed,
+      "Method " + req.method + " is not allowed here; allowed: " + allow + ".");
+}
+
+// Whether the library can route `method` at all. It answers TRACE and
+// CONNECT "400" without calling a handler or the error hook with a 404, so
+// those are answered before routing, with NoRouteError; PUT and OPTIONS,
+// which no route serves either, reach the error hook as a 404 that becomes
+// the same 405 (after the library read a PUT's body, so the connection
+// stays usable).
+bool LibraryRoutes(const std::string& method) {
+  return method != "TRACE" && method != "CONNECT";
+}
+
 void RejectEarly(httplib::Response& res, const ApiError& err) {
   // The body, if any, is still unread; the connection cannot carry another
   // request after this answer.
@@ -2492,37 +2656,61 @@ void RejectEarly(httplib::Response& res, const ApiError& err) {
 }
 
 void InstallHooks(HardenedServer& server, const Config& config,
-                  const Logger& log, Metrics& metrics,
+                  const HostPolicy& hosts, const Logger& log, Metrics& metrics,
                   const std::vector<CompiledRoute>& routes) {
   server.set_default_headers(
       {{"Cache-Control", "no-store"}, {"X-Content-Type-Options", "nosniff"}});
 
-  server.set_pre_routing_handler(
-      [&config](const httplib::Request& req, httplib::Response& res) {
-        AssignRequestId(req, res);
-        // A throw here reaches the exception handler below (the library
-        // runs pre-routing inside its try).
-        InjectFault(req, "pre-routing");
-        // 0.11.4 applies a request's Range to whatever response is sent,
-        // error bodies included (cutting the envelope, or multiplying it
-        // into a multipart answer). The Request is the library's non-const
-        // object, handed to us as const; emptying the parsed ranges is the
-        // only way to turn that off.
-        const_cast<httplib::Request&>(req).ranges.clear();
-        ApiError err;
-        if (!CheckFraming(config, req, &err)) {
-          RejectEarly(res, err);
-          return httplib::Server::HandlerResponse::Handled;
-        }
-        // Key checks that need no database happen before the body is read;
-        // the look-up happens in the handler.
-        std::string key;
-        if (NeedsApiKey(req.path) && !CheckKeyHeaders(req, &key, &err)) {
-          RejectEarly(res, err);
-          return httplib::Server::HandlerResponse::Handled;
-        }
-        return httplib::Server::HandlerResponse::Unhandled;
-      });
+  server.set_pre_routing_handler([&config, &hosts, &routes](
+                                     const httplib::Request& req,
+                                     httplib::Response& res) {
+    AssignRequestId(req, res);
+    // A throw here reaches the exception handler below (the library
+    // runs pre-routing inside its try).
+    InjectFault(req, "pre-routing");
+    // 0.11.4 applies a request's Range to whatever response is sent,
+    // error bodies included (cutting the envelope, or multiplying it
+    // into a multipart answer). The Request is the library's non-const
+    // object, handed to us as const; emptying the parsed ranges is the
+    // only way to turn that off.
+    const_cast<httplib::Request&>(req).ranges.clear();
+    ApiError err;
+    // What RFC 9112 refuses, judged on the head as sent; the header
+    // values below are as sent too (HardenedServer).
+    if (const auto* notes = HardenedServer::CurrentRequestNotes();
+        notes != nullptr && notes->head_problem.status != 0) {
+      RejectEarly(res, HeadError(notes->head_problem));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!hosts.Allows(req)) {
+      const std::string host =
+          req.has_header("Host")
+              ? "Host '" + Printable(req.get_header_value("Host"), 100) + "' is"
+              : "A request without a Host header is";
+      RejectEarly(res, MakeError(ErrorKind::kHostNotAllowed,
+                                 host + " not accepted: in local mode (no "
+                                        "API keys) only localhost, loopback "
+                                        "addresses, the --public-url host "
+                                        "and --allowed-host names are."));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!LibraryRoutes(req.method)) {
+      RejectEarly(res, NoRouteError(routes, req, res));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!CheckFraming(config, req, &err)) {
+      RejectEarly(res, err);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // Key checks that need no database happen before the body is read;
+    // the look-up happens in the handler.
+    std::string key;
+    if (NeedsApiKey(req.path) && !CheckKeyHeaders(req, &key, &err)) {
+      RejectEarly(res, err);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
 
   // Fills only empty error bodies: the library's own 400/404/413/414/416
   // and unknown routes. A body a handler wrote is left alone.
@@ -2535,21 +2723,9 @@ void InstallHooks(HardenedServer& server, const Config& config,
           }
           ApiError err;
           switch (res.status) {
-            case 404: {
-              std::string allow = AllowedMethods(routes, req.path);
-              if (!allow.empty()) {
-                res.set_header("Allow", allow);
-                err = MakeError(ErrorKind::kMethodNotAllowed,
-                                "Method " + req.method +
-                                    " is not allowed here; allowed: " + allow +
-                                    ".");
-              } else {
-                err = MakeError(ErrorKind::kRouteNotFound,
-                                "No route for " + req.method + " " +
-                                    Printable(req.path, 200) + ".");
-              }
+            case 404:
+              err = NoRouteError(routes, req, res);
               break;
-            }
             case 413:
               err = MakeError(ErrorKind::kPayloadTooLarge,
                               "The request is too large.");
@@ -2565,14 +2741,23 @@ void InstallHooks(HardenedServer& server, const Config& config,
                               "Range requests are not supported.");
               HardenedServer::CloseConnectionAfterResponse(res);
               break;
-            default:
-              err = MakeError(res.status >= 500 ? ErrorKind::kInternal
-                                                : ErrorKind::kBadRequest,
-                              res.status >= 500
-                                  ? "Internal error."
-                                  : "The request could not be read.");
+            default: {
+              // The library refused the head before our hooks ran (an
+              // unknown method, say): the head as read tells why.
+              const HeadProblem problem =
+                  CheckRequestHead(HardenedServer::CurrentRequestHead());
+              if (res.status == 400 && problem.status != 0) {
+                err = HeadError(problem);
+              } else {
+                err = MakeError(res.status >= 500 ? ErrorKind::kInternal
+                                                  : ErrorKind::kBadRequest,
+                                res.status >= 500
+                                    ? "Internal error."
+                                    : "The request could not be read.");
+              }
               HardenedServer::CloseConnectionAfterResponse(res);
               break;
+            }
           }
           ReplyError(res, err);
           return httplib::Server::HandlerResponse::Handled;
@@ -3176,7 +3361,9 @@ int PrintRoutes() {
               public_base, log,  metrics, rate_limiter.get()};
   std::vector<CompiledRoute> compiled;
   RegisterRoutes(server, FullRouteTable(ctx), &compiled);
-  InstallHooks(server, config, log, metrics, compiled);
+  const HostPolicy hosts =
+      BuildHostPolicy(config, keys.configured.empty() && !admin_keys);
+  InstallHooks(server, config, hosts, log, metrics, compiled);
 
   Config shown = config;
   shown.port = port;

@@ -35,7 +35,10 @@ class InProcessServer {
                                                  *store_, "http://fuzz.test",
                                                  log_, metrics_, nullptr});
     RegisterRoutes(server_, FullRouteTable(*context_), &compiled_);
-    InstallHooks(server_, config_, log_, metrics_, compiled_);
+    // Local mode checks Host; the seeds call the server "x".
+    config_.allowed_hosts = {"x"};
+    hosts_ = BuildHostPolicy(config_, /*local_mode=*/true);
+    InstallHooks(server_, config_, hosts_, log_, metrics_, compiled_);
   }
 
   // Sends `input` on a fresh connection, closes the sending side, and
@@ -84,6 +87,7 @@ class InProcessServer {
 
   Config config_;
   KeyPolicy keys_;  // empty: local mode, any key is its own project
+  HostPolicy hosts_;
   ToolkitCatalog catalog_;
   std::unique_ptr<Store> store_;
   const Logger log_;
