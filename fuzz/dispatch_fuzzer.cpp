@@ -5,8 +5,9 @@
 //
 // Beyond crashes, leaks and undefined behaviour (ASan+UBSan), it checks what
 // the server promises for any input: every answer is an HTTP/1.1 response,
-// none is a 5xx (a 500 here would be an exception or a store failure on
-// client input), and none carries the library's exception header.
+// none is a 5xx but 501 for an unknown method (a 500 here would be an
+// exception or a store failure on client input), and none carries the
+// library's exception header.
 
 #include <sys/socket.h>
 
@@ -102,7 +103,10 @@ void CheckAnswers(const std::string& answers) {
   if (answers.rfind("HTTP/1.1 ", 0) != 0) __builtin_trap();
   for (size_t at = answers.find("HTTP/1.1 5"); at != std::string::npos;
        at = answers.find("HTTP/1.1 5", at + 1)) {
-    // 503 is the store saying "busy or full", which :memory: never is.
+    // 501 is the answer to a method nobody implements: the client's doing,
+    // and it closes the connection. 503 is the store saying "busy or full",
+    // which :memory: never is.
+    if (answers.compare(at, 13, "HTTP/1.1 501 ") == 0) continue;
     std::fprintf(stderr, "5xx answer:\n%s\n", answers.substr(at, 600).c_str());
     __builtin_trap();
   }
