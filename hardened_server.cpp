@@ -586,10 +586,18 @@ bool HardenedServer::ServeFrom(socket_t sock, size_t served,
   // percent-decoded them; see request_head.h).
   const std::function<void(httplib::Request&)> check_head =
       [&stream, &state](httplib::Request& req) {
-        state.notes.head_problem = CheckRequestHead(stream.head());
+        const std::string_view head = stream.head();
+        state.notes.head_problem = CheckRequestHead(head);
+        // Without a '%' after the request line, decoding changed nothing:
+        // the library's values are the ones sent (the common case, and
+        // the cheap one).
+        if (state.notes.head_problem.status == 0 &&
+            head.find('%', head.find('\n')) == std::string_view::npos) {
+          return;
+        }
         httplib::Headers sent;
         if (state.notes.head_problem.status == 0) {
-          for (const HeaderField& field : HeaderFieldsOf(stream.head())) {
+          for (const HeaderField& field : HeaderFieldsOf(head)) {
             sent.emplace(std::string(field.name), std::string(field.value));
           }
         }
