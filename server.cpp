@@ -3044,11 +3044,17 @@ int RunAdminCommand(int argc, char** argv) {
 // above the 5 s request deadline, so a request being read can complete.
 constexpr int kShutdownTimeoutSeconds = 10;
 
+// Stop signals that arrive within this time of the first are the same
+// request to stop: `timeout`, for one, signals its child and then the whole
+// process group, so the server gets SIGTERM twice almost at once.
+constexpr int kSameStopWindowSeconds = 1;
+
 // Watches for SIGTERM and SIGINT (blocked in every thread, see Run) on a
 // thread of its own. The first stops the server, which stops accepting and
-// lets in-flight requests finish; a second one, or the shutdown timeout,
-// ends the process at once with status 1. Its messages go through the log,
-// so a standard error that nobody reads cannot hold the shutdown.
+// lets in-flight requests finish; more within kSameStopWindowSeconds change
+// nothing; a later one, or the shutdown timeout, ends the process at once
+// with status 1. Its messages go through the log, so a standard error that
+// nobody reads cannot hold the shutdown.
 //
 // Finish() (or the destructor) must run before `server` and `log` go: after
 // it the thread touches neither, and it never ends the process.
@@ -3090,11 +3096,14 @@ class SignalWatcher {
       std::lock_guard<std::mutex> lock(shared.mu);
       if (shared.finished) return;
       log.Notice(std::string(NameOf(number)) +
-                 ": finishing in-flight requests (a second signal exits at "
-                 "once)");
+                 ": finishing in-flight requests (a signal more than " +
+                 std::to_string(kSameStopWindowSeconds) +
+                 " s later exits at once)");
       server.Stop();
     }
     const auto deadline = first + std::chrono::seconds(kShutdownTimeoutSeconds);
+    const auto window_end =
+        first + std::chrono::seconds(kSameStopWindowSeconds);
     int again = 0;
     for (;;) {
       const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -3103,6 +3112,14 @@ class SignalWatcher {
       timespec bound{static_cast<time_t>(left.count() / 1'000'000'000),
                      static_cast<long>(left.count() % 1'000'000'000)};
       const int next = sigtimedwait(&signals, nullptr, &bound);
+      if (next > 0 && std::chrono::steady_clock::now() < window_end) {
+        std::lock_guard<std::mutex> lock(shared.mu);
+        if (shared.finished) return;
+        log.Notice(std::string(NameOf(next)) + " within " +
+                   std::to_string(kSameStopWindowSeconds) +
+                   " s of the first signal: the same stop");
+        continue;
+      }
       if (next > 0) {
         again = next;
         break;
