@@ -29,6 +29,7 @@
 #include <signal.h>
 #include <simdjson.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -58,6 +59,7 @@
 
 #include "catalog.h"
 #include "hardened_server.h"
+#include "log_sink.h"
 #include "store/store.h"
 #include "verify.h"
 
@@ -846,12 +848,17 @@ struct LogField {
   bool number = false;
 };
 
-// Writes one line per call to stderr, as JSON or key=value text. Callers
-// pass only fields that are safe to log: never a key, a secret, a signature
-// or a body. Built in main; thread-safe (one write per line).
+// Formats one line per call, as JSON or key=value text, and hands it to a
+// LogSink on standard error: a call never waits for the reader of standard
+// error, and a line the sink has no room for is dropped and counted
+// (dropped_lines(), shown by GET /metrics). Callers pass only fields that are
+// safe to log: never a key, a secret, a signature or a body. Built in main;
+// thread-safe. Its destructor writes what is queued for at most
+// LogSink::kCloseWait.
 class Logger {
  public:
-  Logger(bool json, LogLevel least) : json_(json), least_(least) {}
+  Logger(bool json, LogLevel least)
+      : json_(json), least_(least), sink_(STDERR_FILENO) {}
 
   bool Enabled(LogLevel level) const { return level >= least_; }
 
@@ -890,13 +897,28 @@ class Logger {
             field.number ? field.value : "\"" + Printable(field.value) + "\"";
       }
     }
-    line += '\n';
-    std::fwrite(line.data(), 1, line.size(), stderr);
+    sink_.Write(std::move(line));
   }
+
+  // Queues "webhooks-server: <text>" whatever the level and format: the
+  // process's own messages (how it stops), in the plain form the start-up
+  // lines have.
+  void Notice(std::string_view text) const {
+    sink_.Write("webhooks-server: " + Printable(text, 1024));
+  }
+
+  // Waits up to `limit` for the queued lines to be written; false if some
+  // are still queued (the reader of standard error is not reading).
+  bool Flush(std::chrono::milliseconds limit) const {
+    return sink_.Flush(limit);
+  }
+
+  uint64_t dropped_lines() const { return sink_.dropped_lines(); }
 
  private:
   const bool json_;
   const LogLevel least_;
+  const LogSink sink_;
 };
 
 // --- Metrics -----------------------------------------------------------------
@@ -938,7 +960,9 @@ class Metrics {
     ++store_errors_[kind];
   }
 
-  std::string Render(int64_t endpoints, int64_t events) const {
+  // `log_lines_dropped` is the Logger's count, shown beside ours.
+  std::string Render(int64_t endpoints, int64_t events,
+                     uint64_t log_lines_dropped) const {
     std::lock_guard<std::mutex> lock(mu_);
     std::string out;
     auto number = [](double value) {
@@ -990,6 +1014,12 @@ class Metrics {
         "# TYPE webhooks_events gauge\n"
         "webhooks_events " +
         std::to_string(events) +
+        "\n"
+        "# HELP webhooks_log_lines_dropped_total Log lines dropped because "
+        "standard error did not keep up (or failed).\n"
+        "# TYPE webhooks_log_lines_dropped_total counter\n"
+        "webhooks_log_lines_dropped_total " +
+        std::to_string(log_lines_dropped) +
         "\n"
         "# HELP process_start_time_seconds Start time of the process "
         "since the Unix epoch in seconds.\n"
@@ -2352,8 +2382,9 @@ void HandleMetrics(const Context& ctx, const httplib::Request&,
   Status status = ctx.store.CountRows(&endpoints, &events);
   if (!status.ok()) return ReplyStoreError(ctx, res, status);
   res.status = 200;
-  res.set_content(ctx.metrics.Render(endpoints, events),
-                  "text/plain; version=0.0.4; charset=utf-8");
+  res.set_content(
+      ctx.metrics.Render(endpoints, events, ctx.log.dropped_lines()),
+      "text/plain; version=0.0.4; charset=utf-8");
 }
 
 // GET /readyz: the database answers a query. No key.
@@ -3198,44 +3229,103 @@ int RunAdminCommand(int argc, char** argv) {
 // above the 5 s request deadline, so a request being read can complete.
 constexpr int kShutdownTimeoutSeconds = 10;
 
-// Waits for SIGTERM or SIGINT (blocked in every thread, see Run) on a thread
-// of its own: the first stops the server, which stops accepting and lets
-// in-flight requests finish; a second one, or the timeout, ends the process
-// at once.
-void StartSignalWatcher(HardenedServer& server, sigset_t signals,
-                        std::shared_ptr<std::atomic<bool>> finished) {
-  std::thread([&server, signals, finished] {
+// Stop signals that arrive within this time of the first are the same
+// request to stop: `timeout`, for one, signals its child and then the whole
+// process group, so the server gets SIGTERM twice almost at once.
+constexpr int kSameStopWindowSeconds = 1;
+
+// Watches for SIGTERM and SIGINT (blocked in every thread, see Run) on a
+// thread of its own. The first stops the server, which stops accepting and
+// lets in-flight requests finish; more within kSameStopWindowSeconds change
+// nothing; a later one, or the shutdown timeout, ends the process at once
+// with status 1. Its messages go through the log, so a standard error that
+// nobody reads cannot hold the shutdown.
+//
+// Finish() (or the destructor) must run before `server` and `log` go: after
+// it the thread touches neither, and it never ends the process.
+class SignalWatcher {
+ public:
+  SignalWatcher(HardenedServer& server, sigset_t signals, const Logger& log)
+      : shared_(std::make_shared<Shared>()) {
+    std::thread([&server, signals, &log, shared = shared_] {
+      Watch(server, signals, log, *shared);
+    }).detach();
+  }
+  ~SignalWatcher() { Finish(); }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+  // The stop is done and the exit code is main's. Waits while the thread
+  // is using the server or the log (if it is ending the process, forever).
+  void Finish() {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->finished = true;
+  }
+
+ private:
+  struct Shared {
+    std::mutex mu;
+    bool finished = false;  // guarded by mu
+  };
+
+  static const char* NameOf(int number) {
+    return number == SIGINT ? "SIGINT" : "SIGTERM";
+  }
+
+  static void Watch(HardenedServer& server, sigset_t signals, const Logger& log,
+                    Shared& shared) {
     int number = 0;
     if (sigwait(&signals, &number) != 0) return;
-    std::fprintf(stderr,
-                 "webhooks-server: %s: finishing in-flight requests (a second "
-                 "signal exits at once)\n",
-                 number == SIGINT ? "SIGINT" : "SIGTERM");
-    server.Stop();
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::seconds(kShutdownTimeoutSeconds);
-    bool again = false;
+    const auto first = std::chrono::steady_clock::now();
+    {
+      std::lock_guard<std::mutex> lock(shared.mu);
+      if (shared.finished) return;
+      log.Notice(std::string(NameOf(number)) +
+                 ": finishing in-flight requests (a signal more than " +
+                 std::to_string(kSameStopWindowSeconds) +
+                 " s later exits at once)");
+      server.Stop();
+    }
+    const auto deadline = first + std::chrono::seconds(kShutdownTimeoutSeconds);
+    const auto window_end =
+        first + std::chrono::seconds(kSameStopWindowSeconds);
+    int again = 0;
     for (;;) {
       const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
           deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
       timespec bound{static_cast<time_t>(left.count() / 1'000'000'000),
                      static_cast<long>(left.count() % 1'000'000'000)};
-      if (sigtimedwait(&signals, nullptr, &bound) > 0) {
-        again = true;
+      const int next = sigtimedwait(&signals, nullptr, &bound);
+      if (next > 0 && std::chrono::steady_clock::now() < window_end) {
+        std::lock_guard<std::mutex> lock(shared.mu);
+        if (shared.finished) return;
+        log.Notice(std::string(NameOf(next)) + " within " +
+                   std::to_string(kSameStopWindowSeconds) +
+                   " s of the first signal: the same stop");
+        continue;
+      }
+      if (next > 0) {
+        again = next;
         break;
       }
       // EINTR (a sanitizer's leak check at exit stops threads, say): wait
       // on; EAGAIN: the time is up.
       if (errno != EINTR) break;
     }
-    // A clean stop that finished in time leaves the exit code to main.
-    if (*finished && !again) return;
-    std::fprintf(stderr, "webhooks-server: %s, exiting now\n",
-                 again ? "second signal" : "shutdown timed out");
+    // The lock is kept to the end: main cannot finish (and destroy the log)
+    // while the last lines are flushed.
+    std::lock_guard<std::mutex> lock(shared.mu);
+    if (shared.finished) return;
+    log.Notice(again != 0 ? std::string("second signal (") + NameOf(again) +
+                                "), exiting now"
+                          : std::string("shutdown timed out, exiting now"));
+    log.Flush(LogSink::kCloseWait);
     std::_Exit(1);
-  }).detach();
-}
+  }
+
+  const std::shared_ptr<Shared> shared_;
+};
 
 // webhooks-server routes: the route table, one "METHOD /path/{param}" a
 // line, from the same table the server registers (tests compare it with
@@ -3372,18 +3462,17 @@ int PrintRoutes() {
   std::printf("listening on http://%s%s%s:%d\n", v6 ? "[" : "",
               config.host.c_str(), v6 ? "]" : "", port);
   std::fflush(stdout);
-  auto finished = std::make_shared<std::atomic<bool>>(false);
-  StartSignalWatcher(server, stop_signals, finished);
+  // Declared after the log and the server, so it is finished before they go.
+  SignalWatcher watcher(server, stop_signals, log);
   if (!server.Serve()) return 1;
   // Stopped by a signal, every request answered: fold the WAL into the
   // database file so it is complete on its own.
   if (Status status = store->Checkpoint(); !status.ok()) {
-    std::fprintf(stderr, "webhooks-server: checkpoint failed: %s\n",
-                 status.message().c_str());
+    log.Notice("checkpoint failed: " + status.message());
     return 1;
   }
-  *finished = true;
-  std::fputs("webhooks-server: stopped cleanly\n", stderr);
+  watcher.Finish();
+  log.Notice("stopped cleanly");
   return 0;
 }
 

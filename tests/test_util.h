@@ -199,6 +199,20 @@ class ServerProcess {
   pid_t pid() const { return pid_; }
   const std::string& first_line() const { return first_line_; }
   std::string Stderr() const { return ReadFile(stderr_path_); }
+  // Waits up to `timeout` for `text` to appear on standard error. The
+  // server's log is written by a thread of its own, so a line may land a
+  // moment after the answer that caused it; once the process has exited,
+  // Stderr() is complete. Returns whether the text appeared.
+  bool WaitForStderr(std::string_view text, std::chrono::milliseconds timeout =
+                                                std::chrono::seconds(5)) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (Stderr().find(text) != std::string::npos) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      pollfd none{-1, 0, 0};
+      ::poll(&none, 1, 10);
+    }
+  }
   std::string BaseUrl() const {
     return "http://127.0.0.1:" + std::to_string(port_);
   }
