@@ -5662,7 +5662,7 @@ TEST_F(HttpOperationsTest, SecondSignalExitsAtOnce) {
   ASSERT_TRUE(slow.connected());
   ASSERT_TRUE(
       slow.Send("POST /api/v3.1/webhook_endpoints HTTP/1.1\r\n"
-                "Host: x\r\nx-api-key: " +
+                "Host: 127.0.0.1\r\nx-api-key: " +
                 key_ +
                 "\r\nContent-Type: application/json\r\n"
                 "Content-Length: 100\r\n\r\n{"));
