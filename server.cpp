@@ -1548,12 +1548,9 @@ bool AuthenticateKeyOrReply(const Context& ctx, const httplib::Request& req,
       match = &candidate;
     }
   }
-  if (match != nullptr) {
-    caller->project_id = match->project_id;
-    return true;
-  }
-  // Then the database: admin keys are read on every request, so one
-  // created or revoked by `keys` while we run counts from the next request.
+  // Then the database, for every key, configured ones included: it holds
+  // the revocations, and `keys` changes it while we run, so a key created
+  // or revoked there counts from the next request. One indexed read.
   ApiKeyRecord record;
   Status found = ctx.store.FindKey(digest, &record);
   if (!found.ok() && found.code() != Status::Code::kNotFound) {
@@ -1563,6 +1560,10 @@ bool AuthenticateKeyOrReply(const Context& ctx, const httplib::Request& req,
   if (found.ok() && record.revoked) {
     ReplyError(res, UnauthorizedError());
     return false;
+  }
+  if (match != nullptr) {
+    caller->project_id = match->project_id;
+    return true;
   }
   if (found.ok() && record.origin == KeyOrigin::kAdmin) {
     caller->project_id = record.project_id;
@@ -2668,7 +2669,8 @@ void InstallHooks(HardenedServer& server, const Config& config,
 // ===========================================================================
 
 // Registers the keys given at start-up, each as its own project (our
-// choice), and returns the policy that accepts exactly them.
+// choice), and returns the policy that accepts exactly them (less those
+// revoked with `keys revoke`, which the database refuses).
 bool BuildKeyPolicy(const Config& config, Store& store, KeyPolicy* policy) {
   for (const std::string& key : config.api_keys) {
     ConfiguredKey configured;
@@ -2681,10 +2683,23 @@ bool BuildKeyPolicy(const Config& config, Store& store, KeyPolicy* policy) {
     new_key.project_name = "configured";
     new_key.created_at_ms = NowMillis();
     Status status = store.RegisterKey(new_key, &configured.project_id);
+    ApiKeyRecord record;
+    if (status.ok()) status = store.FindKey(configured.digest, &record);
     if (!status.ok()) {
       std::fprintf(stderr, "webhooks-server: cannot register API keys: %s\n",
                    status.message().c_str());
       return false;
+    }
+    // A revoked key stays refused (every request asks the database), and
+    // stays in the policy: revoking the only configured key must not turn
+    // the next start into local mode, open to any key. Nor may it stop the
+    // start: an emergency revocation comes before the configuration edit.
+    if (record.revoked) {
+      std::fprintf(stderr,
+                   "webhooks-server: warning: API key %s given at start-up "
+                   "was revoked and is refused; remove it from --api-key / "
+                   "WEBHOOKS_API_KEYS\n",
+                   record.key_id.c_str());
     }
     policy->configured.push_back(std::move(configured));
   }

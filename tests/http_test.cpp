@@ -5690,6 +5690,22 @@ class HttpAdminCommandTest : public HttpOperationsTest {
   httplib::Result Create(const std::string& key, const std::string& client) {
     return CreateWithKey(key, CreateBody("slack", client));
   }
+  // The id of the last key of `origin` ("admin", "config") that `keys list`
+  // shows for this test's database; empty if none.
+  std::string KeyIdOf(const std::string& origin) {
+    Finished listed = RunToExit({"keys", "list", "--db", db_path()});
+    EXPECT_EQ(listed.exit_code, 0);
+    std::string key_id;
+    for (size_t at = 0; at < listed.out.size();) {
+      size_t end = listed.out.find('\n', at);
+      std::string line = listed.out.substr(at, end - at);
+      if (Contains(line, " " + origin + " ")) {
+        key_id = line.substr(0, line.find(' '));
+      }
+      at = end == std::string::npos ? listed.out.size() : end + 1;
+    }
+    return key_id;
+  }
 };
 
 TEST_F(HttpAdminCommandTest, KeysCreatedListedAndRevokedWhileServing) {
@@ -5714,13 +5730,7 @@ TEST_F(HttpAdminCommandTest, KeysCreatedListedAndRevokedWhileServing) {
   EXPECT_TRUE(Contains(listed.out, "admin"));
   EXPECT_FALSE(Contains(listed.out, admin_key));
   EXPECT_FALSE(Contains(listed.out, key_));
-  std::string key_id;
-  for (size_t at = 0; at < listed.out.size();) {
-    size_t end = listed.out.find('\n', at);
-    std::string line = listed.out.substr(at, end - at);
-    if (Contains(line, " admin ")) key_id = line.substr(0, line.find(' '));
-    at = end == std::string::npos ? listed.out.size() : end + 1;
-  }
+  const std::string key_id = KeyIdOf("admin");
   ASSERT_EQ(key_id.rfind("key_", 0), 0u) << listed.out;
 
   EXPECT_EQ(RunToExit({"keys", "revoke", key_id, "--db", db_path()}).exit_code,
@@ -5735,6 +5745,38 @@ TEST_F(HttpAdminCommandTest, KeysCreatedListedAndRevokedWhileServing) {
   EXPECT_EQ(RunToExit({"keys", "frobnicate", "--db", db_path()}).exit_code, 2);
   EXPECT_EQ(RunToExit({"keys", "create", "--db", db_path()}).exit_code, 2);
   EXPECT_FALSE(Contains(server_->Stderr(), admin_key));
+}
+
+// Issue 11, item 9 (2026-04): `keys revoke` of a key given at start-up
+// printed "revoked" but the key went on working, because configured keys
+// were accepted from memory before the database was asked.
+TEST_F(HttpAdminCommandTest, RevokedStartUpKeyIsRefusedNowAndAfterARestart) {
+  const std::string start_key = RandomKey();
+  ASSERT_TRUE(StartServer({"--api-key", start_key}));
+  EXPECT_EQ(StatusFor(start_key), 201);
+  const std::string key_id = KeyIdOf("config");
+  ASSERT_EQ(key_id.rfind("key_", 0), 0u);
+
+  Finished revoked = RunToExit({"keys", "revoke", key_id, "--db", db_path()});
+  ASSERT_EQ(revoked.exit_code, 0);
+  EXPECT_EQ(revoked.out, "revoked " + key_id + "\n");
+  ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(Create(start_key, "after"), 401,
+                                              "HTTP_Unauthorized"));
+
+  // Restarted with the revoked key still configured: it starts, says which
+  // key to remove, refuses it, and is still in configured mode (no other
+  // key works either).
+  ASSERT_TRUE(StartServer({"--api-key", start_key}));
+  const std::string log = server_->Stderr();
+  EXPECT_TRUE(Contains(log, "warning: API key " + key_id)) << log;
+  EXPECT_TRUE(Contains(log, "remove it")) << log;
+  ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(Create(start_key, "restarted"),
+                                              401, "HTTP_Unauthorized"));
+  ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(Create(RandomKey(), "other"), 401,
+                                              "HTTP_Unauthorized"));
+  EXPECT_EQ(StatusFor(key_), 401);
+  server_->Stop();
+  EXPECT_FALSE(Contains(server_->Stderr(), start_key));
 }
 
 TEST_F(HttpAdminCommandTest, BackupDuringWritesPassesCheckAndHoldsEveryAck) {
