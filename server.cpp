@@ -1299,6 +1299,21 @@ std::string AllowedFieldNames(const ToolkitSpec* toolkit) {
                        : "allowed: " + names;
 }
 
+// An empty value is refused, for every field (our choice; the spec is
+// silent). Stored, an empty signing secret read back as "REDACTED", so the
+// endpoint looked configured while no signature could ever match; and ""
+// meaning "clear" for optional fields only would give one value two
+// meanings. An optional field is cleared by a replace that leaves it out.
+std::string EmptyValueProblem(const SetupFieldSpec& spec) {
+  const std::string where = "data." + spec.name;
+  return spec.is_required
+             ? where + " must not be empty: it is required (" +
+                   spec.display_name + ")"
+             : where +
+                   " must not be empty; to clear it, replace the setup data "
+                   "(POST webhook_endpoints/{id}) without it";
+}
+
 // Reads the body into *out, adding every problem to *problems. Returns
 // whether a `data` object was read, so that the caller can go on to check
 // the fields against the stored endpoint and report all problems at once.
@@ -1337,7 +1352,9 @@ bool ParseSetupDataParams(const httplib::Request& req,
       for (auto [name, field_value] : data) {
         if (!FirstSighting(name, &seen_names, &problems)) continue;
         const std::string where = "data." + std::string(name);
-        if (toolkit == nullptr || toolkit->FindField(name) == nullptr) {
+        const SetupFieldSpec* spec =
+            toolkit == nullptr ? nullptr : toolkit->FindField(name);
+        if (spec == nullptr) {
           problems.push_back("unknown setup field '" + std::string(name) +
                              "' (" + AllowedFieldNames(toolkit) + ")");
           continue;
@@ -1346,6 +1363,8 @@ bool ParseSetupDataParams(const httplib::Request& req,
         std::string_view text;
         if (field_value.get_string().get(text) != simdjson::SUCCESS) {
           problems.push_back(where + " must be a string");
+        } else if (text.empty()) {
+          problems.push_back(EmptyValueProblem(*spec));
         } else if (text.size() > kMaxSetupValueBytes) {
           problems.push_back(where + " must be at most 4096 bytes");
         } else if (!IsCleanText(text)) {

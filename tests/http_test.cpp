@@ -2734,6 +2734,12 @@ std::vector<BadSetup> BadSetups() {
               R"({"data":{"app_token":"tok2-0123456789\u0085"}})"),
       BadData("LoneSurrogate", 0, {},
               R"({"data":{"app_token":"tok2-0123456789\ud800"}})"),
+      // Issue 11, item 11 (2026-04): an empty required value was stored and
+      // read back as REDACTED, so the endpoint looked configured.
+      BadData("EmptyRequiredSecret", 1, {kSigning, "must not be empty"},
+              DataBody({{kSigning, ""}})),
+      BadData("EmptyBesideAGoodValue", 1, {kAppToken, "must not be empty"},
+              DataBody({{kSigning, "sig2-0123456789"}, {kAppToken, ""}})),
   };
 }
 
@@ -3259,6 +3265,39 @@ TEST_F(HttpToolkitsTest, NonSecretFieldsComeBackVerbatim) {
   ASSERT_NO_FATAL_FAILURE(MustReplace(
       created.id, DataBody({{"webhook_secret", "another-secret-0"}}), &got));
   EXPECT_EQ(got.data, (Data{{"webhook_secret", "anot..."}}));
+}
+
+// Issue 11, item 11 (2026-04): an empty optional value is refused too (our
+// choice: "" never means "clear"); a replace that leaves it out clears it.
+TEST_F(HttpToolkitsTest, EmptyOptionalValueIsRefusedAndReplaceClearsIt) {
+  ASSERT_TRUE(StartServer({"--toolkits", ToolkitsFile(GithubToolkits())}));
+  Endpoint created, before;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("github", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id,
+      DataBody({{"webhook_secret", "ghsecret-012345"}, {"label", "mine"}}),
+      &before));
+  const std::string empty_label =
+      DataBody({{"webhook_secret", "ghsecret-012345"}, {"label", ""}});
+  for (bool replace : {false, true}) {
+    SCOPED_TRACE(replace ? "replace" : "patch");
+    ErrorBody error;
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectErrorEnvelope(replace ? Replace(created.id, empty_label)
+                                    : Patch(created.id, empty_label),
+                            400, kValidation, &error));
+    EXPECT_EQ(error.errors.size(), 1u) << Join(error.errors);
+    EXPECT_TRUE(SomeErrorSays(
+        error.errors, {"data.label", "must not be empty", "without it"}))
+        << Join(error.errors);
+    Endpoint after;
+    ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &after));
+    EXPECT_EQ(after.raw_body, before.raw_body);
+  }
+  Endpoint cleared;
+  ASSERT_NO_FATAL_FAILURE(MustReplace(
+      created.id, DataBody({{"webhook_secret", "ghsecret-012345"}}), &cleared));
+  EXPECT_EQ(cleared.data, (Data{{"webhook_secret", "ghse..."}}));
 }
 
 TEST_F(HttpToolkitsTest, ReplaceTrueDropsTheBuiltInToolkits) {
