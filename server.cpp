@@ -2259,10 +2259,16 @@ void HandleMetrics(const Context& ctx, const httplib::Request&,
                   "text/plain; version=0.0.4; charset=utf-8");
 }
 
-// GET /readyz: the database answers a query. No key.
+// GET /readyz: the database answers a query, and the secrets key still
+// opens its setup values (the start-up check, now one indexed read). No key.
 void HandleReady(const Context& ctx, const httplib::Request&,
                  httplib::Response& res) {
   Status status = ctx.store.Ping();
+  if (status.ok()) status = ctx.store.CheckSecretsKey();
+  // A key that does not fit is "not ready" (503), not a server bug (500).
+  if (status.code() == Status::Code::kInvalidArgument) {
+    status = Status::Unavailable(status.message());
+  }
   if (!status.ok()) return ReplyStoreError(ctx, res, status);
   ReplyJson(res, 200, R"({"status":"ready"})");
 }
@@ -2766,6 +2772,30 @@ bool ReadSecretsKey(const std::string& path, std::string* key,
   return true;
 }
 
+// Checks the secrets key against the database before anything is served:
+// with a wrong key every read of a setup value would fail (500) while the
+// server looked healthy. Returns 0 to go on, else the exit code after one
+// line on stderr: 2, a configuration error (a restart cannot help), when
+// the key does not fit; 1 when the database failed. Never prints the key.
+int CheckSecretsKeyAtStart(const Config& config, Store& store) {
+  Status status = store.CheckSecretsKey();
+  if (status.ok()) return 0;
+  if (status.code() != Status::Code::kInvalidArgument) {
+    std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
+    return 1;
+  }
+  const std::string fix =
+      config.secrets_key_path.empty()
+          ? "start with --secrets-key-file (or WEBHOOKS_SECRETS_KEY_FILE) "
+            "naming the key file this database was used with"
+          : "--secrets-key-file '" + config.secrets_key_path +
+                "' must hold the key this database was used with; restore "
+                "that file from your copy";
+  std::fprintf(stderr, "webhooks-server: %s; %s\n", status.message().c_str(),
+               fix.c_str());
+  return 2;
+}
+
 // Creates the folder of a database file if it is missing (one level, mode
 // 0700: it holds secrets).
 bool EnsureParentFolder(const std::string& db_path, std::string* error) {
@@ -3166,6 +3196,9 @@ int PrintRoutes() {
       !status.ok()) {
     std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
     return 1;
+  }
+  if (int code = CheckSecretsKeyAtStart(config, *store); code != 0) {
+    return code;
   }
   KeyPolicy keys;
   if (!BuildKeyPolicy(config, *store, &keys)) return 1;

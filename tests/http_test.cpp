@@ -5717,6 +5717,100 @@ TEST_F(HttpOperationsTest, SecondSignalExitsAtOnce) {
 }
 
 // ===========================================================================
+// Operations: the secrets key checked against the database
+// ===========================================================================
+
+class HttpSecretsKeyTest : public HttpManageTest {
+ protected:
+  // A key file holding `hex`.
+  std::string KeyFile(const std::string& name, const std::string& hex) {
+    const std::string path = dir_.File(name);
+    EXPECT_TRUE(WriteTextFile(path, hex + "\n")) << path;
+    ::chmod(path.c_str(), 0600);
+    return path;
+  }
+
+  // Starts a server on db_path() with `extra_args`, which must refuse to
+  // start with exit code 2 and exactly one line; returns that line.
+  std::string RefusalOf(const std::vector<std::string>& extra_args) {
+    std::vector<std::string> args = {"--port", "0", "--db", db_path()};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    ServerProcess refused;
+    if (refused.Start(args)) {  // stopped, not waited for: it would serve on
+      ADD_FAILURE() << "started: " << refused.Stderr();
+      return "";
+    }
+    refused.Wait();
+    EXPECT_EQ(refused.ExitCode(), 2);
+    const std::string log = refused.Stderr();
+    EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+    return log;
+  }
+
+  const std::string right_hex_ = Repeat("0123456789abcdef", 4);
+  const std::string wrong_hex_ = Repeat("fedcba9876543210", 4);
+};
+
+// Issue 11, item 10 (2026-04): with a wrong --secrets-key-file the server
+// started, /readyz said ready, and every read of a setup value was a 500.
+TEST_F(HttpSecretsKeyTest, WrongOrMissingKeyRefusesToStartAndTheRightOneReads) {
+  const std::string right = KeyFile("right.key", right_hex_);
+  const std::string wrong = KeyFile("wrong.key", wrong_hex_);
+  ASSERT_TRUE(StartServer({"--secrets-key-file", right}));
+  Endpoint created, stored;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id, DataBody({{kSigning, "sig-0123456789abcdef"}}), &stored));
+  ASSERT_EQ(server_->Stop(), 0);
+
+  const std::string wrong_line = RefusalOf({"--secrets-key-file", wrong});
+  EXPECT_TRUE(Contains(wrong_line, "does not decrypt")) << wrong_line;
+  EXPECT_TRUE(Contains(wrong_line, "'" + wrong + "'")) << wrong_line;
+  const std::string missing_line = RefusalOf({});
+  EXPECT_TRUE(Contains(missing_line, "no secrets key was given"))
+      << missing_line;
+  EXPECT_TRUE(Contains(missing_line, "--secrets-key-file")) << missing_line;
+  for (const std::string& line : {wrong_line, missing_line}) {
+    EXPECT_FALSE(Contains(line, right_hex_)) << line;
+    EXPECT_FALSE(Contains(line, wrong_hex_)) << line;
+  }
+
+  ASSERT_TRUE(StartServer({"--secrets-key-file", right}));
+  Endpoint got;
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &got));
+  EXPECT_EQ(got.data, (Data{{kSigning, "sig-..."}}));
+  auto ready = NewClient().Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+}
+
+// /readyz runs the same check: a server whose values another server sealed
+// with a key (one database file, two configurations) is not ready.
+TEST_F(HttpSecretsKeyTest, ReadinessFailsOnceTheValuesNeedAKeyItLacks) {
+  Endpoint created, stored;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id, DataBody({{kSigning, "sig-0123456789abcdef"}}), &stored));
+  auto before = NewClient().Get("/readyz");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->status, 200);
+
+  // A key given for values stored in clear seals them (our choice).
+  ServerProcess keyed;
+  ASSERT_TRUE(
+      keyed.Start({"--port", "0", "--db", db_path(), "--secrets-key-file",
+                   KeyFile("right.key", right_hex_)}))
+      << keyed.Stderr();
+  ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(NewClient().Get("/readyz"), 503,
+                                              "Storage_Unavailable"));
+  httplib::Client keyed_client("127.0.0.1", keyed.port());
+  auto read = keyed_client.Get(ItemPath(created.id), KeyHeaders(key_));
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->status, 200);
+  EXPECT_TRUE(Contains(read->body, "sig-...")) << read->body;
+}
+
+// ===========================================================================
 // Operations: keys, backup and check commands on a serving database
 // ===========================================================================
 
