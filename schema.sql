@@ -61,4 +61,13 @@ CREATE TABLE IF NOT EXISTS webhook_events (
 
 CREATE INDEX IF NOT EXISTS webhook_events_by_endpoint ON webhook_events (endpoint_id, seq);
 
+-- Facts about the database itself, one row each. 'secrets_key_check' records how setup values are
+-- stored: '' in clear, or a known text sealed with the secrets key, which lets the server tell a
+-- wrong key at start-up instead of failing every read. Added without a version change: like every
+-- table here it is created on open when missing, and older servers ignore it.
+CREATE TABLE IF NOT EXISTS store_settings (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
 PRAGMA user_version = 1;

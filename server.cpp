@@ -1385,6 +1385,21 @@ std::string AllowedFieldNames(const ToolkitSpec* toolkit) {
                        : "allowed: " + names;
 }
 
+// An empty value is refused, for every field (our choice; the spec is
+// silent). Stored, an empty signing secret read back as "REDACTED", so the
+// endpoint looked configured while no signature could ever match; and ""
+// meaning "clear" for optional fields only would give one value two
+// meanings. An optional field is cleared by a replace that leaves it out.
+std::string EmptyValueProblem(const SetupFieldSpec& spec) {
+  const std::string where = "data." + spec.name;
+  return spec.is_required
+             ? where + " must not be empty: it is required (" +
+                   spec.display_name + ")"
+             : where +
+                   " must not be empty; to clear it, replace the setup data "
+                   "(POST webhook_endpoints/{id}) without it";
+}
+
 // Reads the body into *out, adding every problem to *problems. Returns
 // whether a `data` object was read, so that the caller can go on to check
 // the fields against the stored endpoint and report all problems at once.
@@ -1423,7 +1438,9 @@ bool ParseSetupDataParams(const httplib::Request& req,
       for (auto [name, field_value] : data) {
         if (!FirstSighting(name, &seen_names, &problems)) continue;
         const std::string where = "data." + std::string(name);
-        if (toolkit == nullptr || toolkit->FindField(name) == nullptr) {
+        const SetupFieldSpec* spec =
+            toolkit == nullptr ? nullptr : toolkit->FindField(name);
+        if (spec == nullptr) {
           problems.push_back("unknown setup field '" + std::string(name) +
                              "' (" + AllowedFieldNames(toolkit) + ")");
           continue;
@@ -1432,6 +1449,8 @@ bool ParseSetupDataParams(const httplib::Request& req,
         std::string_view text;
         if (field_value.get_string().get(text) != simdjson::SUCCESS) {
           problems.push_back(where + " must be a string");
+        } else if (text.empty()) {
+          problems.push_back(EmptyValueProblem(*spec));
         } else if (text.size() > kMaxSetupValueBytes) {
           problems.push_back(where + " must be at most 4096 bytes");
         } else if (!IsCleanText(text)) {
@@ -1695,12 +1714,9 @@ bool AuthenticateKeyOrReply(const Context& ctx, const httplib::Request& req,
       match = &candidate;
     }
   }
-  if (match != nullptr) {
-    caller->project_id = match->project_id;
-    return true;
-  }
-  // Then the database: admin keys are read on every request, so one
-  // created or revoked by `keys` while we run counts from the next request.
+  // Then the database, for every key, configured ones included: it holds
+  // the revocations, and `keys` changes it while we run, so a key created
+  // or revoked there counts from the next request. One indexed read.
   ApiKeyRecord record;
   Status found = ctx.store.FindKey(digest, &record);
   if (!found.ok() && found.code() != Status::Code::kNotFound) {
@@ -1710,6 +1726,10 @@ bool AuthenticateKeyOrReply(const Context& ctx, const httplib::Request& req,
   if (found.ok() && record.revoked) {
     ReplyError(res, UnauthorizedError());
     return false;
+  }
+  if (match != nullptr) {
+    caller->project_id = match->project_id;
+    return true;
   }
   if (found.ok() && record.origin == KeyOrigin::kAdmin) {
     caller->project_id = record.project_id;
@@ -2387,10 +2407,16 @@ void HandleMetrics(const Context& ctx, const httplib::Request&,
       "text/plain; version=0.0.4; charset=utf-8");
 }
 
-// GET /readyz: the database answers a query. No key.
+// GET /readyz: the database answers a query, and the secrets key still
+// opens its setup values (the start-up check, now one indexed read). No key.
 void HandleReady(const Context& ctx, const httplib::Request&,
                  httplib::Response& res) {
   Status status = ctx.store.Ping();
+  if (status.ok()) status = ctx.store.CheckSecretsKey();
+  // A key that does not fit is "not ready" (503), not a server bug (500).
+  if (status.code() == Status::Code::kInvalidArgument) {
+    status = Status::Unavailable(status.message());
+  }
   if (!status.ok()) return ReplyStoreError(ctx, res, status);
   ReplyJson(res, 200, R"({"status":"ready"})");
 }
@@ -2884,7 +2910,8 @@ void InstallHooks(HardenedServer& server, const Config& config,
 // ===========================================================================
 
 // Registers the keys given at start-up, each as its own project (our
-// choice), and returns the policy that accepts exactly them.
+// choice), and returns the policy that accepts exactly them (less those
+// revoked with `keys revoke`, which the database refuses).
 bool BuildKeyPolicy(const Config& config, Store& store, KeyPolicy* policy) {
   for (const std::string& key : config.api_keys) {
     ConfiguredKey configured;
@@ -2897,10 +2924,23 @@ bool BuildKeyPolicy(const Config& config, Store& store, KeyPolicy* policy) {
     new_key.project_name = "configured";
     new_key.created_at_ms = NowMillis();
     Status status = store.RegisterKey(new_key, &configured.project_id);
+    ApiKeyRecord record;
+    if (status.ok()) status = store.FindKey(configured.digest, &record);
     if (!status.ok()) {
       std::fprintf(stderr, "webhooks-server: cannot register API keys: %s\n",
                    status.message().c_str());
       return false;
+    }
+    // A revoked key stays refused (every request asks the database), and
+    // stays in the policy: revoking the only configured key must not turn
+    // the next start into local mode, open to any key. Nor may it stop the
+    // start: an emergency revocation comes before the configuration edit.
+    if (record.revoked) {
+      std::fprintf(stderr,
+                   "webhooks-server: warning: API key %s given at start-up "
+                   "was revoked and is refused; remove it from --api-key / "
+                   "WEBHOOKS_API_KEYS\n",
+                   record.key_id.c_str());
     }
     policy->configured.push_back(std::move(configured));
   }
@@ -2946,6 +2986,30 @@ bool ReadSecretsKey(const std::string& path, std::string* key,
     return false;
   }
   return true;
+}
+
+// Checks the secrets key against the database before anything is served:
+// with a wrong key every read of a setup value would fail (500) while the
+// server looked healthy. Returns 0 to go on, else the exit code after one
+// line on stderr: 2, a configuration error (a restart cannot help), when
+// the key does not fit; 1 when the database failed. Never prints the key.
+int CheckSecretsKeyAtStart(const Config& config, Store& store) {
+  Status status = store.CheckSecretsKey();
+  if (status.ok()) return 0;
+  if (status.code() != Status::Code::kInvalidArgument) {
+    std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
+    return 1;
+  }
+  const std::string fix =
+      config.secrets_key_path.empty()
+          ? "start with --secrets-key-file (or WEBHOOKS_SECRETS_KEY_FILE) "
+            "naming the key file this database was used with"
+          : "--secrets-key-file '" + config.secrets_key_path +
+                "' must hold the key this database was used with; restore "
+                "that file from your copy";
+  std::fprintf(stderr, "webhooks-server: %s; %s\n", status.message().c_str(),
+               fix.c_str());
+  return 2;
 }
 
 // Creates the folder of a database file if it is missing (one level, mode
@@ -3407,6 +3471,9 @@ int PrintRoutes() {
       !status.ok()) {
     std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
     return 1;
+  }
+  if (int code = CheckSecretsKeyAtStart(config, *store); code != 0) {
+    return code;
   }
   KeyPolicy keys;
   if (!BuildKeyPolicy(config, *store, &keys)) return 1;

@@ -20,8 +20,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "store/sqlite_connections.h"
 #include "store/store.h"
@@ -109,6 +112,9 @@ class SecretBox {
   explicit SecretBox(std::string key) : key_(std::move(key)) {}
 
   bool enabled() const { return !key_.empty(); }
+
+  // What every sealed value starts with, and no clear value does.
+  static std::string SealedPrefix() { return kSealedPrefix; }
 
   std::string Seal(std::string_view context, std::string_view plain) const {
     if (!enabled()) return std::string(plain);
@@ -231,6 +237,14 @@ std::string SealContext(std::string_view endpoint_id, std::string_view name) {
   return std::string(endpoint_id) + '\0' + std::string(name);
 }
 
+// The store_settings row that records how setup values are stored: "" in
+// clear, else kKeyCheckText sealed with the secrets key under
+// kKeyCheckContext (a context no setup field has: those hold a NUL).
+constexpr char kKeyCheckSetting[] = "secrets_key_check";
+constexpr std::string_view kKeyCheckContext =
+    "store_settings.secrets_key_check";
+constexpr std::string_view kKeyCheckText = "webhooks-server secrets key check";
+
 // Every statement the store runs. Each connection prepares the ones it runs
 // on first use and keeps them.
 enum class Sql : size_t {
@@ -260,6 +274,11 @@ enum class Sql : size_t {
   kInsertProject,
   kInsertKey,
   kSelectAnyKey,
+  kSelectSetting,
+  kUpsertSetting,
+  kSelectSealedField,
+  kSelectClearFields,
+  kUpdateSetupFieldValue,
   kCount,  // not a statement: how many there are
 };
 static_assert(static_cast<size_t>(Sql::kCount) <= Connection::kMaxStatements);
@@ -372,6 +391,21 @@ const char* SqlText(Sql sql) {
              ":created_at)";
     case Sql::kSelectAnyKey:
       return "SELECT project_id FROM api_keys WHERE key_digest = :key_digest";
+    case Sql::kSelectSetting:
+      return "SELECT value FROM store_settings WHERE name = :name";
+    case Sql::kUpsertSetting:
+      return "INSERT INTO store_settings (name, value) VALUES (:name, "
+             ":value) ON CONFLICT (name) DO UPDATE SET value = "
+             "excluded.value";
+    case Sql::kSelectSealedField:
+      return "SELECT endpoint_id, name, value FROM endpoint_setup_fields "
+             "WHERE substr(value, 1, length(:prefix)) = :prefix LIMIT 1";
+    case Sql::kSelectClearFields:
+      return "SELECT endpoint_id, name, value FROM endpoint_setup_fields "
+             "WHERE substr(value, 1, length(:prefix)) <> :prefix";
+    case Sql::kUpdateSetupFieldValue:
+      return "UPDATE endpoint_setup_fields SET value = :value WHERE "
+             "endpoint_id = :endpoint_id AND name = :name";
     case Sql::kCount:
       break;
   }
@@ -825,6 +859,36 @@ class SqliteStore final : public Store {
     });
   }
 
+  Status CheckSecretsKey() override {
+    // Usually the record decides, on a reader, without waiting for writes.
+    std::optional<std::string> recorded;
+    Status status = Read("check secrets key", [&](Connection& c) {
+      recorded = SelectKeyCheck(c);
+      return Status::Ok();
+    });
+    if (!status.ok()) return status;
+    if (recorded && !NeedsAdoption(*recorded)) return JudgeKeyCheck(*recorded);
+    return writer_->Run("record secrets key", [&](Connection& c) {
+      // Read again in the write transaction: another process may have
+      // recorded a key since.
+      std::optional<std::string> now = SelectKeyCheck(c);
+      if (now && !NeedsAdoption(*now)) return JudgeKeyCheck(*now);
+      if (!now) {
+        Status legacy = JudgeFirstSealedValue(c);
+        if (!legacy.ok()) return legacy;
+      }
+      if (secrets_.enabled()) SealClearValues(c);
+      Use upsert(c, Sql::kUpsertSetting);
+      upsert->bind(":name", kKeyCheckSetting);
+      upsert->bind(":value",
+                   secrets_.enabled()
+                       ? secrets_.Seal(kKeyCheckContext, kKeyCheckText)
+                       : std::string());
+      upsert->exec();
+      return Status::Ok();
+    });
+  }
+
   Status Checkpoint() override {
     return checkpointer_ ? checkpointer_->Truncate() : Status::Ok();
   }
@@ -928,6 +992,84 @@ class SqliteStore final : public Store {
     while (select->executeStep()) {
       AppendSetupField(select->getColumn(0).getString(),
                        select->getColumn(1).getString(), endpoint);
+    }
+  }
+
+  // The recorded key check; unset if none was recorded yet.
+  static std::optional<std::string> SelectKeyCheck(Connection& c) {
+    Use select(c, Sql::kSelectSetting);
+    select->bind(":name", kKeyCheckSetting);
+    if (!select->executeStep()) return std::nullopt;
+    return select->getColumn(0).getString();
+  }
+
+  // Values recorded in clear, and a key given now.
+  bool NeedsAdoption(const std::string& recorded) const {
+    return recorded.empty() && secrets_.enabled();
+  }
+
+  Status WrongKey() const {
+    return Status::InvalidArgument(
+        "the secrets key does not decrypt the setup values stored in '" +
+        path_ + "'");
+  }
+  Status NoKey() const {
+    return Status::InvalidArgument("the setup values stored in '" + path_ +
+                                   "' are encrypted, and no secrets key was "
+                                   "given");
+  }
+
+  // Compares the record with the key we hold (adoption aside).
+  Status JudgeKeyCheck(const std::string& recorded) const {
+    if (recorded.empty()) return Status::Ok();
+    if (!secrets_.enabled()) return NoKey();
+    std::string plain;
+    if (!secrets_.Open(kKeyCheckContext, recorded, &plain) ||
+        plain != kKeyCheckText) {
+      return WrongKey();
+    }
+    return Status::Ok();
+  }
+
+  // A database sealed before the record existed: one of its sealed values
+  // stands in for the record (all were sealed with the same key).
+  Status JudgeFirstSealedValue(Connection& c) const {
+    Use select(c, Sql::kSelectSealedField);
+    select->bind(":prefix", SecretBox::SealedPrefix());
+    if (!select->executeStep()) return Status::Ok();
+    if (!secrets_.enabled()) return NoKey();
+    std::string plain;
+    if (!secrets_.Open(SealContext(select->getColumn(0).getString(),
+                                   select->getColumn(1).getString()),
+                       select->getColumn(2).getString(), &plain)) {
+      return WrongKey();
+    }
+    return Status::Ok();
+  }
+
+  // Seals every value stored in clear (from before the key was given).
+  void SealClearValues(Connection& c) const {
+    struct Clear {
+      std::string endpoint_id, name, value;
+    };
+    std::vector<Clear> clear;
+    {
+      Use select(c, Sql::kSelectClearFields);
+      select->bind(":prefix", SecretBox::SealedPrefix());
+      while (select->executeStep()) {
+        clear.push_back({select->getColumn(0).getString(),
+                         select->getColumn(1).getString(),
+                         select->getColumn(2).getString()});
+      }
+    }
+    for (const Clear& field : clear) {
+      Use update(c, Sql::kUpdateSetupFieldValue);
+      update->bind(":endpoint_id", field.endpoint_id);
+      update->bind(":name", field.name);
+      update->bind(":value",
+                   secrets_.Seal(SealContext(field.endpoint_id, field.name),
+                                 field.value));
+      update->exec();
     }
   }
 

@@ -280,6 +280,23 @@ class Store {
   // any mode. Unavailable otherwise.
   virtual Status Ping() = 0;
 
+  // Checks that the setup values stored in this database can be read with
+  // the secrets key this store was opened with (StoreOptions::secrets_key),
+  // so that a wrong key stops a start-up instead of failing every read. The
+  // first check of a database records how its values are stored: in clear,
+  // or sealed with a key (a short known text sealed with it). Then:
+  // - the recorded key, or no key where values are recorded in clear: Ok;
+  // - another key, or no key where a key is recorded: InvalidArgument, whose
+  //   message says which (never the key), and nothing changes;
+  // - a key where values are recorded in clear: the key is adopted: values
+  //   stored in clear are sealed with it now, and it is recorded (our
+  //   choice: a key given means every value is encrypted at rest).
+  // A database from before the record is judged by its first sealed value.
+  // Other codes: the database failed. Once recorded, a check costs one
+  // indexed read and at most one decryption of a few bytes; a first check
+  // or an adoption reads every setup value and writes.
+  virtual Status CheckSecretsKey() = 0;
+
   // Moves everything in the write-ahead log into the database file and
   // empties the log (a no-op for :memory:). For a clean shutdown.
   virtual Status Checkpoint() = 0;
@@ -300,9 +317,10 @@ class Store {
 struct StoreOptions {
   // 32 raw bytes, or empty. With a key, setup field values are stored
   // encrypted (AES-256-GCM, bound to their endpoint and field name) and
-  // decrypted on read; values stored in clear earlier are still read. A
-  // value that cannot be decrypted (no key, or another key) makes the read
-  // fail with Internal rather than return garbage.
+  // decrypted on read; values stored in clear earlier are still read (and
+  // sealed by CheckSecretsKey). A value that cannot be decrypted (no key,
+  // or another key) makes the read fail with Internal rather than return
+  // garbage; CheckSecretsKey finds that case up front.
   std::string secrets_key;
   // How many read-only connections serve reads beside the writer (file
   // databases only; at least 1).

@@ -2737,6 +2737,12 @@ std::vector<BadSetup> BadSetups() {
               R"({"data":{"app_token":"tok2-0123456789\u0085"}})"),
       BadData("LoneSurrogate", 0, {},
               R"({"data":{"app_token":"tok2-0123456789\ud800"}})"),
+      // Issue 11, item 11 (2026-04): an empty required value was stored and
+      // read back as REDACTED, so the endpoint looked configured.
+      BadData("EmptyRequiredSecret", 1, {kSigning, "must not be empty"},
+              DataBody({{kSigning, ""}})),
+      BadData("EmptyBesideAGoodValue", 1, {kAppToken, "must not be empty"},
+              DataBody({{kSigning, "sig2-0123456789"}, {kAppToken, ""}})),
   };
 }
 
@@ -3262,6 +3268,39 @@ TEST_F(HttpToolkitsTest, NonSecretFieldsComeBackVerbatim) {
   ASSERT_NO_FATAL_FAILURE(MustReplace(
       created.id, DataBody({{"webhook_secret", "another-secret-0"}}), &got));
   EXPECT_EQ(got.data, (Data{{"webhook_secret", "anot..."}}));
+}
+
+// Issue 11, item 11 (2026-04): an empty optional value is refused too (our
+// choice: "" never means "clear"); a replace that leaves it out clears it.
+TEST_F(HttpToolkitsTest, EmptyOptionalValueIsRefusedAndReplaceClearsIt) {
+  ASSERT_TRUE(StartServer({"--toolkits", ToolkitsFile(GithubToolkits())}));
+  Endpoint created, before;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("github", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id,
+      DataBody({{"webhook_secret", "ghsecret-012345"}, {"label", "mine"}}),
+      &before));
+  const std::string empty_label =
+      DataBody({{"webhook_secret", "ghsecret-012345"}, {"label", ""}});
+  for (bool replace : {false, true}) {
+    SCOPED_TRACE(replace ? "replace" : "patch");
+    ErrorBody error;
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectErrorEnvelope(replace ? Replace(created.id, empty_label)
+                                    : Patch(created.id, empty_label),
+                            400, kValidation, &error));
+    EXPECT_EQ(error.errors.size(), 1u) << Join(error.errors);
+    EXPECT_TRUE(SomeErrorSays(
+        error.errors, {"data.label", "must not be empty", "without it"}))
+        << Join(error.errors);
+    Endpoint after;
+    ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &after));
+    EXPECT_EQ(after.raw_body, before.raw_body);
+  }
+  Endpoint cleared;
+  ASSERT_NO_FATAL_FAILURE(MustReplace(
+      created.id, DataBody({{"webhook_secret", "ghsecret-012345"}}), &cleared));
+  EXPECT_EQ(cleared.data, (Data{{"webhook_secret", "ghse..."}}));
 }
 
 TEST_F(HttpToolkitsTest, ReplaceTrueDropsTheBuiltInToolkits) {
@@ -5687,6 +5726,100 @@ TEST_F(HttpOperationsTest, SecondSignalExitsAtOnce) {
 }
 
 // ===========================================================================
+// Operations: the secrets key checked against the database
+// ===========================================================================
+
+class HttpSecretsKeyTest : public HttpManageTest {
+ protected:
+  // A key file holding `hex`.
+  std::string KeyFile(const std::string& name, const std::string& hex) {
+    const std::string path = dir_.File(name);
+    EXPECT_TRUE(WriteTextFile(path, hex + "\n")) << path;
+    ::chmod(path.c_str(), 0600);
+    return path;
+  }
+
+  // Starts a server on db_path() with `extra_args`, which must refuse to
+  // start with exit code 2 and exactly one line; returns that line.
+  std::string RefusalOf(const std::vector<std::string>& extra_args) {
+    std::vector<std::string> args = {"--port", "0", "--db", db_path()};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    ServerProcess refused;
+    if (refused.Start(args)) {  // stopped, not waited for: it would serve on
+      ADD_FAILURE() << "started: " << refused.Stderr();
+      return "";
+    }
+    refused.Wait();
+    EXPECT_EQ(refused.ExitCode(), 2);
+    const std::string log = refused.Stderr();
+    EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+    return log;
+  }
+
+  const std::string right_hex_ = Repeat("0123456789abcdef", 4);
+  const std::string wrong_hex_ = Repeat("fedcba9876543210", 4);
+};
+
+// Issue 11, item 10 (2026-04): with a wrong --secrets-key-file the server
+// started, /readyz said ready, and every read of a setup value was a 500.
+TEST_F(HttpSecretsKeyTest, WrongOrMissingKeyRefusesToStartAndTheRightOneReads) {
+  const std::string right = KeyFile("right.key", right_hex_);
+  const std::string wrong = KeyFile("wrong.key", wrong_hex_);
+  ASSERT_TRUE(StartServer({"--secrets-key-file", right}));
+  Endpoint created, stored;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id, DataBody({{kSigning, "sig-0123456789abcdef"}}), &stored));
+  ASSERT_EQ(server_->Stop(), 0);
+
+  const std::string wrong_line = RefusalOf({"--secrets-key-file", wrong});
+  EXPECT_TRUE(Contains(wrong_line, "does not decrypt")) << wrong_line;
+  EXPECT_TRUE(Contains(wrong_line, "'" + wrong + "'")) << wrong_line;
+  const std::string missing_line = RefusalOf({});
+  EXPECT_TRUE(Contains(missing_line, "no secrets key was given"))
+      << missing_line;
+  EXPECT_TRUE(Contains(missing_line, "--secrets-key-file")) << missing_line;
+  for (const std::string& line : {wrong_line, missing_line}) {
+    EXPECT_FALSE(Contains(line, right_hex_)) << line;
+    EXPECT_FALSE(Contains(line, wrong_hex_)) << line;
+  }
+
+  ASSERT_TRUE(StartServer({"--secrets-key-file", right}));
+  Endpoint got;
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &got));
+  EXPECT_EQ(got.data, (Data{{kSigning, "sig-..."}}));
+  auto ready = NewClient().Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+}
+
+// /readyz runs the same check: a server whose values another server sealed
+// with a key (one database file, two configurations) is not ready.
+TEST_F(HttpSecretsKeyTest, ReadinessFailsOnceTheValuesNeedAKeyItLacks) {
+  Endpoint created, stored;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c1", &created));
+  ASSERT_NO_FATAL_FAILURE(MustPatch(
+      created.id, DataBody({{kSigning, "sig-0123456789abcdef"}}), &stored));
+  auto before = NewClient().Get("/readyz");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->status, 200);
+
+  // A key given for values stored in clear seals them (our choice).
+  ServerProcess keyed;
+  ASSERT_TRUE(
+      keyed.Start({"--port", "0", "--db", db_path(), "--secrets-key-file",
+                   KeyFile("right.key", right_hex_)}))
+      << keyed.Stderr();
+  ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(NewClient().Get("/readyz"), 503,
+                                              "Storage_Unavailable"));
+  httplib::Client keyed_client("127.0.0.1", keyed.port());
+  auto read = keyed_client.Get(ItemPath(created.id), KeyHeaders(key_));
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->status, 200);
+  EXPECT_TRUE(Contains(read->body, "sig-...")) << read->body;
+}
+
+// ===========================================================================
 // Operations: keys, backup and check commands on a serving database
 // ===========================================================================
 
@@ -5698,6 +5831,22 @@ class HttpAdminCommandTest : public HttpOperationsTest {
   }
   httplib::Result Create(const std::string& key, const std::string& client) {
     return CreateWithKey(key, CreateBody("slack", client));
+  }
+  // The id of the last key of `origin` ("admin", "config") that `keys list`
+  // shows for this test's database; empty if none.
+  std::string KeyIdOf(const std::string& origin) {
+    Finished listed = RunToExit({"keys", "list", "--db", db_path()});
+    EXPECT_EQ(listed.exit_code, 0);
+    std::string key_id;
+    for (size_t at = 0; at < listed.out.size();) {
+      size_t end = listed.out.find('\n', at);
+      std::string line = listed.out.substr(at, end - at);
+      if (Contains(line, " " + origin + " ")) {
+        key_id = line.substr(0, line.find(' '));
+      }
+      at = end == std::string::npos ? listed.out.size() : end + 1;
+    }
+    return key_id;
   }
 };
 
@@ -5723,13 +5872,7 @@ TEST_F(HttpAdminCommandTest, KeysCreatedListedAndRevokedWhileServing) {
   EXPECT_TRUE(Contains(listed.out, "admin"));
   EXPECT_FALSE(Contains(listed.out, admin_key));
   EXPECT_FALSE(Contains(listed.out, key_));
-  std::string key_id;
-  for (size_t at = 0; at < listed.out.size();) {
-    size_t end = listed.out.find('\n', at);
-    std::string line = listed.out.substr(at, end - at);
-    if (Contains(line, " admin ")) key_id = line.substr(0, line.find(' '));
-    at = end == std::string::npos ? listed.out.size() : end + 1;
-  }
+  const std::string key_id = KeyIdOf("admin");
   ASSERT_EQ(key_id.rfind("key_", 0), 0u) << listed.out;
 
   EXPECT_EQ(RunToExit({"keys", "revoke", key_id, "--db", db_path()}).exit_code,
@@ -5745,6 +5888,38 @@ TEST_F(HttpAdminCommandTest, KeysCreatedListedAndRevokedWhileServing) {
   EXPECT_EQ(RunToExit({"keys", "create", "--db", db_path()}).exit_code, 2);
   server_->Stop();  // the log is complete once the server has exited
   EXPECT_FALSE(Contains(server_->Stderr(), admin_key));
+}
+
+// Issue 11, item 9 (2026-04): `keys revoke` of a key given at start-up
+// printed "revoked" but the key went on working, because configured keys
+// were accepted from memory before the database was asked.
+TEST_F(HttpAdminCommandTest, RevokedStartUpKeyIsRefusedNowAndAfterARestart) {
+  const std::string start_key = RandomKey();
+  ASSERT_TRUE(StartServer({"--api-key", start_key}));
+  EXPECT_EQ(StatusFor(start_key), 201);
+  const std::string key_id = KeyIdOf("config");
+  ASSERT_EQ(key_id.rfind("key_", 0), 0u);
+
+  Finished revoked = RunToExit({"keys", "revoke", key_id, "--db", db_path()});
+  ASSERT_EQ(revoked.exit_code, 0);
+  EXPECT_EQ(revoked.out, "revoked " + key_id + "\n");
+  ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(Create(start_key, "after"), 401,
+                                              "HTTP_Unauthorized"));
+
+  // Restarted with the revoked key still configured: it starts, says which
+  // key to remove, refuses it, and is still in configured mode (no other
+  // key works either).
+  ASSERT_TRUE(StartServer({"--api-key", start_key}));
+  const std::string log = server_->Stderr();
+  EXPECT_TRUE(Contains(log, "warning: API key " + key_id)) << log;
+  EXPECT_TRUE(Contains(log, "remove it")) << log;
+  ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(Create(start_key, "restarted"),
+                                              401, "HTTP_Unauthorized"));
+  ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(Create(RandomKey(), "other"), 401,
+                                              "HTTP_Unauthorized"));
+  EXPECT_EQ(StatusFor(key_), 401);
+  server_->Stop();
+  EXPECT_FALSE(Contains(server_->Stderr(), start_key));
 }
 
 TEST_F(HttpAdminCommandTest, BackupDuringWritesPassesCheckAndHoldsEveryAck) {

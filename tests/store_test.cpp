@@ -656,15 +656,16 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(kBackends),
 
 // --- SQLite specifics -------------------------------------------------------
 
-// Reads one pragma through a second, independent connection.
-std::string PragmaOf(const std::string& path, const std::string& pragma) {
+// The first column of the first row of `sql`, run read-only through a
+// second, independent connection; empty if there is none.
+std::string FirstValueOf(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   std::string value;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
       SQLITE_OK) {
     sqlite3_stmt* statement = nullptr;
-    if (sqlite3_prepare_v2(db, ("PRAGMA " + pragma).c_str(), -1, &statement,
-                           nullptr) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) ==
+            SQLITE_OK &&
         sqlite3_step(statement) == SQLITE_ROW) {
       value = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
     }
@@ -672,6 +673,10 @@ std::string PragmaOf(const std::string& path, const std::string& pragma) {
   }
   sqlite3_close(db);
   return value;
+}
+
+std::string PragmaOf(const std::string& path, const std::string& pragma) {
+  return FirstValueOf(path, "PRAGMA " + pragma);
 }
 
 TEST(SqliteStoreTest, FileIsPrivateAndInWalMode) {
@@ -1041,6 +1046,15 @@ class EncryptedStoreTest : public ::testing::Test {
     ASSERT_OK(store_->CreateEndpoint(endpoint, &out, &created));
   }
 
+  // Opens the store with key_ and stores "value" in field f of we_1.
+  void StoreValueWithTheKey() {
+    ASSERT_OK(Open(key_));
+    ASSERT_NO_FATAL_FAILURE(CreateEndpoint());
+    WebhookEndpoint out;
+    ASSERT_OK(store_->UpdateSetupFields("proj_e", "we_1", {{"f", "value"}},
+                                        false, &out));
+  }
+
   TempDir dir_;
   const std::string path_ = dir_.File("enc.db");
   const std::string key_ = std::string(32, '\x42');
@@ -1070,11 +1084,7 @@ TEST_F(EncryptedStoreTest, ValuesRoundTripAndNeverReachTheFileInClear) {
 }
 
 TEST_F(EncryptedStoreTest, AnotherKeyOrNoKeyFailsInsteadOfReturningGarbage) {
-  ASSERT_OK(Open(key_));
-  ASSERT_NO_FATAL_FAILURE(CreateEndpoint());
-  WebhookEndpoint out;
-  ASSERT_OK(store_->UpdateSetupFields("proj_e", "we_1", {{"f", "value"}}, false,
-                                      &out));
+  ASSERT_NO_FATAL_FAILURE(StoreValueWithTheKey());
 
   ASSERT_OK(Open(std::string(32, '\x43')));
   WebhookEndpoint got;
@@ -1101,6 +1111,73 @@ TEST_F(EncryptedStoreTest, ValuesStoredInClearBeforeAKeyAreStillRead) {
   ASSERT_EQ(out.setup_fields.size(), 2u);
   EXPECT_EQ(out.setup_fields[0].value, "sealed");  // "new" < "old"
   EXPECT_EQ(out.setup_fields[1].value, "clear");
+}
+
+// Issue 11, item 10 (2026-04): a wrong --secrets-key-file started a server
+// whose every read of a setup value failed. CheckSecretsKey finds it first.
+TEST_F(EncryptedStoreTest, CheckFindsAnotherKeyOrAMissingOne) {
+  ASSERT_NO_FATAL_FAILURE(StoreValueWithTheKey());
+  ASSERT_OK(store_->CheckSecretsKey());
+
+  ASSERT_OK(Open(std::string(32, '\x43')));
+  Status other = store_->CheckSecretsKey();
+  EXPECT_EQ(other.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(other.message().find("does not decrypt"), std::string::npos)
+      << other.message();
+  ASSERT_OK(Open(""));
+  Status none = store_->CheckSecretsKey();
+  EXPECT_EQ(none.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(none.message().find("no secrets key"), std::string::npos)
+      << none.message();
+  ASSERT_OK(Open(key_));
+  EXPECT_OK(store_->CheckSecretsKey());
+  EXPECT_OK(store_->CheckSecretsKey());  // again: from the record
+}
+
+// A database sealed before the check was recorded is judged by a sealed
+// value, and records the check once the right key is given.
+TEST_F(EncryptedStoreTest, CheckJudgesAnOlderDatabaseByItsSealedValues) {
+  ASSERT_NO_FATAL_FAILURE(StoreValueWithTheKey());
+  store_.reset();
+  const std::string records = "SELECT count(*) FROM store_settings";
+  ASSERT_EQ(FirstValueOf(path_, records), "0");
+
+  ASSERT_OK(Open(std::string(32, '\x43')));
+  EXPECT_EQ(store_->CheckSecretsKey().code(), Status::Code::kInvalidArgument);
+  ASSERT_OK(Open(""));
+  EXPECT_EQ(store_->CheckSecretsKey().code(), Status::Code::kInvalidArgument);
+  store_.reset();
+  EXPECT_EQ(FirstValueOf(path_, records), "0");  // a refusal records nothing
+  ASSERT_OK(Open(key_));
+  ASSERT_OK(store_->CheckSecretsKey());
+  store_.reset();
+  EXPECT_EQ(FirstValueOf(path_, records), "1");
+}
+
+// Our choice: a key given for a database that stored values in clear seals
+// them, and from then on the database needs that key.
+TEST_F(EncryptedStoreTest, AKeyGivenLaterSealsTheValuesStoredInClear) {
+  ASSERT_OK(Open(""));
+  ASSERT_OK(store_->CheckSecretsKey());
+  ASSERT_NO_FATAL_FAILURE(CreateEndpoint());
+  WebhookEndpoint out;
+  ASSERT_OK(store_->UpdateSetupFields(
+      "proj_e", "we_1", {{"f", "clear-value"}, {"g", "other-value"}}, false,
+      &out));
+  ASSERT_OK(Open(key_));
+  ASSERT_OK(store_->CheckSecretsKey());
+  WebhookEndpoint got;
+  ASSERT_OK(store_->GetEndpoint("proj_e", "we_1", &got));
+  ASSERT_EQ(got.setup_fields.size(), 2u);
+  EXPECT_EQ(got.setup_fields[0].value, "clear-value");
+  EXPECT_EQ(got.setup_fields[1].value, "other-value");
+  store_.reset();
+  EXPECT_EQ(FirstValueOf(path_,
+                         "SELECT count(*) FROM endpoint_setup_fields WHERE "
+                         "value LIKE '%-value'"),
+            "0");
+  ASSERT_OK(Open(""));
+  EXPECT_EQ(store_->CheckSecretsKey().code(), Status::Code::kInvalidArgument);
 }
 
 TEST_F(EncryptedStoreTest, AKeyOfTheWrongSizeIsRefused) {
