@@ -2413,9 +2413,21 @@ void HandleReady(const Context& ctx, const httplib::Request&,
                  httplib::Response& res) {
   Status status = ctx.store.Ping();
   if (status.ok()) status = ctx.store.CheckSecretsKey();
-  // A key that does not fit is "not ready" (503), not a server bug (500).
+  // A key that does not fit is "not ready" (503), not a server bug (500),
+  // and not "busy or full" either: the operator must act. The detail (the
+  // database path) goes to the log only.
   if (status.code() == Status::Code::kInvalidArgument) {
-    status = Status::Unavailable(status.message());
+    ctx.log.Log(
+        LogLevel::kError, "not ready",
+        {{"request_id", RequestIdOf(res)}, {"detail", status.message()}});
+    res.set_header("Retry-After", "1");
+    ApiError err = MakeError(
+        ErrorKind::kStorageUnavailable,
+        "Not ready: the secrets key does not open the stored setup values.");
+    err.suggested_fix =
+        "Restart with --secrets-key-file naming the key this database was "
+        "used with.";
+    return ReplyError(res, err);
   }
   if (!status.ok()) return ReplyStoreError(ctx, res, status);
   ReplyJson(res, 200, R"({"status":"ready"})");

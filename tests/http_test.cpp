@@ -5810,8 +5810,10 @@ TEST_F(HttpSecretsKeyTest, ReadinessFailsOnceTheValuesNeedAKeyItLacks) {
       keyed.Start({"--port", "0", "--db", db_path(), "--secrets-key-file",
                    KeyFile("right.key", right_hex_)}))
       << keyed.Stderr();
-  ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(NewClient().Get("/readyz"), 503,
-                                              "Storage_Unavailable"));
+  auto not_ready = NewClient().Get("/readyz");
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectErrorEnvelope(not_ready, 503, "Storage_Unavailable"));
+  EXPECT_TRUE(Contains(not_ready->body, "secrets key")) << not_ready->body;
   httplib::Client keyed_client("127.0.0.1", keyed.port());
   auto read = keyed_client.Get(ItemPath(created.id), KeyHeaders(key_));
   ASSERT_TRUE(read);
