@@ -106,7 +106,6 @@ class ConnectionStream final : public httplib::Stream {
   // library parses a head one byte a read, so this holds exactly what it
   // parsed; the budget bounds it.
   std::string_view head() const { return head_; }
-  bool head_complete() const { return head_complete_; }
 
   // True once a read failed (deadline, budget, error or EOF): whatever is
   // left on the connection cannot be trusted to start a request.
@@ -163,6 +162,8 @@ class ConnectionStream final : public httplib::Stream {
   void KeepHead(const char* bytes, size_t n) {
     const size_t searched_from = head_.size() < 3 ? 0 : head_.size() - 3;
     head_.append(bytes, n);
+    // The library reads a head a byte at a time; only a LF can end it.
+    if (std::memchr(bytes, '\n', n) == nullptr) return;
     const size_t end = head_.find("\r\n\r\n", searched_from);
     if (end != std::string::npos) {
       head_.resize(end + 4);  // anything after it is the body's

@@ -21,6 +21,13 @@ namespace {
 // looks again whether it should give up (the sink is closing).
 constexpr int kPollMillis = 100;
 
+// How long the first line of a batch waits for others to join it. Waking
+// the writer for every line cost a context switch per request: GET /healthz
+// at one connection went from 15,500 to 10,000 requests a second. Batched,
+// the writer wakes at most once per this time or per kMaxLineBytes of
+// lines, and a line reaches the reader this much later at most.
+constexpr std::chrono::milliseconds kGatherFor{50};
+
 }  // namespace
 
 struct LogSink::Queue {
@@ -35,6 +42,7 @@ struct LogSink::Queue {
   size_t queued_bytes = 0;
   bool writing = false;   // a batch taken from `lines` is being written
   bool stopping = false;  // write what is queued, then end
+  int flushing = 0;       // callers waiting in Flush: write without gathering
   bool ended = false;     // the writer has returned
   // Read by the writer without mu while it waits for the descriptor.
   std::atomic<bool> abandoned{false};  // stop even with lines queued
@@ -93,6 +101,10 @@ void LogSink::RunWriter(const std::shared_ptr<Queue>& shared) {
   for (;;) {
     queue.queued.wait(lock,
                       [&] { return !queue.lines.empty() || queue.stopping; });
+    queue.queued.wait_for(lock, kGatherFor, [&] {
+      return queue.queued_bytes >= kMaxLineBytes || queue.stopping ||
+             queue.flushing > 0;
+    });
     if (queue.lines.empty() || queue.abandoned) break;
     batch.clear();
     size_t count = 0;
@@ -154,16 +166,25 @@ void LogSink::Write(std::string line) const {
     ++queue_->dropped;
     return;
   }
+  // The writer is woken when a batch begins and when it fills, never for
+  // the lines in between (see kGatherFor).
+  const bool begins_batch = queue_->lines.empty();
+  const bool fills_batch = queue_->queued_bytes < kMaxLineBytes &&
+                           queue_->queued_bytes + line.size() >= kMaxLineBytes;
   queue_->queued_bytes += line.size();
   queue_->lines.push_back(std::move(line));
-  queue_->queued.notify_one();
+  if (begins_batch || fills_batch) queue_->queued.notify_one();
 }
 
 bool LogSink::Flush(std::chrono::milliseconds limit) const {
   std::unique_lock<std::mutex> lock(queue_->mu);
-  return queue_->written.wait_for(lock, limit, [this] {
+  ++queue_->flushing;
+  queue_->queued.notify_all();
+  const bool done = queue_->written.wait_for(lock, limit, [this] {
     return queue_->ended || (queue_->lines.empty() && !queue_->writing);
   });
+  --queue_->flushing;
+  return done;
 }
 
 uint64_t LogSink::dropped_lines() const { return queue_->dropped; }

@@ -5,12 +5,13 @@
 // that captured it) may be slow, or may never read at all: a pipe nobody
 // reads holds 64 KiB, and then every write to it blocks. Nothing that serves
 // a request or stops the process may wait for that. So lines go into a
-// bounded queue that a thread of the sink's own writes out; a line that does
-// not fit is dropped and counted (GET /metrics shows the count). The writer
-// itself never blocks for good either: it waits for POLLOUT with a short
-// timeout, then writes at most PIPE_BUF bytes, which a pipe with room takes
-// at once. The descriptor stays blocking: its open file description may be
-// shared with other processes, so its flags are not ours to change.
+// bounded queue that a thread of the sink's own writes out in batches (a
+// line at most 50 ms late); a line that does not fit is dropped and counted
+// (GET /metrics shows the count). The writer itself never blocks for good
+// either: it waits for POLLOUT with a short timeout, then writes at most
+// PIPE_BUF bytes, which a pipe with room takes at once. The descriptor stays
+// blocking: its open file description may be shared with other processes, so
+// its flags are not ours to change.
 
 #ifndef WEBHOOKS_LOG_SINK_H_
 #define WEBHOOKS_LOG_SINK_H_
