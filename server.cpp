@@ -3037,7 +3037,8 @@ bool EnsureParentFolder(const std::string& db_path, std::string* error) {
 }
 
 void PrintConfig(const Config& config, const std::string& public_base,
-                 const ToolkitCatalog& catalog, bool admin_keys) {
+                 const ToolkitCatalog& catalog, bool admin_keys,
+                 const HostPolicy& hosts) {
   std::string toolkits;
   for (const std::string& slug : catalog.Slugs()) {
     toolkits += (toolkits.empty() ? "" : ",") + slug;
@@ -3047,17 +3048,24 @@ void PrintConfig(const Config& config, const std::string& public_base,
                                : std::to_string(config.api_keys.size()) +
                                      " configured key(s)" +
                                      (admin_keys ? " and admin keys" : "");
+  // The Host names local mode accepts (HostPolicy), so that a refused one
+  // can be told from the start-up line.
+  std::string allowed = "any";
+  if (hosts.enforced && !hosts.any) {
+    allowed = "localhost,loopback";
+    for (const std::string& name : hosts.names) allowed += "," + name;
+  }
   std::fprintf(stderr,
                "webhooks-server: host=%s port=%d db=%s public_url=%s "
                "threads=%d read_connections=%d max_body=%zu toolkits=%s%s%s "
-               "secrets=%s auth=%s\n",
+               "secrets=%s auth=%s hosts=%s\n",
                config.host.c_str(), config.port, config.db_path.c_str(),
                public_base.c_str(), config.threads, config.read_connections,
                config.max_body, toolkits.c_str(),
                config.toolkits_path.empty() ? "" : " from ",
                config.toolkits_path.c_str(),
                config.secrets_key_path.empty() ? "clear" : "encrypted",
-               auth.c_str());
+               auth.c_str(), allowed.c_str());
 }
 
 // webhooks-server send-test-event --url URL --secret SECRET [--file FILE]:
@@ -3536,7 +3544,7 @@ int PrintRoutes() {
 
   Config shown = config;
   shown.port = port;
-  PrintConfig(shown, public_base, catalog, admin_keys);
+  PrintConfig(shown, public_base, catalog, admin_keys, hosts);
   const bool v6 = config.host.find(':') != std::string::npos;
   std::printf("listening on http://%s%s%s:%d\n", v6 ? "[" : "",
               config.host.c_str(), v6 ? "]" : "", port);

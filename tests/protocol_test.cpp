@@ -345,6 +345,11 @@ TEST_F(ProtocolTest, LocalModeAcceptsOnlyHostsThatCannotBeRebound) {
   // The --public-url host (a tunnel, say) and the names given.
   ASSERT_TRUE(Start({"--public-url", "https://Tunnel.Example.com/base",
                      "--allowed-host", "dev.internal"}));
+  // The start-up line names them, so a refusal can be understood.
+  EXPECT_NE(server_->Stderr().find(
+                "hosts=localhost,loopback,dev.internal,tunnel.example.com"),
+            std::string::npos)
+      << server_->Stderr();
   EXPECT_EQ(GetWithHost("/healthz", "tunnel.example.com").status, 200);
   EXPECT_EQ(GetWithHost("/healthz", "dev.internal:8080").status, 200);
   EXPECT_EQ(GetWithHost("/healthz", "evil.example").status, 403);
