@@ -544,9 +544,9 @@ int64_t NowMs() {
 }
 
 // Runs `step` on a thread of its own, at once and then again while it
-// returns true (more work is due), and otherwise after `interval` or a
-// Wake(). Each step is meant to be short: the destructor waits for the one
-// running, then stops.
+// returns true (more work is due, after a pause as long as the step), and
+// otherwise after `interval` or a Wake(). Each step is meant to be short: the
+// destructor waits for the one running, then stops.
 class BackgroundLoop {
  public:
   BackgroundLoop(std::chrono::milliseconds interval, std::function<bool()> step)
@@ -575,11 +575,14 @@ class BackgroundLoop {
  private:
   void Loop() {
     for (;;) {
-      bool more = step_();
+      const auto start = std::chrono::steady_clock::now();
+      const bool more = step_();
+      // After a step with more to do, a pause as long as the step: other
+      // writes queued behind it get the writer at least half the time.
+      const auto pause = more ? std::chrono::steady_clock::now() - start
+                              : std::chrono::steady_clock::duration(interval_);
       std::unique_lock<std::mutex> lock(mu_);
-      if (!more) {
-        wake_.wait_for(lock, interval_, [this] { return stopping_ || woken_; });
-      }
+      wake_.wait_for(lock, pause, [this] { return stopping_ || woken_; });
       if (stopping_) return;
       woken_ = false;
     }

@@ -354,7 +354,7 @@ struct StoreOptions {
 constexpr size_t kMaxPrunedPerEvent = 16;
 // Rows per background PruneEvents call, and the pause between two looks
 // when nothing was due.
-constexpr size_t kPruneSliceRows = 1000;
+constexpr size_t kPruneSliceRows = 500;
 constexpr int64_t kPruneIntervalMs = 1000;
 
 // Opens (creating if missing, with mode 0600) the SQLite database at `path`
