@@ -74,6 +74,9 @@ namespace {
 // 1. Configuration
 // ===========================================================================
 
+// Events kept per endpoint when no count is configured.
+constexpr size_t kDefaultEventCount = 1000;
+
 // Everything the server is told at start-up. Sources, lowest priority first:
 // these defaults, WEBHOOKS_* environment variables, command-line flags.
 struct Config {
@@ -107,8 +110,10 @@ struct Config {
   // Empty: stored in clear (the database file is private, mode 0600).
   std::string secrets_key_path;
   // Events kept (--event-retention, WEBHOOKS_EVENT_RETENTION): a count per
-  // endpoint ("1000") or an age ("30m", "24h", "7d"). Default: 1000 events.
-  EventRetention event_retention{1000, 0};
+  // endpoint ("1000"), an age ("30s", "30m", "24h", "7d"), or both
+  // ("24h,5000"). The count bound is always there: an age alone keeps at
+  // most kDefaultEventCount per endpoint too. Default: 1000 events.
+  EventRetention event_retention{kDefaultEventCount, 0};
   // Refuse to start without API keys even on loopback (--require-keys,
   // WEBHOOKS_REQUIRE_KEYS=1): for a server behind a reverse proxy, where
   // loopback is not private.
@@ -163,9 +168,10 @@ environment variable in brackets; a flag wins over the environment):
                      encrypt setup values at rest with the key in FILE: 64 hex
                      characters, e.g. from `openssl rand -hex 32`
                      [WEBHOOKS_SECRETS_KEY_FILE] (default: stored in clear)
-  --event-retention N|AGE
-                     keep the newest N events per endpoint, or those younger
-                     than AGE (30m, 24h, 7d) [WEBHOOKS_EVENT_RETENTION]
+  --event-retention N|AGE|AGE,N
+                     keep the newest N events per endpoint, and with an AGE
+                     (30s, 30m, 24h, 7d) only those younger than it; AGE alone
+                     keeps at most 1000 per endpoint [WEBHOOKS_EVENT_RETENTION]
                      (default 1000)
   --require-keys     refuse to start without API keys, even on loopback (behind
                      a reverse proxy loopback is not private)
@@ -214,6 +220,45 @@ bool ParseInt(std::string_view text, long long min, long long max,
   if (ec != std::errc() || end != text.data() + text.size()) return false;
   if (value < min || value > max) return false;
   *out = value;
+  return true;
+}
+
+// "N", "AGE" or "AGE,N" (either order): see --event-retention. Without a
+// count, the count bound is kDefaultEventCount, so that no mode lets one
+// endpoint grow without bound.
+bool ParseEventRetention(std::string_view text, EventRetention* out) {
+  EventRetention parsed{0, 0};
+  for (;;) {
+    const size_t comma = text.find(',');
+    const std::string_view part = text.substr(0, comma);
+    const char unit = part.empty() ? '\0' : part.back();
+    const long long unit_ms = unit == 's'   ? 1'000LL
+                              : unit == 'm' ? 60'000LL
+                              : unit == 'h' ? 3'600'000LL
+                              : unit == 'd' ? 86'400'000LL
+                                            : 0;
+    long long number = 0;
+    if (unit_ms != 0) {
+      if (parsed.max_age_ms != 0 ||
+          !ParseInt(part.substr(0, part.size() - 1), 1,
+                    3650LL * 86'400'000 / unit_ms, &number)) {
+        return false;
+      }
+      parsed.max_age_ms = number * unit_ms;
+    } else {
+      if (parsed.max_count_per_endpoint != 0 ||
+          !ParseInt(part, 1, 100'000'000, &number)) {
+        return false;
+      }
+      parsed.max_count_per_endpoint = static_cast<size_t>(number);
+    }
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  if (parsed.max_count_per_endpoint == 0) {
+    parsed.max_count_per_endpoint = kDefaultEventCount;
+  }
+  *out = parsed;
   return true;
 }
 
@@ -330,20 +375,9 @@ std::string ApplySetting(std::string_view name, const std::string& value,
     }
     config->max_body = static_cast<size_t>(number);
   } else if (name == "event-retention") {
-    const std::string_view text = value;
-    const char unit = text.empty() ? '\0' : text.back();
-    const long long unit_ms = unit == 'm'   ? 60'000LL
-                              : unit == 'h' ? 3'600'000LL
-                              : unit == 'd' ? 86'400'000LL
-                                            : 0;
-    if (unit_ms != 0 &&
-        ParseInt(text.substr(0, text.size() - 1), 1, 3650LL * 24, &number)) {
-      config->event_retention = EventRetention{0, number * unit_ms};
-    } else if (unit_ms == 0 && ParseInt(text, 1, 100'000'000, &number)) {
-      config->event_retention = EventRetention{static_cast<size_t>(number), 0};
-    } else {
-      return "--event-retention must be a count (1000) or an age (30m, 24h, "
-             "7d), got '" +
+    if (!ParseEventRetention(value, &config->event_retention)) {
+      return "--event-retention must be a count (1000), an age (30s, 30m, "
+             "24h, 7d, at most 3650d) or both (24h,5000), got '" +
              value + "'";
     }
   } else if (name == "rate-limit") {
@@ -3480,6 +3514,9 @@ int PrintRoutes() {
   }
   StoreOptions store_options;
   store_options.read_connections = static_cast<size_t>(config.read_connections);
+  // Ages events out (and finishes deleted endpoints' events) even on
+  // endpoints that receive nothing more.
+  store_options.background_retention = config.event_retention;
   if (!config.secrets_key_path.empty() &&
       !ReadSecretsKey(config.secrets_key_path, &store_options.secrets_key,
                       &error)) {

@@ -18,11 +18,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -73,6 +79,46 @@ void CreateFilePrivately(const std::string& path) {
   }
 }
 
+// The user_version schema.sql sets. 0 is a new database; 1 had a foreign key
+// from webhook_events to webhook_endpoints that deleted an endpoint's events
+// in the deleting transaction, and no endpoint_event_counts.
+constexpr int kSchemaVersion = 2;
+
+// Brings a version 1 database to version 2, in one transaction: a crash
+// leaves it at version 1. SQLite cannot drop a foreign key in place, so
+// webhook_events is rebuilt as https://sqlite.org/lang_altertable.html
+// section 7 says (foreign keys off, new table, copy, drop the old one): the
+// old table is renamed out of the way, schema.sql creates the new one with
+// its indexes and triggers, and the copy fills endpoint_event_counts
+// through the insert trigger. One pass over the events, once.
+void MigrateToVersion2(SQLite::Database& db) {
+  db.exec("PRAGMA foreign_keys = OFF");  // a no-op inside a transaction
+  {
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    db.exec("ALTER TABLE webhook_events RENAME TO webhook_events_v1");
+    // Index names are per database: free them for the new table's.
+    db.exec("DROP INDEX IF EXISTS webhook_events_by_endpoint");
+    db.exec("DROP INDEX IF EXISTS webhook_events_by_received_at");
+    db.exec("DROP TRIGGER IF EXISTS webhook_events_counted");
+    db.exec("DROP TRIGGER IF EXISTS webhook_events_uncounted");
+    db.exec(kSchemaSql);
+    db.exec(
+        "INSERT INTO webhook_events (seq, id, endpoint_id, provider_event_id, "
+        "received_at, headers, body) SELECT seq, id, endpoint_id, "
+        "provider_event_id, received_at, headers, body FROM "
+        "webhook_events_v1 ORDER BY seq");
+    db.exec("DROP TABLE webhook_events_v1");
+    SQLite::Statement check(db, "PRAGMA foreign_key_check");
+    if (check.executeStep()) {
+      throw SQLite::Exception("migration to version 2: dangling rows",
+                              SQLITE_CONSTRAINT);
+    }
+    check.reset();
+    transaction.commit();
+  }
+  db.exec("PRAGMA foreign_keys = ON");
+}
+
 // Opens the connection, sets it up and applies the schema, all before any
 // statement is prepared (preparing against a missing table throws).
 SQLite::Database OpenDatabase(const std::string& path) {
@@ -97,6 +143,11 @@ SQLite::Database OpenDatabase(const std::string& path) {
   // synchronous=FULL syncs the WAL at each commit.
   db.exec("PRAGMA synchronous = FULL");
   db.exec("PRAGMA foreign_keys = ON");
+  const int version = db.execAndGet("PRAGMA user_version").getInt();
+  // Also after an older server set the version back to 1: copying again is
+  // correct, if slow.
+  if (version == 1) MigrateToVersion2(db);
+  static_assert(kSchemaVersion == 2, "add the migration to the new version");
   db.exec(kSchemaSql);
   return db;
 }
@@ -260,8 +311,12 @@ enum class Sql : size_t {
   kSelectEndpointAny,
   kMarkVerified,
   kInsertEvent,
-  kPruneEventsByCount,
-  kPruneEventsByAge,
+  kSelectEventCount,
+  kDeleteOldestEvents,
+  kDeleteAgedEvents,
+  kSelectPurge,
+  kInsertPurge,
+  kDeletePurge,
   kListEvents,
   kPing,
   kCountRows,
@@ -348,13 +403,27 @@ const char* SqlText(Sql sql) {
              "received_at, headers, body) VALUES (:id, :endpoint_id, "
              ":provider_event_id, :received_at, :headers, :body) ON CONFLICT "
              "(endpoint_id, provider_event_id) DO NOTHING";
-    case Sql::kPruneEventsByCount:
-      return "DELETE FROM webhook_events WHERE endpoint_id = :endpoint_id "
-             "AND seq <= (SELECT seq FROM webhook_events WHERE endpoint_id = "
-             ":endpoint_id ORDER BY seq DESC LIMIT 1 OFFSET :keep)";
-    case Sql::kPruneEventsByAge:
-      return "DELETE FROM webhook_events WHERE endpoint_id = :endpoint_id "
-             "AND received_at < :cutoff";
+    // The deletes below find their rows through an index and stop after
+    // :limit: their cost is the rows they delete, never the rows kept
+    // (EXPLAIN QUERY PLAN: SEARCH ... USING COVERING INDEX, no SCAN).
+    case Sql::kSelectEventCount:
+      return "SELECT events FROM endpoint_event_counts WHERE endpoint_id = "
+             ":endpoint_id";
+    case Sql::kDeleteOldestEvents:
+      return "DELETE FROM webhook_events WHERE seq IN (SELECT seq FROM "
+             "webhook_events WHERE endpoint_id = :endpoint_id ORDER BY seq "
+             "LIMIT :limit)";
+    case Sql::kDeleteAgedEvents:
+      return "DELETE FROM webhook_events WHERE seq IN (SELECT seq FROM "
+             "webhook_events WHERE received_at < :cutoff ORDER BY "
+             "received_at LIMIT :limit)";
+    case Sql::kSelectPurge:
+      return "SELECT endpoint_id FROM endpoint_purges LIMIT 1";
+    case Sql::kInsertPurge:
+      return "INSERT INTO endpoint_purges (endpoint_id) VALUES (:endpoint_id) "
+             "ON CONFLICT (endpoint_id) DO NOTHING";
+    case Sql::kDeletePurge:
+      return "DELETE FROM endpoint_purges WHERE endpoint_id = :endpoint_id";
     case Sql::kListEvents:
       return "SELECT seq, id, provider_event_id, received_at, headers, body "
              "FROM webhook_events WHERE endpoint_id = :endpoint_id AND "
@@ -468,6 +537,66 @@ void InsertKey(Connection& c, const NewApiKey& key,
   insert->exec();
 }
 
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Runs `step` on a thread of its own, at once and then again while it
+// returns true (more work is due, after a pause as long as the step), and
+// otherwise after `interval` or a Wake(). Each step is meant to be short: the
+// destructor waits for the one running, then stops.
+class BackgroundLoop {
+ public:
+  BackgroundLoop(std::chrono::milliseconds interval, std::function<bool()> step)
+      : interval_(interval), step_(std::move(step)) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  BackgroundLoop(const BackgroundLoop&) = delete;
+  BackgroundLoop& operator=(const BackgroundLoop&) = delete;
+  ~BackgroundLoop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+  void Wake() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      woken_ = true;
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    for (;;) {
+      const auto start = std::chrono::steady_clock::now();
+      const bool more = step_();
+      // After a step with more to do, a pause as long as the step: other
+      // writes queued behind it get the writer at least half the time.
+      const auto pause = more ? std::chrono::steady_clock::now() - start
+                              : std::chrono::steady_clock::duration(interval_);
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait_for(lock, pause, [this] { return stopping_ || woken_; });
+      if (stopping_) return;
+      woken_ = false;
+    }
+  }
+
+  const std::chrono::milliseconds interval_;
+  const std::function<bool()> step_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mu_
+  bool woken_ = false;     // guarded by mu_
+  std::thread thread_;     // started last, in the constructor body
+};
+
 // Idempotency does not rest on the writer thread but on UNIQUE constraints,
 // so it also holds against other processes writing the same file.
 class SqliteStore final : public Store {
@@ -493,6 +622,17 @@ class SqliteStore final : public Store {
     }
     writer_ = std::make_unique<GroupCommit>(std::move(writer),
                                             std::move(between_batches));
+    if (options.background_retention) {
+      pruner_ = std::make_unique<BackgroundLoop>(
+          std::chrono::milliseconds(kPruneIntervalMs),
+          [this, retention = *options.background_retention] {
+            bool more = false;
+            // A failure (busy, a full disk) is tried again at the next look.
+            return PruneEvents(retention, NowMs(), kPruneSliceRows, &more)
+                       .ok() &&
+                   more;
+          });
+    }
   }
 
   Status CreateEndpoint(const NewEndpoint& params, WebhookEndpoint* out,
@@ -624,15 +764,24 @@ class SqliteStore final : public Store {
 
   Status DeleteEndpoint(std::string_view project_id,
                         std::string_view id) override {
-    return writer_->Run("delete endpoint", [&](Connection& c) {
-      Use remove(c, Sql::kDeleteEndpoint);
-      remove->bind(":id", std::string(id));
-      remove->bind(":project_id", std::string(project_id));
-      if (remove->exec() == 0) {
-        return Status::NotFound("no such endpoint in this project");
+    Status status = writer_->Run("delete endpoint", [&](Connection& c) {
+      {
+        Use remove(c, Sql::kDeleteEndpoint);
+        remove->bind(":id", std::string(id));
+        remove->bind(":project_id", std::string(project_id));
+        if (remove->exec() == 0) {
+          return Status::NotFound("no such endpoint in this project");
+        }
       }
+      // Its events stay, listed for the pruner: deleting them here held the
+      // one writer (and so every project's writes) for as long as they took.
+      Use purge(c, Sql::kInsertPurge);
+      purge->bind(":endpoint_id", std::string(id));
+      purge->exec();
       return Status::Ok();
     });
+    if (status.ok() && pruner_) pruner_->Wake();
+    return status;
   }
 
   Status GetEndpointForIngress(std::string_view id,
@@ -697,17 +846,7 @@ class SqliteStore final : public Store {
         inserted = insert->exec() > 0;
       }
       if (inserted && retention.max_count_per_endpoint > 0) {
-        Use prune(c, Sql::kPruneEventsByCount);
-        prune->bind(":endpoint_id", event.endpoint_id);
-        prune->bind(":keep",
-                    static_cast<int64_t>(retention.max_count_per_endpoint));
-        prune->exec();
-      }
-      if (inserted && retention.max_age_ms > 0) {
-        Use prune(c, Sql::kPruneEventsByAge);
-        prune->bind(":endpoint_id", event.endpoint_id);
-        prune->bind(":cutoff", event.received_at_ms - retention.max_age_ms);
-        prune->exec();
+        PruneOverCount(c, event.endpoint_id, retention.max_count_per_endpoint);
       }
       return Status::Ok();
     });
@@ -752,6 +891,39 @@ class SqliteStore final : public Store {
     *out = std::move(rows);
     *more = has_more;
     return Status::Ok();
+  }
+
+  Status PruneEvents(const EventRetention& retention, int64_t now_ms,
+                     size_t max_rows, bool* more) override {
+    bool worked = false;
+    Status status = writer_->Run("prune events", [&](Connection& c) {
+      worked = false;
+      int64_t budget = static_cast<int64_t>(max_rows);
+      std::optional<std::string> purged;
+      {
+        Use select(c, Sql::kSelectPurge);
+        if (select->executeStep()) purged = select->getColumn(0).getString();
+      }
+      if (purged) {
+        const int64_t deleted = DeleteOldest(c, *purged, budget);
+        budget -= deleted;
+        worked = true;
+        if (budget > 0) {  // fewer than asked for: none are left
+          Use done(c, Sql::kDeletePurge);
+          done->bind(":endpoint_id", *purged);
+          done->exec();
+        }
+      }
+      if (budget > 0 && retention.max_age_ms > 0) {
+        Use remove(c, Sql::kDeleteAgedEvents);
+        remove->bind(":cutoff", now_ms - retention.max_age_ms);
+        remove->bind(":limit", budget);
+        if (remove->exec() > 0) worked = true;
+      }
+      return Status::Ok();
+    });
+    if (status.ok()) *more = worked;
+    return status;
   }
 
   Status AddKeyToProject(const NewApiKey& key,
@@ -890,6 +1062,8 @@ class SqliteStore final : public Store {
   }
 
   Status Checkpoint() override {
+    // A slice running meanwhile would make the checkpoint wait for it.
+    pruner_.reset();
     return checkpointer_ ? checkpointer_->Truncate() : Status::Ok();
   }
 
@@ -947,6 +1121,32 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // Deletes the endpoint's oldest events beyond `keep`, at most
+  // kMaxPrunedPerEvent of them. Inside the writer's transaction.
+  static void PruneOverCount(Connection& c, const std::string& endpoint_id,
+                             size_t keep) {
+    int64_t stored = 0;
+    {
+      Use select(c, Sql::kSelectEventCount);
+      select->bind(":endpoint_id", endpoint_id);
+      if (select->executeStep()) stored = select->getColumn(0).getInt64();
+    }
+    const int64_t excess = stored - static_cast<int64_t>(keep);
+    if (excess <= 0) return;
+    DeleteOldest(c, endpoint_id,
+                 std::min(excess, static_cast<int64_t>(kMaxPrunedPerEvent)));
+  }
+
+  // Deletes at most `limit` of the endpoint's oldest events; returns how
+  // many it deleted.
+  static int64_t DeleteOldest(Connection& c, const std::string& endpoint_id,
+                              int64_t limit) {
+    Use remove(c, Sql::kDeleteOldestEvents);
+    remove->bind(":endpoint_id", endpoint_id);
+    remove->bind(":limit", limit);
+    return remove->exec();
+  }
+
   // Reads run on the reader pool, or, for ":memory:", on the writer.
   // Runs `work`, which runs one statement, on a reader.
   Status Read(const char* operation, ConnectionWork work) {
@@ -1097,6 +1297,9 @@ class SqliteStore final : public Store {
   std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<ReaderPool> readers_;
   std::unique_ptr<GroupCommit> writer_;
+  // Declared last, so stopped first: its slices run on the writer. Null
+  // without StoreOptions::background_retention, and after Checkpoint().
+  std::unique_ptr<BackgroundLoop> pruner_;
 };
 
 }  // namespace

@@ -135,8 +135,10 @@ struct StoredEvent {
   std::string body;
 };
 
-// How many events to keep; events beyond either bound are deleted when a
-// new one is stored for the same endpoint.
+// How many events to keep. The count bound is applied when an event is
+// stored (RecordEvent), the age bound by PruneEvents (in the background, see
+// StoreOptions::background_retention): an endpoint that receives nothing
+// more still loses its old events.
 struct EventRetention {
   size_t max_count_per_endpoint = 0;  // 0: no count bound
   int64_t max_age_ms = 0;             // 0: no age bound
@@ -220,7 +222,10 @@ class Store {
                                    bool replace, WebhookEndpoint* out) = 0;
 
   // Deletes endpoint `id` of `project_id` with its setup fields. NotFound as
-  // for GetEndpoint, and then nothing changes.
+  // for GetEndpoint, and then nothing changes. The endpoint is gone for
+  // every other method at once; its events are deleted later, in slices, by
+  // PruneEvents (the cost of this call does not grow with them), and until
+  // then they still count in CountRows.
   virtual Status DeleteEndpoint(std::string_view project_id,
                                 std::string_view id) = 0;
 
@@ -240,7 +245,11 @@ class Store {
 
   // Stores an event durably, unless one with the same (endpoint_id,
   // provider_event_id) is stored already: then nothing changes and *stored
-  // is false. Then applies `retention` to that endpoint's events.
+  // is false. Then applies the count bound of `retention` to that endpoint:
+  // its oldest events beyond it are deleted, at most kMaxPrunedPerEvent at a
+  // time, so the cost of a call does not depend on the bound nor on how many
+  // events are stored (a bound lowered on restart is reached over the next
+  // events). The age bound is PruneEvents's.
   virtual Status RecordEvent(const NewEvent& event,
                              const EventRetention& retention, bool* stored) = 0;
 
@@ -252,6 +261,14 @@ class Store {
                             std::string_view endpoint_id, size_t limit,
                             int64_t before_sequence,
                             std::vector<StoredEvent>* out, bool* more) = 0;
+
+  // Deletes at most `max_rows` events that are due: first those of deleted
+  // endpoints, then, with an age bound in `retention`, those received before
+  // now_ms - max_age_ms, oldest first. One short write: the bound is what
+  // keeps other writers from waiting long. Sets *more to whether it did any
+  // work (then call again: more may be due).
+  virtual Status PruneEvents(const EventRetention& retention, int64_t now_ms,
+                             size_t max_rows, bool* more) = 0;
 
   // Adds an admin key to the project named key.project_name, creating the
   // project (with id key.project_id) if no project has that name. Sets
@@ -298,7 +315,8 @@ class Store {
   virtual Status CheckSecretsKey() = 0;
 
   // Moves everything in the write-ahead log into the database file and
-  // empties the log (a no-op for :memory:). For a clean shutdown.
+  // empties the log (a no-op for :memory:). For a clean shutdown: stops the
+  // background pruning first, for good.
   virtual Status Checkpoint() = 0;
 
   // Finds the key whose SHA-256 digest is `key_digest`, revoked or not
@@ -325,7 +343,19 @@ struct StoreOptions {
   // How many read-only connections serve reads beside the writer (file
   // databases only; at least 1).
   size_t read_connections = 4;
+  // With a value, a thread of the store's own calls PruneEvents with it,
+  // kPruneSliceRows rows at a time, until nothing is due: at once (which
+  // finishes what a crash interrupted), after each DeleteEndpoint, and every
+  // kPruneIntervalMs. Unset: no thread (a short-lived command).
+  std::optional<EventRetention> background_retention;
 };
+
+// Most old events RecordEvent deletes per stored event.
+constexpr size_t kMaxPrunedPerEvent = 16;
+// Rows per background PruneEvents call, and the pause between two looks
+// when nothing was due.
+constexpr size_t kPruneSliceRows = 500;
+constexpr int64_t kPruneIntervalMs = 1000;
 
 // Opens (creating if missing, with mode 0600) the SQLite database at `path`
 // and applies the built-in schema. ":memory:" gives a private in-memory

@@ -512,18 +512,90 @@ TEST_P(StoreTest, RetentionKeepsTheNewestEventsAndDropsOldOnes) {
   EXPECT_EQ(events[0].id, "ev_5");
   EXPECT_EQ(events[2].id, "ev_3");
 
+  // The age bound is PruneEvents's, whether or not events arrive.
   EventRetention two_seconds;
   two_seconds.max_age_ms = 2000;
-  NewEvent late;
-  late.id = "ev_6";
-  late.endpoint_id = "we_1";
-  late.provider_event_id = "p6";
-  late.received_at_ms = 6000;
-  late.headers_json = "{}";
-  ASSERT_OK(store_->RecordEvent(late, two_seconds, &stored));
+  bool pruned = false;
+  ASSERT_OK(store_->PruneEvents(two_seconds, 6000, 100, &pruned));
+  EXPECT_TRUE(pruned);
   ASSERT_OK(store_->ListEvents(a, "we_1", 0, 0, &events, &more));
-  ASSERT_EQ(events.size(), 3u);  // received at 6000, 5000 and 4000
-  EXPECT_EQ(events[2].id, "ev_4");
+  ASSERT_EQ(events.size(), 2u);  // received at 5000 and 4000
+  EXPECT_EQ(events[1].id, "ev_4");
+  ASSERT_OK(store_->PruneEvents(two_seconds, 6000, 100, &pruned));
+  EXPECT_FALSE(pruned);
+}
+
+// Issue 12 (2026-12): a deleted endpoint's events are deleted afterwards, a
+// bounded slice per PruneEvents call, and what is left survives a reopen.
+TEST_P(StoreTest, DeletedEndpointEventsGoInSlices) {
+  const std::string a = Project('a');
+  WebhookEndpoint out;
+  bool created = false;
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_big"), &out, &created));
+  ASSERT_OK(
+      store_->CreateEndpoint(Endpoint(a, "we_kept", "c2"), &out, &created));
+  for (int i = 0; i < 25; ++i) {
+    for (const char* endpoint : {"we_big", "we_kept"}) {
+      NewEvent e;
+      e.id = std::string("ev_") + endpoint + std::to_string(i);
+      e.endpoint_id = endpoint;
+      e.provider_event_id = "p" + std::to_string(i);
+      e.headers_json = "{}";
+      bool stored = false;
+      ASSERT_OK(store_->RecordEvent(e, {}, &stored));
+    }
+  }
+  ASSERT_OK(store_->DeleteEndpoint(a, "we_big"));
+  WebhookEndpoint gone;
+  EXPECT_EQ(store_->GetEndpoint(a, "we_big", &gone).code(),
+            Status::Code::kNotFound);
+  int64_t endpoints = 0, events = 0;
+  ASSERT_OK(store_->CountRows(&endpoints, &events));
+  EXPECT_EQ(events, 50);  // none deleted yet
+  bool more = false;
+  ASSERT_OK(store_->PruneEvents({}, 0, 10, &more));
+  EXPECT_TRUE(more);
+  ASSERT_OK(store_->CountRows(&endpoints, &events));
+  EXPECT_EQ(events, 40);  // one slice of 10
+  int calls = 0;
+  do {
+    ASSERT_OK(store_->PruneEvents({}, 0, 10, &more));
+  } while (more && ++calls < 10);
+  ASSERT_OK(store_->CountRows(&endpoints, &events));
+  EXPECT_EQ(events, 25);  // we_kept's, untouched
+  EXPECT_FALSE(more);
+}
+
+// Count retention deletes at most kMaxPrunedPerEvent per stored event, so a
+// lowered bound costs a bounded amount per event and is reached over a few.
+TEST_P(StoreTest, LoweredCountBoundIsReachedInBoundedSteps) {
+  const std::string a = Project('a');
+  WebhookEndpoint out;
+  bool created = false;
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_1"), &out, &created));
+  auto record = [&](int i, const EventRetention& retention) {
+    NewEvent e;
+    e.id = "ev_" + std::to_string(i);
+    e.endpoint_id = "we_1";
+    e.provider_event_id = "p" + std::to_string(i);
+    e.headers_json = "{}";
+    bool stored = false;
+    return store_->RecordEvent(e, retention, &stored);
+  };
+  for (int i = 0; i < 40; ++i) ASSERT_OK(record(i, {}));
+  EventRetention keep_five;
+  keep_five.max_count_per_endpoint = 5;
+  ASSERT_OK(record(40, keep_five));
+  int64_t endpoints = 0, events = 0;
+  ASSERT_OK(store_->CountRows(&endpoints, &events));
+  EXPECT_EQ(events, 41 - static_cast<int64_t>(kMaxPrunedPerEvent));
+  for (int i = 41; i < 45; ++i) ASSERT_OK(record(i, keep_five));
+  std::vector<StoredEvent> kept;
+  bool more = false;
+  ASSERT_OK(store_->ListEvents(a, "we_1", 0, 0, &kept, &more));
+  ASSERT_EQ(kept.size(), 5u);
+  EXPECT_EQ(kept[0].id, "ev_44");
+  EXPECT_EQ(kept[4].id, "ev_40");
 }
 
 TEST_P(StoreTest, AdminKeysJoinTheirProjectByNameAndCanBeRevoked) {
@@ -687,7 +759,86 @@ TEST(SqliteStoreTest, FileIsPrivateAndInWalMode) {
   ASSERT_EQ(::stat(dir.File("private.db").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
   EXPECT_EQ(PragmaOf(dir.File("private.db"), "journal_mode"), "wal");
-  EXPECT_EQ(PragmaOf(dir.File("private.db"), "user_version"), "1");
+  EXPECT_EQ(PragmaOf(dir.File("private.db"), "user_version"), "2");
+}
+
+// Issue 12 (2026-12): a version 1 database (events deleted with their
+// endpoint by a foreign key, no event counts) opens as version 2 with its
+// events, their counts, and deletes that no longer cascade.
+TEST(SqliteStoreTest, VersionOneDatabaseIsMigrated) {
+  TempDir dir;
+  const std::string path = dir.File("v1.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    // The version 1 tables that matter here, as schema.sql had them.
+    const char* v1 =
+        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
+        "CREATE TABLE projects (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "created_at INTEGER NOT NULL) STRICT;"
+        "CREATE TABLE webhook_endpoints (id TEXT PRIMARY KEY, project_id "
+        "TEXT NOT NULL REFERENCES projects (id), toolkit_slug TEXT NOT NULL, "
+        "client_id TEXT NOT NULL, webhook_url TEXT NOT NULL, created_at "
+        "INTEGER NOT NULL, verified_at INTEGER, UNIQUE (project_id, "
+        "toolkit_slug, client_id)) STRICT;"
+        "CREATE TABLE webhook_events (seq INTEGER PRIMARY KEY, id TEXT NOT "
+        "NULL UNIQUE, endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints "
+        "(id) ON DELETE CASCADE, provider_event_id TEXT NOT NULL, "
+        "received_at INTEGER NOT NULL, headers TEXT NOT NULL, body BLOB NOT "
+        "NULL, UNIQUE (endpoint_id, provider_event_id)) STRICT;"
+        "CREATE INDEX webhook_events_by_endpoint ON webhook_events "
+        "(endpoint_id, seq);"
+        "INSERT INTO projects VALUES ('proj_a', 'test', 1);"
+        "INSERT INTO webhook_endpoints VALUES ('we_1', 'proj_a', 'slack', "
+        "'c1', 'http://x/we_1', 1, NULL), ('we_2', 'proj_a', 'slack', 'c2', "
+        "'http://x/we_2', 2, NULL);"
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+        "WHERE i < 30) INSERT INTO webhook_events (id, endpoint_id, "
+        "provider_event_id, received_at, headers, body) SELECT 'ev_' || i, "
+        "CASE WHEN i <= 20 THEN 'we_1' ELSE 'we_2' END, 'p' || i, i, '{}', "
+        "x'00' FROM n;"
+        "PRAGMA user_version = 1;";
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  std::unique_ptr<Store> store;
+  ASSERT_OK(OpenSqliteStore(path, &store));
+  EXPECT_EQ(PragmaOf(path, "user_version"), "2");
+  EXPECT_EQ(FirstValueOf(path,
+                         "SELECT group_concat(endpoint_id || '=' || events) "
+                         "FROM endpoint_event_counts"),
+            "we_1=20,we_2=10");
+  // The counts drive count retention at once.
+  NewEvent e;
+  e.id = "ev_new";
+  e.endpoint_id = "we_1";
+  e.provider_event_id = "p_new";
+  e.headers_json = "{}";
+  EventRetention keep_twenty;
+  keep_twenty.max_count_per_endpoint = 20;
+  bool stored = false;
+  ASSERT_OK(store->RecordEvent(e, keep_twenty, &stored));
+  std::vector<StoredEvent> events;
+  bool more = false;
+  ASSERT_OK(store->ListEvents("proj_a", "we_1", 0, 0, &events, &more));
+  ASSERT_EQ(events.size(), 20u);
+  EXPECT_EQ(events.back().id, "ev_2");
+  // A delete no longer takes the events with it; the pruner does.
+  ASSERT_OK(store->DeleteEndpoint("proj_a", "we_2"));
+  int64_t endpoints = 0, count = 0;
+  ASSERT_OK(store->CountRows(&endpoints, &count));
+  EXPECT_EQ(count, 30);
+  do {
+    ASSERT_OK(store->PruneEvents({}, 0, 1000, &more));
+  } while (more);
+  ASSERT_OK(store->CountRows(&endpoints, &count));
+  EXPECT_EQ(count, 20);
+  // And an event for the deleted endpoint is refused, as the foreign key
+  // refused it before.
+  e.id = "ev_late";
+  e.endpoint_id = "we_2";
+  EXPECT_FALSE(store->RecordEvent(e, {}, &stored).ok());
 }
 
 TEST(SqliteStoreTest, EndpointsAndKeysSurviveReopening) {

@@ -1,10 +1,12 @@
 // Prepares the benchmarked server's data over its HTTP API, as a client would:
 // - key B's project gets --count endpoints (the list workloads read them all),
 //   created a few at a time because each create waits for its own fsync;
-// - key A's project gets E (create_idempotent, retrieve, patch) and S, whose
-//   signing secret is set so the ingress accepts signed events.
+// - key A's project gets E (create_idempotent, retrieve, patch), and S and
+//   S-big, whose signing secret is set so the ingress accepts signed events
+//   (scripts/bench fills S-big with stored events for ingress_100k).
 // Usage: node setup.mjs --url BASE --key-a KEY --key-b KEY --secret S --count N
-// Prints "endpoint_e=ID" and "ingress_path=PATH" lines; exits non-zero, saying
+// Prints "endpoint_e=ID", "ingress_path=PATH", "ingress_big_id=ID" and
+// "ingress_big_path=PATH" lines; exits non-zero, saying
 // why, if any answer is not the expected one or the list does not show N.
 import { parseArgs } from 'node:util';
 
@@ -54,10 +56,17 @@ try {
   }
 
   const e = await create(values['key-a'], 'bench-e');
-  const s = await create(values['key-a'], 'bench-s');
-  await call('PATCH', `/${s.id}`, values['key-a'], { data: { webhook_signing_secret: values.secret } }, 200);
+  const signed = async (clientId) => {
+    const endpoint = await create(values['key-a'], clientId);
+    await call('PATCH', `/${endpoint.id}`, values['key-a'], { data: { webhook_signing_secret: values.secret } }, 200);
+    return endpoint;
+  };
+  const s = await signed('bench-s');
+  const big = await signed('bench-s-big');
   console.log(`endpoint_e=${e.id}`);
   console.log(`ingress_path=${new URL(s.webhook_url).pathname}`);
+  console.log(`ingress_big_id=${big.id}`);
+  console.log(`ingress_big_path=${new URL(big.webhook_url).pathname}`);
 } catch (error) {
   console.error(`setup: ${error.message}`);
   process.exit(1);
