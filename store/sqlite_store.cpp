@@ -694,7 +694,14 @@ class SqliteStore final : public Store {
         insert->bind(":headers", event.headers_json);
         insert->bind(":body", event.body.data(),
                      static_cast<int>(event.body.size()));
-        inserted = insert->exec() > 0;
+        try {
+          inserted = insert->exec() > 0;
+        } catch (const SQLite::Exception& e) {
+          // The endpoint was deleted since the ingress read it: the answer
+          // an endpoint that never existed gets, not a failure.
+          if (e.getExtendedErrorCode() != SQLITE_CONSTRAINT_FOREIGNKEY) throw;
+          return Status::NotFound("no such endpoint");
+        }
       }
       if (inserted && retention.max_count_per_endpoint > 0) {
         Use prune(c, Sql::kPruneEventsByCount);
