@@ -931,10 +931,13 @@ class Metrics {
  public:
   Metrics() : start_seconds_(static_cast<double>(NowMillis()) / 1000.0) {}
 
+  // `route` is a route template or "unmatched"; a method outside RFC 9110's
+  // and PATCH is counted as "other", so no request can add a series.
   void ObserveRequest(const std::string& route, const std::string& method,
                       int status, double seconds) {
+    std::string label = IsKnownMethod(method) ? method : "other";
     std::lock_guard<std::mutex> lock(mu_);
-    ++requests_[{route, method, status}];
+    ++requests_[{route, std::move(label), status}];
     size_t bucket = 0;
     while (bucket < kBuckets.size() && seconds > kBuckets[bucket]) ++bucket;
     ++latency_counts_[bucket];
@@ -2504,6 +2507,7 @@ std::vector<Route> RouteTable(const Context& ctx) {
 struct CompiledRoute {
   std::string method;
   std::regex path;
+  std::string path_template;  // "/api/v3.1/webhook_endpoints/{id}"
 };
 
 // Routes outside the API prefixes: for load balancers and supervisors.
@@ -2550,7 +2554,7 @@ void RegisterRoutes(httplib::Server& server, const std::vector<Route>& routes,
                     std::vector<CompiledRoute>* compiled) {
   for (const Route& route : routes) {
     const std::string pattern = PatternOf(route.path);
-    compiled->push_back({route.method, std::regex(pattern)});
+    compiled->push_back({route.method, std::regex(pattern), route.path});
     // The template, not the raw path, names the request in logs and
     // metrics, so ids do not multiply the series.
     RouteHandler handler = [handler = route.handler, path = route.path](
@@ -2583,6 +2587,22 @@ std::string AllowedMethods(const std::vector<CompiledRoute>& routes,
     }
   }
   return allow;
+}
+
+// Notes the template of the first route whose path matches `path` as the
+// request's route (logs and metrics), for a request refused before any
+// handler ran (a 401 or a 405): a known path is counted under its template,
+// only an unknown one as "unmatched".
+void NoteRouteOf(const std::vector<CompiledRoute>& routes,
+                 const std::string& path) {
+  auto* notes = HardenedServer::CurrentRequestNotes();
+  if (notes == nullptr) return;
+  for (const CompiledRoute& route : routes) {
+    if (std::regex_match(path, route.path)) {
+      notes->route = route.path_template;
+      return;
+    }
+  }
 }
 
 // Paths that need an API key: the API, but not the ingress, which a
@@ -2701,6 +2721,7 @@ ApiError NoRouteError(const std::vector<CompiledRoute>& routes,
                      "No route for " + Printable(req.method, 16) + " " +
                          Printable(req.path, 200) + ".");
   }
+  NoteRouteOf(routes, req.path);
   res.set_header("Allow", allow);
   return MakeError(
       ErrorKind::kMethodNotAllowed,
@@ -2775,6 +2796,7 @@ void InstallHooks(HardenedServer& server, const Config& config,
     // the look-up happens in the handler.
     std::string key;
     if (NeedsApiKey(req.path) && !CheckKeyHeaders(req, &key, &err)) {
+      NoteRouteOf(routes, req.path);
       RejectEarly(res, err);
       return httplib::Server::HandlerResponse::Handled;
     }

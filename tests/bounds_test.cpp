@@ -1,6 +1,8 @@
 // Tests of issue 12 ("every cost bounded"): what a client, a signal or a
 // crash must not be able to make grow or break. Each runs the real binary
 // over real HTTP on 127.0.0.1 with a real SQLite file:
+// - /metrics: any number of odd methods adds one series, and requests
+//   refused before a handler ran are counted under their route template;
 // - ingress racing the delete of its endpoint: 404, never 500;
 
 #include <gtest/gtest.h>
@@ -66,6 +68,102 @@ class ServedTest : public ::testing::Test {
   const std::string db_ = dir_.File("test.db");
   ServerProcess server_;
 };
+
+// ===========================================================================
+// Metrics: labels from a closed set
+// ===========================================================================
+
+// The webhooks_http_requests_total lines of a /metrics body.
+std::vector<std::string> RequestSeries(const std::string& metrics) {
+  std::vector<std::string> series;
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("webhooks_http_requests_total{", 0) == 0) {
+      series.push_back(line);
+    }
+  }
+  return series;
+}
+
+class MetricsBounds : public ServedTest {};
+
+// 5,000 requests, each with a method of its own that the parser accepts
+// (a token; 100 of them 4 KB long), once made 5,001 series and a 567 KB
+// /metrics that nothing ever shrank. Each is answered 501, and all of them
+// are one series.
+TEST_F(MetricsBounds, OddMethodsShareOneSeries) {
+  constexpr int kThreads = 4, kPerThread = 1250;
+  std::atomic<int> not_501{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const int n = t * kPerThread + i;
+        std::string method = "ODD" + std::to_string(n);
+        if (n % 50 == 0) method += std::string(4000, 'X');
+        RawConnection connection(server_.port());
+        Reply reply;
+        if (!connection.Send(method + " " + kEndpoints +
+                             " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") ||
+            !connection.ReadResponse(&reply) || reply.status != 501) {
+          ++not_501;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(not_501.load(), 0);
+
+  auto metrics = ClientFor(server_).Get("/metrics");
+  ASSERT_TRUE(metrics && metrics->status == 200);
+  std::printf("[ metrics  ] %zu bytes, %zu request series\n",
+              metrics->body.size(), RequestSeries(metrics->body).size());
+  EXPECT_LT(metrics->body.size(), 8u * 1024) << metrics->body.substr(0, 2000);
+  EXPECT_LE(RequestSeries(metrics->body).size(), 3u);
+  EXPECT_TRUE(Contains(metrics->body,
+                       "webhooks_http_requests_total{route=\"unmatched\","
+                       "method=\"other\",status=\"501\"} 5000\n"))
+      << metrics->body.substr(0, 2000);
+}
+
+// A 401 or a 405 is decided before any handler runs (in pre-routing or in
+// the error hook); they were all counted as route "unmatched". Now only a
+// path no route serves is.
+TEST_F(MetricsBounds, RefusedRequestsAreCountedUnderTheirRoute) {
+  httplib::Client client = ClientFor(server_);
+  auto no_key = client.Get(kEndpoints);
+  ASSERT_TRUE(no_key && no_key->status == 401);
+  auto bad_method = client.Delete(kEndpoints, {{"x-api-key", kKey}});
+  ASSERT_TRUE(bad_method && bad_method->status == 405);
+  auto health_post = client.Post("/healthz", "", "application/json");
+  ASSERT_TRUE(health_post && health_post->status == 405);
+  RawConnection trace(server_.port());
+  Reply traced;
+  ASSERT_TRUE(trace.Send("TRACE /api/v3/webhook_endpoints/we_abc HTTP/1.1\r\n"
+                         "Host: 127.0.0.1\r\n\r\n") &&
+              trace.ReadResponse(&traced));
+  ASSERT_EQ(traced.status, 405);
+  auto nowhere = client.Get("/nowhere", {{"x-api-key", kKey}});
+  ASSERT_TRUE(nowhere && nowhere->status == 404);
+
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics && metrics->status == 200);
+  for (const char* series : {
+           "{route=\"/api/v3.1/webhook_endpoints\",method=\"GET\","
+           "status=\"401\"} 1\n",
+           "{route=\"/api/v3.1/webhook_endpoints\",method=\"DELETE\","
+           "status=\"405\"} 1\n",
+           "{route=\"/healthz\",method=\"POST\",status=\"405\"} 1\n",
+           "{route=\"/api/v3/webhook_endpoints/{id}\",method=\"TRACE\","
+           "status=\"405\"} 1\n",
+           "{route=\"unmatched\",method=\"GET\",status=\"404\"} 1\n",
+       }) {
+    EXPECT_TRUE(Contains(metrics->body,
+                         std::string("webhooks_http_requests_total") + series))
+        << series << "\n"
+        << metrics->body;
+  }
+}
 
 // ===========================================================================
 // Ingress racing a delete
