@@ -3332,11 +3332,14 @@ constexpr int kShutdownTimeoutSeconds = 10;
 // process group, so the server gets SIGTERM twice almost at once.
 constexpr int kSameStopWindowSeconds = 1;
 
-// Watches for SIGTERM and SIGINT (blocked in every thread, see Run) on a
-// thread of its own. The first stops the server, which stops accepting and
-// lets in-flight requests finish; more within kSameStopWindowSeconds change
-// nothing; a later one, or the shutdown timeout, ends the process at once
-// with status 1. Its messages go through the log, so a standard error that
+// Watches for SIGTERM, SIGINT and SIGHUP (blocked in every thread, see Run)
+// on a thread of its own. The first stop signal stops the server, which
+// stops accepting and lets in-flight requests finish; more within
+// kSameStopWindowSeconds change nothing; a later one, or the shutdown
+// timeout, ends the process at once with status 1. SIGHUP is logged and
+// changes nothing (yet: certificate reload will come with TLS); by default
+// it would have ended the process with requests unanswered and the WAL not
+// checkpointed. Its messages go through the log, so a standard error that
 // nobody reads cannot hold the shutdown.
 //
 // Finish() (or the destructor) must run before `server` and `log` go: after
@@ -3370,10 +3373,22 @@ class SignalWatcher {
     return number == SIGINT ? "SIGINT" : "SIGTERM";
   }
 
+  // Logs a SIGHUP, which asks for nothing yet. False if main has finished
+  // (the log may be gone).
+  static bool NoteHangUp(const Logger& log, Shared& shared) {
+    std::lock_guard<std::mutex> lock(shared.mu);
+    if (shared.finished) return false;
+    log.Notice("SIGHUP: nothing to reload, carrying on");
+    return true;
+  }
+
   static void Watch(HardenedServer& server, sigset_t signals, const Logger& log,
                     Shared& shared) {
     int number = 0;
-    if (sigwait(&signals, &number) != 0) return;
+    do {
+      if (sigwait(&signals, &number) != 0) return;
+    } while (number == SIGHUP && NoteHangUp(log, shared));
+    if (number == SIGHUP) return;  // main has finished
     const auto first = std::chrono::steady_clock::now();
     {
       std::lock_guard<std::mutex> lock(shared.mu);
@@ -3395,6 +3410,10 @@ class SignalWatcher {
       timespec bound{static_cast<time_t>(left.count() / 1'000'000'000),
                      static_cast<long>(left.count() % 1'000'000'000)};
       const int next = sigtimedwait(&signals, nullptr, &bound);
+      if (next == SIGHUP) {
+        if (!NoteHangUp(log, shared)) return;
+        continue;
+      }
       if (next > 0 && std::chrono::steady_clock::now() < window_end) {
         std::lock_guard<std::mutex> lock(shared.mu);
         if (shared.finished) return;
@@ -3480,13 +3499,15 @@ int PrintRoutes() {
     return 2;
   }
 
-  // Block the stop signals before any thread starts, so that all threads
-  // inherit the mask and only the watcher's sigwait receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Block the signals the watcher takes before any thread starts, so that
+  // all threads inherit the mask and only the watcher's sigwait receives
+  // them.
+  sigset_t watched_signals;
+  sigemptyset(&watched_signals);
+  sigaddset(&watched_signals, SIGTERM);
+  sigaddset(&watched_signals, SIGINT);
+  sigaddset(&watched_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &watched_signals, nullptr);
 
   if (!EnsureParentFolder(config.db_path, &error)) {
     std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
@@ -3564,7 +3585,7 @@ int PrintRoutes() {
               config.host.c_str(), v6 ? "]" : "", port);
   std::fflush(stdout);
   // Declared after the log and the server, so it is finished before they go.
-  SignalWatcher watcher(server, stop_signals, log);
+  SignalWatcher watcher(server, watched_signals, log);
   if (!server.Serve()) return 1;
   // Stopped by a signal, every request answered: fold the WAL into the
   // database file so it is complete on its own.

@@ -1,9 +1,11 @@
 // Tests of issue 12 ("every cost bounded"): what a client, a signal or a
 // crash must not be able to make grow or break. Each runs the real binary
-// over real HTTP on 127.0.0.1 with a real SQLite file:
+// over real HTTP on 127.0.0.1 with a real SQLite file, which some tests also
+// read with the sqlite3 API, as another process would:
 // - /metrics: any number of odd methods adds one series, and requests
 //   refused before a handler ran are counted under their route template;
 // - ingress racing the delete of its endpoint: 404, never 500;
+// - SIGHUP: logged, and the server carries on and later stops cleanly;
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -54,6 +56,30 @@ std::string StringField(const std::string& body, const char* name) {
     return "";
   }
   return std::string(value);
+}
+
+// The rows of `sql` on the database file at `path` (one string a row: the
+// first column), read as another process would.
+std::vector<std::string> Rows(const std::string& path, const char* sql) {
+  std::vector<std::string> rows;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(statement) == SQLITE_ROW) {
+        const unsigned char* text = sqlite3_column_text(statement, 0);
+        rows.emplace_back(
+            text == nullptr ? "" : reinterpret_cast<const char*>(text));
+      }
+    } else {
+      rows.push_back(std::string("error: ") + sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(statement);
+  }
+  sqlite3_close(db);
+  return rows;
 }
 
 // A server on a database file of its own, started for each test.
@@ -240,6 +266,47 @@ TEST_F(IngressRace, DeletedEndpointAnswers404NeverAFailure) {
   }
   EXPECT_EQ(statuses[404], kRounds * kThreads);
   EXPECT_FALSE(Contains(server_.Stderr(), "FOREIGN KEY"));
+}
+
+// ===========================================================================
+// SIGHUP
+// ===========================================================================
+
+class SignalBounds : public ServedTest {};
+
+// SIGHUP's default action ended the process: no log line, the request being
+// read never answered, the WAL left beside the file.
+TEST_F(SignalBounds, SighupIsLoggedAndTheServerCarriesOn) {
+  // A create whose body is still on its way when the signal comes.
+  const std::string body = CreateBody("slack", "after-hup");
+  RawConnection slow(server_.port());
+  ASSERT_TRUE(slow.Send(std::string("POST ") + kEndpoints +
+                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: " + kKey +
+                        "\r\nContent-Type: application/json\r\n"
+                        "Content-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" +
+                        body.substr(0, 5)));
+  ASSERT_EQ(::kill(server_.pid(), SIGHUP), 0);
+  ASSERT_TRUE(server_.WaitForStderr("SIGHUP")) << server_.Stderr();
+  ASSERT_EQ(::kill(server_.pid(), SIGHUP), 0);  // a second one as well
+  ASSERT_TRUE(slow.Send(body.substr(5)));
+  Reply created;
+  ASSERT_TRUE(slow.ReadResponse(&created));
+  EXPECT_EQ(created.status, 201) << created.body;
+  auto health = ClientFor(server_).Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+
+  const int status = server_.Stop();
+  ASSERT_TRUE(WIFEXITED(status)) << server_.Stderr();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << server_.Stderr();
+  const std::string log = server_.Stderr();
+  EXPECT_TRUE(Contains(log, "SIGHUP: nothing to reload")) << log;
+  EXPECT_TRUE(Contains(log, "stopped cleanly")) << log;
+  EXPECT_TRUE(!std::filesystem::exists(db_ + "-wal") ||
+              std::filesystem::file_size(db_ + "-wal") == 0);
+  EXPECT_EQ(Rows(db_, "SELECT client_id FROM webhook_endpoints"),
+            std::vector<std::string>{"after-hup"});
 }
 
 }  // namespace
