@@ -2,7 +2,7 @@
 # Installs what building and testing webhooks-server needs on Debian 12, and
 # nothing that is already there. Every dependency is a Debian package, plus
 # the npm client for the compatibility test (with --for-tests, from the
-# committed lockfile; wrk for scripts/bench --quick, strace and slowhttptest
+# committed lockfile; wrk and sqlite3 for scripts/bench --quick, strace and slowhttptest
 # for the fault and hostile-input tests, clang and its libFuzzer runtime for
 # scripts/fuzz).
 set -euo pipefail
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(g++ make cmake pkg-config libcpp-httplib-dev libsqlitecpp-dev
           libsimdjson-dev libgtest-dev libsqlite3-dev libssl-dev)
 if [[ "${1:-}" == "--for-tests" ]]; then
-  packages+=(clang-format wrk strace slowhttptest clang libclang-rt-14-dev)
+  packages+=(clang-format wrk strace slowhttptest clang libclang-rt-14-dev sqlite3)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
 fi

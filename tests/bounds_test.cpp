@@ -6,6 +6,8 @@
 //   refused before a handler ran are counted under their route template;
 // - ingress racing the delete of its endpoint: 404, never 500;
 // - SIGHUP: logged, and the server carries on and later stops cleanly;
+// How requests scale with the number of projects is a scripts/bench row
+// (growth).
 
 #include <gtest/gtest.h>
 #include <httplib.h>
