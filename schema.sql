@@ -67,7 +67,9 @@ CREATE INDEX IF NOT EXISTS webhook_events_by_endpoint ON webhook_events (endpoin
 
 -- Facts about the database itself, one row each. 'secrets_key_check' records how setup values are
 -- stored: '' in clear, or a known text sealed with the secrets key, which lets the server tell a
--- wrong key at start-up instead of failing every read. Added without a version change: like every
+-- wrong key at start-up instead of failing every read. 'server_running' is present while a server
+-- has the database open (a token of that start) and deleted at its clean stop: a start that finds
+-- it runs the full integrity check. Added without a version change: like every
 -- table here it is created on open when missing, and older servers ignore it.
 CREATE TABLE IF NOT EXISTS store_settings (
   name  TEXT PRIMARY KEY,

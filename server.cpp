@@ -3515,6 +3515,7 @@ int PrintRoutes() {
   }
   StoreOptions store_options;
   store_options.read_connections = static_cast<size_t>(config.read_connections);
+  store_options.track_clean_stop = true;
   if (!config.secrets_key_path.empty() &&
       !ReadSecretsKey(config.secrets_key_path, &store_options.secrets_key,
                       &error)) {
@@ -3522,11 +3523,29 @@ int PrintRoutes() {
     return 2;
   }
   std::unique_ptr<Store> store;
+  const auto opening = std::chrono::steady_clock::now();
   if (Status status = OpenSqliteStore(config.db_path, store_options, &store);
       !status.ok()) {
     std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
     return 1;
   }
+  if (store->FullCheckAtOpen()) {
+    std::fprintf(stderr,
+                 "webhooks-server: the last server on %s did not stop "
+                 "cleanly (or was an older version): checked every page of "
+                 "it in %lld ms\n",
+                 config.db_path.c_str(),
+                 static_cast<long long>(
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - opening)
+                         .count()));
+  }
+  // Any return from here on is a clean stop: a start that fails (a busy
+  // port, say) must not make the next one check every page.
+  struct CleanStopOnReturn {
+    Store& store;
+    ~CleanStopOnReturn() { store.RecordCleanStop(); }
+  } clean_stop_on_return{*store};
   if (int code = CheckSecretsKeyAtStart(config, *store); code != 0) {
     return code;
   }
@@ -3587,8 +3606,12 @@ int PrintRoutes() {
   // Declared after the log and the server, so it is finished before they go.
   SignalWatcher watcher(server, watched_signals, log);
   if (!server.Serve()) return 1;
-  // Stopped by a signal, every request answered: fold the WAL into the
-  // database file so it is complete on its own.
+  // Stopped by a signal, every request answered: record the clean stop,
+  // then fold the WAL into the database file so it is complete on its own.
+  if (Status status = store->RecordCleanStop(); !status.ok()) {
+    log.Notice("recording the clean stop failed: " + status.message());
+    return 1;
+  }
   if (Status status = store->Checkpoint(); !status.ok()) {
     log.Notice("checkpoint failed: " + status.message());
     return 1;

@@ -6,6 +6,7 @@
 //   refused before a handler ran are counted under their route template;
 // - ingress racing the delete of its endpoint: 404, never 500;
 // - SIGHUP: logged, and the server carries on and later stops cleanly;
+// - start-up: the full integrity check runs after an unclean stop only.
 // How requests scale with the number of projects is a scripts/bench row
 // (growth).
 
@@ -309,6 +310,92 @@ TEST_F(SignalBounds, SighupIsLoggedAndTheServerCarriesOn) {
               std::filesystem::file_size(db_ + "-wal") == 0);
   EXPECT_EQ(Rows(db_, "SELECT client_id FROM webhook_endpoints"),
             std::vector<std::string>{"after-hup"});
+}
+
+// ===========================================================================
+// Start-up: the full check only after an unclean stop
+// ===========================================================================
+
+// What the server logs when it opened a database with the full check.
+constexpr char kFullCheckLine[] = "did not stop cleanly";
+constexpr char kRunningRecord[] =
+    "SELECT value FROM store_settings WHERE name = 'server_running'";
+
+class StartUpCheck : public ::testing::Test {
+ protected:
+  // Starts a server on the database; returns whether it ran the full check.
+  bool Start(ServerProcess* server) {
+    EXPECT_TRUE(server->Start({"--port", "0", "--db", db_}))
+        << server->Stderr();
+    return Contains(server->Stderr(), kFullCheckLine);
+  }
+
+  // Ends the server as a crash or kill -9 would.
+  static void KillNine(ServerProcess* server) {
+    ASSERT_EQ(::kill(server->pid(), SIGKILL), 0);
+    const int status = server->Wait();
+    ASSERT_TRUE(WIFSIGNALED(status));
+  }
+
+  TempDir dir_;
+  const std::string db_ = dir_.File("start.db");
+};
+
+TEST_F(StartUpCheck, CleanStopSkipsItAndKillNineBringsItBack) {
+  {
+    ServerProcess first;
+    EXPECT_FALSE(Start(&first)) << "a new database has nothing to check";
+    EXPECT_EQ(Rows(db_, kRunningRecord).size(), 1u);
+    ASSERT_EQ(first.Stop(), 0) << first.Stderr();
+    EXPECT_TRUE(Rows(db_, kRunningRecord).empty());
+  }
+  {
+    ServerProcess after_clean_stop;
+    EXPECT_FALSE(Start(&after_clean_stop)) << after_clean_stop.Stderr();
+    ASSERT_NO_FATAL_FAILURE(KillNine(&after_clean_stop));
+    EXPECT_EQ(Rows(db_, kRunningRecord).size(), 1u);
+  }
+  {
+    ServerProcess after_kill;
+    EXPECT_TRUE(Start(&after_kill)) << after_kill.Stderr();
+    ASSERT_EQ(after_kill.Stop(), 0) << after_kill.Stderr();
+  }
+  ServerProcess again;
+  EXPECT_FALSE(Start(&again)) << again.Stderr();
+}
+
+// The admin commands open the same file while the server runs: they must
+// neither clear the server's record (its kill -9 would then go unchecked)
+// nor run the full check themselves.
+TEST_F(StartUpCheck, AnAdminCommandBesideTheServerLeavesTheRecordAlone) {
+  ServerProcess server;
+  EXPECT_FALSE(Start(&server));
+  ServerProcess command;
+  EXPECT_FALSE(command.Start(
+      {"keys", "create", "--project", "acme", "--db", db_}));  // no banner
+  EXPECT_EQ(command.Wait(), 0) << command.Stderr();
+  EXPECT_EQ(command.first_line().rfind("whk_", 0), 0u) << command.first_line();
+  EXPECT_FALSE(Contains(command.Stderr(), kFullCheckLine));
+  ASSERT_NO_FATAL_FAILURE(KillNine(&server));
+  ServerProcess after_kill;
+  EXPECT_TRUE(Start(&after_kill)) << after_kill.Stderr();
+}
+
+// A database written before the record existed has an unknown past.
+TEST_F(StartUpCheck, ADatabaseFromBeforeTheRecordGetsItOnce) {
+  {
+    ServerProcess first;
+    Start(&first);
+    ASSERT_EQ(first.Stop(), 0);
+  }
+  EXPECT_TRUE(Rows(db_, "DROP TABLE store_settings").empty());
+  {
+    ServerProcess upgraded;
+    EXPECT_TRUE(Start(&upgraded)) << upgraded.Stderr();
+    ASSERT_EQ(upgraded.Stop(), 0);
+  }
+  ServerProcess again;
+  EXPECT_FALSE(Start(&again)) << again.Stderr();
 }
 
 }  // namespace
