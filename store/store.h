@@ -255,12 +255,22 @@ class Store {
 
   // Lists events of endpoint `endpoint_id` of `project_id`, newest first,
   // starting below `before_sequence` (0: from the newest), at most `limit`
-  // (0: all). *more tells whether older events follow. NotFound as for
-  // GetEndpoint.
+  // (0: all), and, with `max_bytes` (0: no bound), no more events than fit
+  // in max_bytes of bodies and headers, except that the first event comes
+  // back whatever its size: a page's memory is bounded, and every page
+  // makes progress. *more tells whether older events follow. NotFound as
+  // for GetEndpoint.
   virtual Status ListEvents(std::string_view project_id,
                             std::string_view endpoint_id, size_t limit,
-                            int64_t before_sequence,
+                            int64_t before_sequence, size_t max_bytes,
                             std::vector<StoredEvent>* out, bool* more) = 0;
+  // The same without a byte bound.
+  Status ListEvents(std::string_view project_id, std::string_view endpoint_id,
+                    size_t limit, int64_t before_sequence,
+                    std::vector<StoredEvent>* out, bool* more) {
+    return ListEvents(project_id, endpoint_id, limit, before_sequence, 0, out,
+                      more);
+  }
 
   // Deletes at most `max_rows` events that are due: first those of deleted
   // endpoints, then, with an age bound in `retention`, those received before

@@ -2959,9 +2959,12 @@ TEST_F(HttpListTest, PagesThroughThousandsOfEndpoints) {
   ASSERT_EQ(all.size(), kEndpoints);
   const std::vector<std::string> expected = InListOrder(all);
 
+  // Unpaged, both are sent as read, in pages of 256 (issue 12).
   std::vector<ListItem> items;
   ASSERT_NO_FATAL_FAILURE(MustList("", &items));
   EXPECT_EQ(Ids(items), expected);
+  ASSERT_NO_FATAL_FAILURE(MustList("toolkit_slug=slack", &items));
+  EXPECT_EQ(Ids(items), InListOrder(slack));
 
   auto page_through = [&](const std::string& filter,
                           std::vector<std::string>* ids,
@@ -4991,6 +4994,117 @@ TEST_F(HttpIngressEventsTest, ListingIsNewestFirstAndPages) {
     std::vector<size_t> expected(5 / per_page, per_page);
     if (5 % per_page != 0) expected.push_back(5 % per_page);
     EXPECT_EQ(sizes, expected);
+  }
+}
+
+// Pages through an events listing, `get` fetching one page for a query:
+// `query` (may be empty) and the cursor. The provider ids in order, and
+// each page's item count and size.
+void PageThroughEvents(
+    const std::function<httplib::Result(const std::string&)>& get,
+    const std::string& query, std::vector<std::string>* ids,
+    std::vector<size_t>* sizes, std::vector<size_t>* bytes) {
+  std::string cursor;
+  for (int pages = 0; pages < 100; ++pages) {
+    std::string full = query;
+    if (!cursor.empty()) {
+      full += (full.empty() ? "" : "&") + ("cursor=" + QueryValue(cursor));
+    }
+    EventPage page;
+    ASSERT_NO_FATAL_FAILURE(ExpectEventPage(get(full), &page));
+    sizes->push_back(page.items.size());
+    bytes->push_back(page.raw_body.size());
+    for (const EventItem& item : page.items) {
+      ids->push_back(item.provider_event_id);
+    }
+    if (page.next_is_null) return;
+    cursor = page.next_cursor;
+  }
+  ADD_FAILURE() << "more than 100 pages";
+}
+
+// Issue 12, 2026: without limit, every stored event came back in one
+// answer (60 MB for the default retention of 1,000 events of 60 KB). Now
+// the default page is 100 events and limit goes up to 1,000; next_cursor
+// continues either.
+TEST_F(HttpIngressEventsTest, ListingWithoutLimitIsAPageOfAHundred) {
+  ASSERT_TRUE(StartServer({"--event-retention", "2000"}));
+  Endpoint created;
+  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("c1", &created));
+  constexpr int kEvents = 1001;
+  constexpr int kThreads = 4;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      httplib::Client client = NewClient();
+      client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);
+      for (int i = t; i < kEvents; i += kThreads) {
+        const std::string body = SlackEvent("EvMany" + std::to_string(i));
+        auto result = client.Post(IngressPath(created),
+                                  SlackHeadersAt(kSlackSecret, UnixNow(), body),
+                                  body, "application/json");
+        if (!result || result->status != 200) {
+          ADD_FAILURE() << "event " << i << " not stored";
+          return;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  auto get = [&](const std::string& query) {
+    return Events(created.id, query);
+  };
+  std::vector<std::string> ids;
+  std::vector<size_t> sizes, bytes;
+  ASSERT_NO_FATAL_FAILURE(PageThroughEvents(get, "", &ids, &sizes, &bytes));
+  EXPECT_EQ(sizes, (std::vector<size_t>{100, 100, 100, 100, 100, 100, 100, 100,
+                                        100, 100, 1}));
+  std::vector<std::string> all = ids;
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(std::unique(all.begin(), all.end()), all.end());
+  EXPECT_EQ(all.size(), static_cast<size_t>(kEvents));
+
+  std::vector<std::string> in_thousands;
+  sizes.clear();
+  ASSERT_NO_FATAL_FAILURE(
+      PageThroughEvents(get, "limit=1000", &in_thousands, &sizes, &bytes));
+  EXPECT_EQ(sizes, (std::vector<size_t>{1000, 1}));
+  EXPECT_EQ(in_thousands, ids);
+}
+
+// Issue 12, 2026: a page also stops before its items pass 1 MiB, with
+// next_cursor continuing it; an event larger than that comes alone.
+TEST_F(HttpIngressEventsTest, ListingPagesStopAtAMebibyteAndContinue) {
+  ASSERT_TRUE(StartServer({"--max-body", "2000000"}));
+  Endpoint created;
+  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("c1", &created));
+  std::vector<std::string> newest_first;
+  for (int i = 0; i < 31; ++i) {
+    const std::string id = "EvBig" + std::to_string(i);
+    // 100 kB bodies, but the eleventh is 1.5 MB.
+    ExpectAck(SendSlack(
+        IngressPath(created), kSlackSecret,
+        SlackEvent(id, std::string(i == 10 ? 1500000 : 100000, 'x'))));
+    newest_first.insert(newest_first.begin(), id);
+  }
+  auto get = [&](const std::string& query) {
+    return Events(created.id, query);
+  };
+  for (const std::string query : {"", "limit=1000"}) {
+    SCOPED_TRACE(query);
+    std::vector<std::string> ids;
+    std::vector<size_t> sizes, bytes;
+    ASSERT_NO_FATAL_FAILURE(
+        PageThroughEvents(get, query, &ids, &sizes, &bytes));
+    EXPECT_EQ(ids, newest_first);
+    EXPECT_EQ(sizes, (std::vector<size_t>{10, 10, 1, 10}));
+    for (size_t page = 0; page < sizes.size(); ++page) {
+      if (sizes[page] > 1) {
+        EXPECT_LE(bytes[page], 1024u * 1024u + 100u);
+      }
+    }
+    EXPECT_GT(bytes[2], 1500000u);
   }
 }
 

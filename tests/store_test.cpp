@@ -463,6 +463,51 @@ TEST_P(StoreTest, EventsAreStoredOnceAndListedNewestFirst) {
             Status::Code::kNotFound);
 }
 
+// Issue 12, 2026: a page of events is bounded in bytes as well as in
+// count; the first event comes back whatever its size, so paging always
+// makes progress.
+TEST_P(StoreTest, EventPagesStopAtTheByteBound) {
+  const std::string a = Project('a');
+  WebhookEndpoint out;
+  bool created = false;
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_1"), &out, &created));
+  bool stored = false;
+  for (int i = 1; i <= 5; ++i) {  // bodies of 100 bytes, the third of 1000
+    NewEvent e;
+    e.id = "ev_" + std::to_string(i);
+    e.endpoint_id = "we_1";
+    e.provider_event_id = "p" + std::to_string(i);
+    e.headers_json = "{}";  // 2 bytes
+    e.body = std::string(i == 3 ? 1000 : 100, 'x');
+    ASSERT_OK(store_->RecordEvent(e, {}, &stored));
+  }
+  std::vector<StoredEvent> events;
+  bool more = false;
+  auto ids = [&] {
+    std::vector<std::string> out_ids;
+    for (const StoredEvent& event : events) out_ids.push_back(event.id);
+    return out_ids;
+  };
+  ASSERT_OK(store_->ListEvents(a, "we_1", 0, 0, 204, &events, &more));
+  EXPECT_EQ(ids(), (std::vector<std::string>{"ev_5", "ev_4"}));
+  EXPECT_TRUE(more);
+  ASSERT_OK(store_->ListEvents(a, "we_1", 0, events.back().sequence, 204,
+                               &events, &more));
+  EXPECT_EQ(ids(), std::vector<std::string>{"ev_3"});  // alone, over it
+  EXPECT_TRUE(more);
+  ASSERT_OK(store_->ListEvents(a, "we_1", 1, events.back().sequence, 204,
+                               &events, &more));
+  EXPECT_EQ(ids(), std::vector<std::string>{"ev_2"});  // the count bound
+  EXPECT_TRUE(more);
+  ASSERT_OK(store_->ListEvents(a, "we_1", 0, events.back().sequence, 204,
+                               &events, &more));
+  EXPECT_EQ(ids(), std::vector<std::string>{"ev_1"});
+  EXPECT_FALSE(more);
+  ASSERT_OK(store_->ListEvents(a, "we_1", 0, 0, 0, &events, &more));
+  EXPECT_EQ(events.size(), 5u);  // 0: no byte bound
+  EXPECT_FALSE(more);
+}
+
 TEST_P(StoreTest, ConcurrentCopiesOfOneEventAreStoredOnce) {
   const std::string a = Project('a');
   WebhookEndpoint out;
