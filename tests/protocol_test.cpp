@@ -398,5 +398,21 @@ TEST_F(ProtocolTest, UnknownMethodsAre501AndKnownOnesOnTheWrongRoute405) {
   }
 }
 
+// Issue 12's review: 0.11.4 compresses with brotli at quality 11 whenever
+// "br" appears in Accept-Encoding, 6 s of CPU for a 3.8 MB list; any client
+// could ask for it. Answers are gzip (or plain) whatever the offer.
+TEST_F(ProtocolTest, BrotliIsNeverChosenWhateverTheClientOffers) {
+  ASSERT_TRUE(Start());
+  for (const std::string offer : {"br", "gzip, deflate, br", "xbrx"}) {
+    const Reply reply = GetWithHost("/openapi.json", LoopbackHost(),
+                                    "Accept-Encoding: " + offer + "\r\n");
+    EXPECT_EQ(reply.status, 200) << offer;
+    const std::string encoding = reply.Header("Content-Encoding");
+    EXPECT_NE(encoding, "br") << offer;
+    EXPECT_EQ(encoding, offer.find("gzip") != std::string::npos ? "gzip" : "")
+        << offer;
+  }
+}
+
 }  // namespace
 }  // namespace webhooks
