@@ -58,11 +58,11 @@
 #include <utility>
 #include <vector>
 
-#include "catalog.h"
-#include "hardened_server.h"
-#include "log_sink.h"
+#include "toolkits/catalog.h"
+#include "http/hardened_server.h"
+#include "ops/log_sink.h"
 #include "store/store.h"
-#include "verify.h"
+#include "toolkits/verify.h"
 
 // The OpenAPI document of every route, compiled in from openapi.json
 // (CMake generates its definition, as it does for schema.sql).

@@ -14,8 +14,8 @@
 #include <map>
 #include <string>
 
-#include "catalog.h"
-#include "verify.h"
+#include "toolkits/catalog.h"
+#include "toolkits/verify.h"
 
 namespace webhooks {
 namespace {

@@ -2,7 +2,7 @@
 // header values as sent. The black-box side (what the server answers, and
 // that the connection closes) is in protocol_test.cpp.
 
-#include "request_head.h"
+#include "http/request_head.h"
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 // The signing side here calls OpenSSL directly rather than the functions
 // under test, so a bug shared by signer and verifier cannot hide itself.
 
-#include "verify.h"
+#include "toolkits/verify.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "catalog.h"
+#include "toolkits/catalog.h"
 
 namespace webhooks {
 namespace {

@@ -6,7 +6,7 @@
 // checked. The signature is the last step so that a request that fails a cheap
 // public check never costs a MAC or an Ed25519 verification.
 
-#include "verify.h"
+#include "toolkits/verify.h"
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>

@@ -1,7 +1,7 @@
 // ToolkitCatalog: the built-in catalog (as catalog JSON) and the parser that
 // reads it and --toolkits files. See catalog.h for the format.
 
-#include "catalog.h"
+#include "toolkits/catalog.h"
 
 #include <simdjson.h>
 

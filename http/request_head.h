@@ -13,8 +13,8 @@
 // them; this file decides what to refuse, and gives back the header values
 // as sent so that nothing downstream sees a decoded one.
 
-#ifndef WEBHOOKS_REQUEST_HEAD_H_
-#define WEBHOOKS_REQUEST_HEAD_H_
+#ifndef WEBHOOKS_HTTP_REQUEST_HEAD_H_
+#define WEBHOOKS_HTTP_REQUEST_HEAD_H_
 
 #include <string>
 #include <string_view>
@@ -51,4 +51,4 @@ std::vector<HeaderField> HeaderFieldsOf(std::string_view head);
 
 }  // namespace webhooks
 
-#endif  // WEBHOOKS_REQUEST_HEAD_H_
+#endif  // WEBHOOKS_HTTP_REQUEST_HEAD_H_

@@ -13,8 +13,8 @@
 // blocking: its open file description may be shared with other processes, so
 // its flags are not ours to change.
 
-#ifndef WEBHOOKS_LOG_SINK_H_
-#define WEBHOOKS_LOG_SINK_H_
+#ifndef WEBHOOKS_OPS_LOG_SINK_H_
+#define WEBHOOKS_OPS_LOG_SINK_H_
 
 #include <chrono>
 #include <climits>
@@ -76,4 +76,4 @@ class LogSink {
 
 }  // namespace webhooks
 
-#endif  // WEBHOOKS_LOG_SINK_H_
+#endif  // WEBHOOKS_OPS_LOG_SINK_H_

@@ -16,8 +16,8 @@
 // percent-decoded (request_head.h). Everything else (parsing, routing,
 // hooks) is the library's.
 
-#ifndef WEBHOOKS_HARDENED_SERVER_H_
-#define WEBHOOKS_HARDENED_SERVER_H_
+#ifndef WEBHOOKS_HTTP_HARDENED_SERVER_H_
+#define WEBHOOKS_HTTP_HARDENED_SERVER_H_
 
 #include <httplib.h>
 
@@ -29,7 +29,7 @@
 #include <string_view>
 #include <utility>
 
-#include "request_head.h"
+#include "http/request_head.h"
 
 namespace webhooks {
 
@@ -133,4 +133,4 @@ class HardenedServer : public httplib::Server {
 
 }  // namespace webhooks
 
-#endif  // WEBHOOKS_HARDENED_SERVER_H_
+#endif  // WEBHOOKS_HTTP_HARDENED_SERVER_H_

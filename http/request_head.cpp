@@ -1,7 +1,7 @@
 // CheckRequestHead and HeaderFieldsOf: RFC 9112's request head grammar, as
 // strict as the RFC asks a server to be. See request_head.h for why.
 
-#include "request_head.h"
+#include "http/request_head.h"
 
 #include <array>
 #include <cstddef>

@@ -36,8 +36,8 @@
 //   }
 // A toolkit in the file with the slug of a built-in one replaces it.
 
-#ifndef WEBHOOKS_CATALOG_H_
-#define WEBHOOKS_CATALOG_H_
+#ifndef WEBHOOKS_TOOLKITS_CATALOG_H_
+#define WEBHOOKS_TOOLKITS_CATALOG_H_
 
 #include <optional>
 #include <string>
@@ -122,4 +122,4 @@ bool LoadToolkitCatalog(const std::string& path, ToolkitCatalog* out,
 
 }  // namespace webhooks
 
-#endif  // WEBHOOKS_CATALOG_H_
+#endif  // WEBHOOKS_TOOLKITS_CATALOG_H_

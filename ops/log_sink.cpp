@@ -1,7 +1,7 @@
 // LogSink: a bounded queue of lines and the thread that writes them to a
 // descriptor without ever blocking for good. See log_sink.h for why.
 
-#include "log_sink.h"
+#include "ops/log_sink.h"
 
 #include <poll.h>
 #include <unistd.h>

@@ -1,7 +1,7 @@
 // HardenedServer: the per-connection loop, the bounded stream it reads
 // through, and the bind. See hardened_server.h for why each exists.
 
-#include "hardened_server.h"
+#include "http/hardened_server.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>

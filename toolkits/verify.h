@@ -4,8 +4,8 @@
 // comparison of secret-derived bytes is constant time; the signature is
 // checked over the raw body bytes, before anything parses them.
 
-#ifndef WEBHOOKS_VERIFY_H_
-#define WEBHOOKS_VERIFY_H_
+#ifndef WEBHOOKS_TOOLKITS_VERIFY_H_
+#define WEBHOOKS_TOOLKITS_VERIFY_H_
 
 #include <cstdint>
 #include <functional>
@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "catalog.h"
+#include "toolkits/catalog.h"
 
 namespace webhooks {
 
@@ -66,4 +66,4 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data);
 
 }  // namespace webhooks
 
-#endif  // WEBHOOKS_VERIFY_H_
+#endif  // WEBHOOKS_TOOLKITS_VERIFY_H_
