@@ -58,11 +58,15 @@
 #include <utility>
 #include <vector>
 
-#include "toolkits/catalog.h"
 #include "http/hardened_server.h"
 #include "ops/log_sink.h"
 #include "store/store.h"
+#include "toolkits/catalog.h"
 #include "toolkits/verify.h"
+#include "util/crypto.h"
+#include "util/json_writer.h"
+#include "util/text.h"
+#include "util/time.h"
 
 // The OpenAPI document of every route, compiled in from openapi.json
 // (CMake generates its definition, as it does for schema.sql).
@@ -199,30 +203,7 @@ On start-up the first line on standard output is
 "listening on http://HOST:PORT"; the server is ready when it appears.
 )";
 
-// API keys and request ids share this rule: printable ASCII, no spaces, and
-// a bounded length. Header values reach handlers as sent (HardenedServer
-// undoes the library's percent-decoding, CVE-2026-45372), so "%61lice" is
-// compared as those seven bytes, never as "alice".
-bool IsTokenText(std::string_view text, size_t max_length) {
-  if (text.empty() || text.size() > max_length) return false;
-  for (char c : text) {
-    if (c <= 0x20 || c >= 0x7f) return false;
-  }
-  return true;
-}
-
 constexpr size_t kMaxApiKeyLength = 256;
-
-bool ParseInt(std::string_view text, long long min, long long max,
-              long long* out) {
-  long long value = 0;
-  auto [end, ec] =
-      std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return false;
-  if (value < min || value > max) return false;
-  *out = value;
-  return true;
-}
 
 // "N", "AGE" or "AGE,N" (either order): see --event-retention. Without a
 // count, the count bound is kDefaultEventCount, so that no mode lets one
@@ -276,15 +257,6 @@ bool IsLoopbackHost(const std::string& host) {
   return false;
 }
 
-// ASCII lower case; toolkit slugs, media types and host names are ASCII.
-std::string Lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // A DNS name (letters, digits, dots, hyphens) or an IP literal, without a
 // port or brackets.
 bool IsHostName(const std::string& host) {
@@ -305,18 +277,6 @@ bool IsIpLiteral(const std::string& host) {
   in6_addr v6{};
   return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 ||
          ::inet_pton(AF_INET6, host.c_str(), &v6) == 1;
-}
-
-std::vector<std::string> SplitCommas(std::string_view text) {
-  std::vector<std::string> parts;
-  while (!text.empty()) {
-    size_t comma = text.find(',');
-    std::string_view part = text.substr(0, comma);
-    if (!part.empty()) parts.emplace_back(part);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return parts;
 }
 
 // Applies one setting, from a flag or the environment. Returns an empty
@@ -638,66 +598,7 @@ ApiError MakeError(ErrorKind kind, std::string message,
   return ApiError{kind, std::move(message), std::move(errors), ""};
 }
 
-// Text from a request, made safe to put in a log line or an error message:
-// control characters, quotes, backslashes and non-ASCII bytes are escaped
-// (a decoded path may hold any byte, not only UTF-8), and it is cut short.
-std::string Printable(std::string_view text, size_t max_length = 512) {
-  std::string out;
-  for (char c : text.substr(0, max_length)) {
-    auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte >= 0x7f || c == '"' || c == '\\') {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  if (text.size() > max_length) out += "...";
-  return out;
-}
-
 constexpr char kRequestIdHeader[] = "x-request-id";
-
-// Bytes from OpenSSL's CSPRNG, fetched 4 KiB at a time: one RAND_bytes call
-// costs about as much for 4 KiB as for 20 bytes, and every request needs a
-// token (its id). One pool per thread, so no lock; the process never forks.
-class RandomBytes {
- public:
-  const unsigned char* Take(size_t count) {
-    if (count > buffer_.size()) Fail();
-    if (used_ + count > buffer_.size()) {
-      if (RAND_bytes(buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
-        Fail();
-      }
-      used_ = 0;
-    }
-    const unsigned char* bytes = buffer_.data() + used_;
-    used_ += count;
-    return bytes;
-  }
-
- private:
-  [[noreturn]] static void Fail() {
-    // No randomness means no unguessable ids: stop rather than serve.
-    std::fputs("fatal: the random source failed\n", stderr);
-    std::abort();
-  }
-
-  std::array<unsigned char, 4096> buffer_{};
-  size_t used_ = buffer_.size();  // empty: filled on first use
-};
-
-std::string RandomToken(size_t length) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-  thread_local RandomBytes pool;
-  const unsigned char* bytes = pool.Take(length);
-  std::string token(length, ' ');
-  // 64 symbols: six bits a character, no modulo bias.
-  for (size_t i = 0; i < length; ++i) token[i] = kAlphabet[bytes[i] & 63];
-  return token;
-}
 
 // The id of the current request, set by the pre-routing hook; requests the
 // library rejected before routing get one here.
@@ -751,134 +652,6 @@ std::string MaskSecret(std::string_view value) {
 // ===========================================================================
 // 4. JSON out
 // ===========================================================================
-
-// Appends JSON to a string. Strings are escaped per RFC 8259: quote,
-// backslash and control characters; other bytes pass through (all our text
-// is valid UTF-8, checked on the way in).
-class JsonWriter {
- public:
-  void BeginObject() {
-    Separate();
-    out_ += '{';
-    first_ = true;
-  }
-  void EndObject() {
-    out_ += '}';
-    first_ = false;
-  }
-  void BeginArray() {
-    Separate();
-    out_ += '[';
-    first_ = true;
-  }
-  void EndArray() {
-    out_ += ']';
-    first_ = false;
-  }
-  void Key(std::string_view key) {
-    Separate();
-    String(key);
-    out_ += ':';
-    first_ = true;  // the value that follows needs no comma
-  }
-  void Value(std::string_view text) {
-    Separate();
-    String(text);
-  }
-  void Value(long long number) {
-    Separate();
-    out_ += std::to_string(number);
-  }
-  void Value(bool flag) {
-    Separate();
-    out_ += flag ? "true" : "false";
-  }
-  void Null() {
-    Separate();
-    out_ += "null";
-  }
-  // Appends JSON text this program wrote earlier (stored), as a value.
-  void RawValue(std::string_view json) {
-    Separate();
-    out_ += json;
-  }
-  // Bytes written and not yet taken.
-  size_t size() const { return out_.size(); }
-  void Reserve(size_t bytes) { out_.reserve(bytes); }
-  // Returns what was written since the last Take. The writer keeps its
-  // place, so a long document can be sent in pieces as it is written.
-  std::string Take() {
-    std::string taken = std::move(out_);
-    out_.clear();
-    return taken;
-  }
-
- private:
-  void Separate() {
-    if (!first_) out_ += ',';
-    first_ = false;
-  }
-  void String(std::string_view text) {
-    out_ += '"';
-    // Runs of characters that need no escape are copied whole: listing
-    // 1,000 endpoints spent a fifth of its time appending byte by byte.
-    size_t run_start = 0;
-    for (size_t i = 0; i < text.size(); ++i) {
-      const char c = text[i];
-      if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) {
-        continue;
-      }
-      out_.append(text.data() + run_start, i - run_start);
-      run_start = i + 1;
-      switch (c) {
-        case '"':
-          out_ += "\\\"";
-          break;
-        case '\\':
-          out_ += "\\\\";
-          break;
-        case '\n':
-          out_ += "\\n";
-          break;
-        case '\r':
-          out_ += "\\r";
-          break;
-        case '\t':
-          out_ += "\\t";
-          break;
-        default: {  // another control character
-          char escaped[8];
-          std::snprintf(escaped, sizeof(escaped), "\\u%04x",
-                        static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out_ += escaped;
-        }
-      }
-    }
-    out_.append(text.data() + run_start, text.size() - run_start);
-    out_ += '"';
-  }
-
-  std::string out_;
-  bool first_ = true;
-};
-
-// UTC, ISO 8601 with milliseconds and Z, as Composio formats times.
-std::string FormatTime(int64_t millis) {
-  std::time_t seconds = static_cast<std::time_t>(millis / 1000);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                utc.tm_min, utc.tm_sec, static_cast<int>(millis % 1000));
-  return buffer;
-}
-
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // --- The log -----------------------------------------------------------------
 
@@ -1328,41 +1101,6 @@ bool IsJsonContentType(std::string_view value) {
   return Lowercase(media) == "application/json";
 }
 
-// Decodes one UTF-8 sequence at text[*i]; returns the code point, or -1 if
-// it is not valid (simdjson checked the raw body, but \u escapes are decoded
-// into strings after that check, so we look again).
-long NextCodePoint(std::string_view text, size_t* i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  unsigned char lead = byte(*i);
-  size_t length = lead < 0x80         ? 1
-                  : (lead >> 5) == 6  ? 2
-                  : (lead >> 4) == 14 ? 3
-                  : (lead >> 3) == 30 ? 4
-                                      : 0;
-  if (length == 0 || *i + length > text.size()) return -1;
-  long cp = length == 1 ? lead : lead & (0x3F >> (length - 1));
-  for (size_t k = 1; k < length; ++k) {
-    if ((byte(*i + k) & 0xC0) != 0x80) return -1;
-    cp = (cp << 6) | (byte(*i + k) & 0x3F);
-  }
-  static constexpr long kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMinForLength[length] || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return -1;  // overlong, out of range, or a surrogate
-  }
-  *i += length;
-  return cp;
-}
-
-// Checks `text` is valid UTF-8 without control characters (C0, DEL, C1).
-bool IsCleanText(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    long cp = NextCodePoint(text, &i);
-    if (cp < 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return false;
-  }
-  return true;
-}
-
 // Parses the body as one JSON object. On failure, adds the problem to
 // *problems and returns false. DOM rather than On-Demand: on simdjson 3.0.1
 // only the DOM parser rejects trailing content and excessive depth up front
@@ -1640,21 +1378,6 @@ bool ParseListParams(const httplib::Request& req, ListParams* out,
 // ===========================================================================
 // 6. Authentication
 // ===========================================================================
-
-std::string Sha256(std::string_view text) {
-  // Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up on
-  // every call, which was most of the cost of hashing a key (3.5% of the
-  // server's CPU time for idempotent creates). Immutable once made.
-  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  if (kSha256 == nullptr || EVP_Digest(text.data(), text.size(), digest.data(),
-                                       &length, kSha256, nullptr) != 1) {
-    std::fputs("fatal: SHA-256 failed\n", stderr);
-    std::abort();
-  }
-  return std::string(reinterpret_cast<const char*>(digest.data()), length);
-}
 
 // A key given at start-up, as its digest, and the project it stands for.
 struct ConfiguredKey {
@@ -2295,33 +2018,6 @@ void HandleDeleteEndpoint(const Context& ctx, const httplib::Request& req,
 
 // --- The ingress -------------------------------------------------------------
 
-std::string Base64(std::string_view raw) {
-  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
-  int length =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(raw.data()),
-                      static_cast<int>(raw.size()));
-  out.resize(static_cast<size_t>(length));
-  return out;
-}
-
-std::string HexOf(std::string_view raw) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
-bool IsUtf8(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    if (NextCodePoint(text, &i) < 0) return false;
-  }
-  return true;
-}
-
 // A top-level string field of a JSON object body, if the body is one and
 // names the field exactly once: a duplicate is ambiguous (simdjson would
 // take the first, another parser the last), so it counts as absent, as
@@ -2387,7 +2083,7 @@ std::string ProviderEventId(const httplib::Request& req,
       return *value;
     }
   }
-  return "sha256:" + HexOf(Sha256(req.body));
+  return "sha256:" + HexEncode(Sha256(req.body));
 }
 
 ApiError IngressEndpointNotFound(const std::string& slug,
@@ -2537,7 +2233,7 @@ void WriteEvent(const StoredEvent& event, JsonWriter* json) {
   json->Key("body_encoding");
   json->Value(std::string_view(text ? "utf-8" : "base64"));
   json->Key("body");
-  json->Value(text ? event.body : Base64(event.body));
+  json->Value(text ? event.body : Base64Encode(event.body));
   json->EndObject();
 }
 

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "toolkits/catalog.h"
+#include "util/crypto.h"
 
 namespace webhooks {
 namespace {

@@ -26,6 +26,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/crypto.h"
+
 namespace webhooks {
 namespace {
 
@@ -444,12 +446,6 @@ std::string SlackSignature(std::string_view secret, std::string_view timestamp,
   const std::string hex = HmacSha256Hex(
       secret, SignedPayload(kSlackSignedPayload, timestamp, body));
   return hex.empty() ? std::string() : "v0=" + hex;
-}
-
-std::string HmacSha256Hex(std::string_view key, std::string_view data) {
-  Digest digest;
-  if (!ComputeHmacSha256(key, data, &digest)) return std::string();
-  return EncodeHex(digest.data(), digest.size());
 }
 
 }  // namespace webhooks

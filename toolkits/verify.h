@@ -61,9 +61,6 @@ VerifyResult VerifySignature(const VerificationSpec& spec,
 std::string SlackSignature(std::string_view secret, std::string_view timestamp,
                            std::string_view body);
 
-// Lower-case hex of HMAC-SHA256(key, data).
-std::string HmacSha256Hex(std::string_view key, std::string_view data);
-
 }  // namespace webhooks
 
 #endif  // WEBHOOKS_TOOLKITS_VERIFY_H_
