@@ -1,0 +1,22 @@
+// The admin commands: keys (create, list, revoke), backup and check. They
+// work on the database a server may be running on: SQLite's locking and the
+// busy timeout make that safe, and the server reads keys per request.
+
+#ifndef WEBHOOKS_CLI_ADMIN_H_
+#define WEBHOOKS_CLI_ADMIN_H_
+
+#include <string>
+
+namespace webhooks {
+
+// argv[1] is "keys", "backup" or "check". Returns the exit code: 0 done, 1
+// failed, 2 a usage error.
+int RunAdminCommand(int argc, char** argv);
+
+// Creates the folder of a database file if it is missing (one level, mode
+// 0700: it holds secrets).
+bool EnsureParentFolder(const std::string& db_path, std::string* error);
+
+}  // namespace webhooks
+
+#endif  // WEBHOOKS_CLI_ADMIN_H_

@@ -1,0 +1,97 @@
+// The server's settings: every flag, its environment variable, default and
+// help text, and the parser that reads them (flags win over the
+// environment, which wins over the defaults).
+
+#ifndef WEBHOOKS_CONFIG_H_
+#define WEBHOOKS_CONFIG_H_
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace webhooks {
+
+// Events kept per endpoint when no count is configured.
+constexpr size_t kDefaultEventCount = 1000;
+
+// Everything the server is told at start-up. Sources, lowest priority first:
+// these defaults, WEBHOOKS_* environment variables, command-line flags.
+struct Config {
+  // Address to listen on (--host, WEBHOOKS_HOST). An IP literal or
+  // "localhost". Anything but loopback requires configured API keys.
+  std::string host = "127.0.0.1";
+  // TCP port (--port, WEBHOOKS_PORT); 0 picks a free one and prints it.
+  int port = 9900;
+  // SQLite database file (--db, WEBHOOKS_DB); ":memory:" for a private,
+  // in-memory database. The folder is created if missing.
+  std::string db_path = "data/webhooks.db";
+  // Origin every webhook_url starts with (--public-url,
+  // WEBHOOKS_PUBLIC_URL), without a trailing slash. Empty means
+  // http://localhost:{bound port}.
+  std::string public_url;
+  // Accepted API keys (--api-key, repeatable; WEBHOOKS_API_KEYS, comma
+  // separated). Empty means zero-config local mode: any key is accepted and
+  // is its own project. Secret: never printed.
+  std::vector<std::string> api_keys;
+  // Worker threads (--threads, WEBHOOKS_THREADS). Each keep-alive client
+  // holds one while connected, so this is sized for many clients.
+  int threads = 64;
+  // Read-only database connections serving reads beside the one writer
+  // (--read-connections, WEBHOOKS_READ_CONNECTIONS). Reads are short, so a
+  // few per core suffice; see the README's performance section.
+  int read_connections = 4;
+  // Largest request body accepted, in bytes (--max-body, WEBHOOKS_MAX_BODY).
+  size_t max_body = 64 * 1024;
+  // A file holding 64 hex characters (32 bytes): the key setup values are
+  // encrypted with at rest (--secrets-key-file, WEBHOOKS_SECRETS_KEY_FILE).
+  // Empty: stored in clear (the database file is private, mode 0600).
+  std::string secrets_key_path;
+  // Events kept (--event-retention, WEBHOOKS_EVENT_RETENTION): a count per
+  // endpoint ("1000"), an age ("30s", "30m", "24h", "7d"), or both
+  // ("24h,5000"). The count bound is always there: an age alone keeps at
+  // most kDefaultEventCount per endpoint too. Default: 1000 events.
+  EventRetention event_retention{kDefaultEventCount, 0};
+  // Refuse to start without API keys even on loopback (--require-keys,
+  // WEBHOOKS_REQUIRE_KEYS=1): for a server behind a reverse proxy, where
+  // loopback is not private.
+  bool require_keys = false;
+  // Requests per minute per project (--rate-limit, WEBHOOKS_RATE_LIMIT);
+  // 0: no limit. Over it, 429 as Composio answers.
+  int rate_limit = 0;
+  // Access and error log format (--log-format, WEBHOOKS_LOG_FORMAT): "json",
+  // one object a line, or "text", key=value pairs.
+  std::string log_format = "json";
+  // Least severe level logged (--log-level, WEBHOOKS_LOG_LEVEL): debug,
+  // info (every request), warn or error.
+  std::string log_level = "info";
+  // A toolkit catalog JSON file that extends or replaces the built-in one
+  // (--toolkits, WEBHOOKS_TOOLKITS; format in catalog.h). Empty: built-in.
+  std::string toolkits_path;
+  // Host names a request may carry in local mode (--allowed-host,
+  // repeatable; WEBHOOKS_ALLOWED_HOSTS, comma separated), besides localhost,
+  // loopback addresses and the --public-url host; "*" allows any. Lower
+  // case. See HostPolicy.
+  std::vector<std::string> allowed_hosts;
+};
+
+// Longest API key accepted, from a flag or a request.
+constexpr size_t kMaxApiKeyLength = 256;
+
+// The text of --help.
+extern const char kUsage[];
+
+enum class ParseOutcome { kRun, kHelp, kError };
+
+// Reads the environment through `getenv` (a parameter, so tests and main
+// decide what it is) and then the flags. On kError, *error is the one line
+// to print before exiting 2.
+ParseOutcome ParseConfig(int argc, char** argv,
+                         const std::function<const char*(const char*)>& getenv,
+                         Config* config, std::string* error);
+
+}  // namespace webhooks
+
+#endif  // WEBHOOKS_CONFIG_H_
