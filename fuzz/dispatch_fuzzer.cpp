@@ -11,15 +11,29 @@
 
 #include <sys/socket.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
-#include "server.cpp"  // NOLINT: this target reaches the file's internals
+#include "api/auth.h"
+#include "api/context.h"
+#include "api/hooks.h"
+#include "api/routes.h"
+#include "config.h"
+#include "http/hardened_server.h"
+#include "ops/logger.h"
+#include "ops/metrics.h"
+#include "store/store.h"
+#include "toolkits/catalog.h"
 
 namespace webhooks {
 namespace {
 
-// Everything Run() builds, without the signal handling and the listening
-// loop.
+// Everything server.cpp's Run() builds, without the signal handling and
+// the listening loop.
 class InProcessServer {
  public:
   InProcessServer()
@@ -35,11 +49,13 @@ class InProcessServer {
     context_ = std::make_unique<Context>(Context{config_, keys_, catalog_,
                                                  *store_, "http://fuzz.test",
                                                  log_, metrics_, nullptr});
-    RegisterRoutes(server_, FullRouteTable(*context_), &compiled_);
+    RegisterRoutes(server_, FullRouteTable(*context_), /*inject=*/nullptr,
+                   &compiled_);
     // Local mode checks Host; the seeds call the server "x".
     config_.allowed_hosts = {"x"};
     hosts_ = BuildHostPolicy(config_, /*local_mode=*/true);
-    InstallHooks(server_, config_, hosts_, log_, metrics_, compiled_);
+    InstallHooks(server_, config_, hosts_, log_, metrics_, compiled_,
+                 /*inject=*/nullptr);
   }
 
   // Sends `input` on a fresh connection, closes the sending side, and

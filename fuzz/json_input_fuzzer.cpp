@@ -7,7 +7,17 @@
 // has a known-shape slug and a clean client id of at most 256 bytes; every
 // accepted setup value is clean text of at most 4096 bytes.
 
-#include "server.cpp"  // NOLINT: this target reaches the file's internals
+#include <httplib.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/errors.h"
+#include "api/params.h"
+#include "store/store.h"
+#include "toolkits/catalog.h"
+#include "util/text.h"
 
 namespace webhooks {
 namespace {

@@ -1,0 +1,64 @@
+// What every handler runs with (Context), built once by server.cpp, and
+// the reply for a store failure a handler does not expect.
+
+#ifndef WEBHOOKS_API_CONTEXT_H_
+#define WEBHOOKS_API_CONTEXT_H_
+
+#include <httplib.h>
+
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "ops/logger.h"
+#include "ops/memory_trimmer.h"
+#include "ops/metrics.h"
+#include "ops/rate_limiter.h"
+#include "store/store.h"
+#include "toolkits/catalog.h"
+
+namespace webhooks {
+
+// A key given at start-up, as its digest, and the project it stands for.
+struct ConfiguredKey {
+  std::string digest;
+  std::string project_id;
+};
+
+// Which keys are accepted. Built once in main.
+struct KeyPolicy {
+  // Empty: zero-config local mode (any non-empty key, its own project).
+  std::vector<ConfiguredKey> configured;
+};
+
+// Everything a handler needs; built in main, passed by reference.
+struct Context {
+  const Config& config;
+  const KeyPolicy& keys;
+  const ToolkitCatalog& catalog;
+  Store& store;
+  std::string public_base;  // what every new webhook_url starts with
+  const Logger& log;
+  Metrics& metrics;
+  RateLimiter* rate_limiter;  // null: no limit
+  // Null: memory is never trimmed (commands and fuzz targets). Set by Run.
+  MemoryTrimmer* trimmer = nullptr;
+};
+
+struct Caller {
+  std::string project_id;
+};
+
+// Counts and logs a store failure that the handler does not expect; the
+// detail never reaches the client.
+void NoteStoreError(const Context& ctx, const std::string& request_id,
+                    const Status& status);
+
+// Maps a store failure that the handler does not expect to a response, and
+// logs the detail.
+void ReplyStoreError(const Context& ctx, httplib::Response& res,
+                     const Status& status);
+
+}  // namespace webhooks
+
+#endif  // WEBHOOKS_API_CONTEXT_H_

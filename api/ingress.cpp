@@ -1,0 +1,195 @@
+#include "api/ingress.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/endpoints.h"
+#include "api/errors.h"
+#include "api/params.h"
+#include "toolkits/verify.h"
+#include "util/crypto.h"
+#include "util/json_writer.h"
+#include "util/text.h"
+#include "util/time.h"
+
+namespace webhooks {
+namespace {
+
+// The request headers worth keeping with an event: what a developer needs
+// to see what the provider sent, never a signature.
+std::string EventHeadersJson(const httplib::Request& req,
+                             const VerificationSpec& spec) {
+  std::vector<std::string> names = {
+      "Content-Type", "User-Agent", "X-Slack-Request-Timestamp",
+      "X-Slack-Retry-Num", "X-Slack-Retry-Reason"};
+  for (const std::string& extra :
+       {spec.timestamp_header, spec.event_id_header}) {
+    if (!extra.empty()) names.push_back(extra);
+  }
+  JsonWriter json;
+  json.BeginObject();
+  std::vector<std::string> written;
+  for (const std::string& name : names) {
+    if (!req.has_header(name.c_str()) ||
+        std::find(written.begin(), written.end(), name) != written.end()) {
+      continue;
+    }
+    written.push_back(name);
+    json.Key(name);
+    json.Value(Printable(req.get_header_value(name.c_str()), 256));
+  }
+  json.EndObject();
+  return json.Take();
+}
+
+// The provider's id for an event: the spec's header, else its JSON field,
+// else the body's SHA-256 (so a byte-identical retry is still one event).
+std::string ProviderEventId(const httplib::Request& req,
+                            const VerificationSpec& spec) {
+  if (!spec.event_id_header.empty()) {
+    std::string value = req.get_header_value(spec.event_id_header.c_str());
+    if (IsTokenText(value, 256)) return value;
+  }
+  if (!spec.event_id_field.empty()) {
+    if (auto value = JsonStringField(req.body, spec.event_id_field);
+        value && !value->empty() && value->size() <= 256 &&
+        IsCleanText(*value)) {
+      return *value;
+    }
+  }
+  return "sha256:" + HexEncode(Sha256(req.body));
+}
+
+ApiError IngressEndpointNotFound(const std::string& slug,
+                                 const std::string& id) {
+  return MakeError(ErrorKind::kEndpointNotFound,
+                   "No webhook endpoint '" + Printable(id, 64) +
+                       "' for toolkit '" + Printable(slug, 64) + "'.");
+}
+
+// Answers a verified handshake: sets verified_at once (with `secret` for
+// Notion). A repeat is refused and changes nothing.
+void CompleteHandshake(const Context& ctx, const WebhookEndpoint& endpoint,
+                       const std::optional<SetupField>& secret,
+                       std::string response_body, httplib::Response& res) {
+  bool verified = false;
+  Status status =
+      ctx.store.MarkVerified(endpoint.id, NowMillis(), secret, &verified);
+  if (status.code() == Status::Code::kNotFound) {
+    return ReplyError(
+        res, IngressEndpointNotFound(endpoint.toolkit_slug, endpoint.id));
+  }
+  if (!status.ok()) return ReplyStoreError(ctx, res, status);
+  if (!verified) {
+    return ReplyError(res, MakeError(ErrorKind::kIngressAlreadyVerified,
+                                     "This endpoint is verified already; a "
+                                     "repeat handshake changes nothing."));
+  }
+  ReplyJson(res, 200, std::move(response_body));
+}
+
+}  // namespace
+
+void HandleIngress(const Context& ctx, const httplib::Request& req,
+                   httplib::Response& res) {
+  const std::string slug = req.matches[1];
+  const std::string id = req.matches[2];
+  // 1. The endpoint, and the toolkit in the path is its own.
+  WebhookEndpoint endpoint;
+  Status found = IsEndpointId(id)
+                     ? ctx.store.GetEndpointForIngress(id, &endpoint)
+                     : Status::NotFound("malformed id");
+  if (found.ok() && endpoint.toolkit_slug != slug) {
+    found = Status::NotFound("another toolkit");
+  }
+  if (found.code() == Status::Code::kNotFound) {
+    return ReplyError(res, IngressEndpointNotFound(slug, id));
+  }
+  if (!found.ok()) return ReplyStoreError(ctx, res, found);
+  const ToolkitSpec* toolkit = ctx.catalog.Find(slug);
+  if (toolkit == nullptr || !toolkit->verification) {
+    return ReplyError(
+        res, MakeError(ErrorKind::kIngressNotConfigured,
+                       "Toolkit '" + slug +
+                           "' has no verification scheme in the catalog."));
+  }
+  const VerificationSpec& spec = *toolkit->verification;
+
+  // 2. A secret to verify with. Notion's arrives in its first, unsigned
+  // request, which is the one exception.
+  auto secret = std::find_if(
+      endpoint.setup_fields.begin(), endpoint.setup_fields.end(),
+      [&](const SetupField& field) { return field.name == spec.secret_field; });
+  if (secret == endpoint.setup_fields.end()) {
+    if (spec.scheme == SignatureScheme::kNotion) {
+      auto token = JsonStringField(req.body, "verification_token");
+      if (token && IsTokenText(*token, 512)) {
+        return CompleteHandshake(
+            ctx, endpoint, SetupField{spec.secret_field, *token}, "{}", res);
+      }
+    }
+    return ReplyError(
+        res, MakeError(ErrorKind::kIngressNotConfigured,
+                       "No verification secret is stored for this endpoint "
+                       "yet (setup field '" +
+                           spec.secret_field + "')."));
+  }
+
+  // 3. The signature, over the raw bytes, before anything parses them.
+  HeaderLookup lookup =
+      [&req](std::string_view name) -> std::optional<HeaderValue> {
+    const std::string key(name);
+    const size_t count = req.get_header_value_count(key.c_str());
+    if (count == 0) return std::nullopt;
+    return HeaderValue{req.get_header_value(key.c_str()), count > 1};
+  };
+  const int64_t now_seconds = NowMillis() / 1000;
+  VerifyResult verdict =
+      VerifySignature(spec, secret->value, lookup, req.body, now_seconds);
+  if (verdict.status != VerifyStatus::kOk) {
+    ApiError err = MakeError(ErrorKind::kIngressInvalidSignature,
+                             "The request's signature does not verify.",
+                             {verdict.message});
+    return ReplyError(res, err);
+  }
+
+  // 4. Handshakes.
+  if (spec.scheme == SignatureScheme::kSlackV0 &&
+      JsonStringField(req.body, "type") ==
+          std::optional<std::string>("url_verification")) {
+    JsonWriter json;
+    json.BeginObject();
+    json.Key("challenge");
+    json.Value(JsonStringField(req.body, "challenge").value_or(""));
+    json.EndObject();
+    return CompleteHandshake(ctx, endpoint, std::nullopt, json.Take(), res);
+  }
+  if (spec.scheme == SignatureScheme::kNotion &&
+      JsonStringField(req.body, "verification_token")) {
+    return ReplyError(res, MakeError(ErrorKind::kIngressAlreadyVerified,
+                                     "This endpoint is verified already; a "
+                                     "repeat handshake changes nothing."));
+  }
+
+  // 5. An event: durable before the 200; a retry is acknowledged.
+  NewEvent event;
+  event.id = "ev_" + RandomToken(16);
+  event.endpoint_id = endpoint.id;
+  event.provider_event_id = ProviderEventId(req, spec);
+  event.received_at_ms = NowMillis();
+  event.headers_json = EventHeadersJson(req, spec);
+  event.body = req.body;
+  bool stored = false;
+  Status status =
+      ctx.store.RecordEvent(event, ctx.config.event_retention, &stored);
+  if (status.code() == Status::Code::kNotFound) {
+    return ReplyError(res, IngressEndpointNotFound(slug, id));
+  }
+  if (!status.ok()) return ReplyStoreError(ctx, res, status);
+  ReplyJson(res, 200, "{}");
+}
+
+}  // namespace webhooks

@@ -1,0 +1,56 @@
+#include "api/operations.h"
+
+#include "api/errors.h"
+
+// The OpenAPI document of every route, compiled in from openapi.json
+// (CMake generates its definition, as it does for schema.sql).
+extern const char kOpenApiJson[];
+
+namespace webhooks {
+
+void HandleHealth(const Context&, const httplib::Request&,
+                  httplib::Response& res) {
+  ReplyJson(res, 200, R"({"status":"ok"})");
+}
+
+void HandleReady(const Context& ctx, const httplib::Request&,
+                 httplib::Response& res) {
+  Status status = ctx.store.Ping();
+  if (status.ok()) status = ctx.store.CheckSecretsKey();
+  // A key that does not fit is "not ready" (503), not a server bug (500),
+  // and not "busy or full" either: the operator must act. The detail (the
+  // database path) goes to the log only.
+  if (status.code() == Status::Code::kInvalidArgument) {
+    ctx.log.Log(
+        LogLevel::kError, "not ready",
+        {{"request_id", RequestIdOf(res)}, {"detail", status.message()}});
+    res.set_header("Retry-After", "1");
+    ApiError err = MakeError(
+        ErrorKind::kStorageUnavailable,
+        "Not ready: the secrets key does not open the stored setup values.");
+    err.suggested_fix =
+        "Restart with --secrets-key-file naming the key this database was "
+        "used with.";
+    return ReplyError(res, err);
+  }
+  if (!status.ok()) return ReplyStoreError(ctx, res, status);
+  ReplyJson(res, 200, R"({"status":"ready"})");
+}
+
+void HandleOpenApi(const Context&, const httplib::Request&,
+                   httplib::Response& res) {
+  ReplyJson(res, 200, kOpenApiJson);
+}
+
+void HandleMetrics(const Context& ctx, const httplib::Request&,
+                   httplib::Response& res) {
+  int64_t endpoints = 0, events = 0;
+  Status status = ctx.store.CountRows(&endpoints, &events);
+  if (!status.ok()) return ReplyStoreError(ctx, res, status);
+  res.status = 200;
+  res.set_content(
+      ctx.metrics.Render(endpoints, events, ctx.log.dropped_lines()),
+      "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}  // namespace webhooks

@@ -1,0 +1,83 @@
+// Requests in: one Parse...Params function per request body or query,
+// from the request to a validated struct, or every problem found.
+
+#ifndef WEBHOOKS_API_PARAMS_H_
+#define WEBHOOKS_API_PARAMS_H_
+
+#include <httplib.h>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/errors.h"
+#include "store/store.h"
+#include "toolkits/catalog.h"
+
+namespace webhooks {
+
+// Validated body of POST webhook_endpoints.
+struct CreateParams {
+  std::string toolkit_slug;  // lower-cased
+  std::string client_id;
+};
+
+bool ParseCreateParams(const httplib::Request& req, CreateParams* out,
+                       ApiError* err);
+
+// Validated body of PATCH and POST webhook_endpoints/{id}:
+// {"data": {"field": "value", ...}}.
+struct SetupDataParams {
+  std::vector<SetupField> fields;  // in body order, names known, values clean
+  std::vector<std::string> named;  // every known field named, valid or not
+};
+
+// Longest setup value accepted, in bytes.
+constexpr size_t kMaxSetupValueBytes = 4096;
+
+// Reads the body into *out, adding every problem to *problems. Returns
+// whether a `data` object was read, so that the caller can go on to check
+// the fields against the stored endpoint and report all problems at once.
+bool ParseSetupDataParams(const httplib::Request& req,
+                          const ToolkitSpec* toolkit, SetupDataParams* out,
+                          std::vector<std::string>* problems_out);
+
+// Validated query of GET webhook_endpoints.
+struct ListParams {
+  std::optional<std::string> toolkit_slug;
+  size_t limit = 0;  // 0: everything, as Composio answers
+  std::optional<EndpointCursor> after;
+};
+
+// A cursor is "<created_at ms>.<endpoint id>" of the last item of the
+// previous page: opaque to clients, readable in logs, and useless across
+// projects since every list is scoped to the caller's project.
+std::string EncodeCursor(const EndpointListItem& last);
+
+bool DecodeCursor(std::string_view text, EndpointCursor* out);
+
+bool ParseListParams(const httplib::Request& req, ListParams* out,
+                     ApiError* err);
+
+// Validated query of GET webhook_endpoints/{id}/events.
+struct EventListParams {
+  size_t limit = 0;
+  int64_t before = 0;  // 0: from the newest
+};
+
+// Reads limit (1-kEventPageMax, default kEventPageDefault) and cursor.
+bool ParseEventListParams(const httplib::Request& req, EventListParams* out,
+                          ApiError* err);
+
+// A top-level string field of a JSON object body, if the body is one and
+// names the field exactly once: a duplicate is ambiguous (simdjson would
+// take the first, another parser the last), so it counts as absent, as
+// every other JSON route refuses duplicates.
+std::optional<std::string> JsonStringField(const std::string& body,
+                                           std::string_view name);
+
+}  // namespace webhooks
+
+#endif  // WEBHOOKS_API_PARAMS_H_

@@ -1,0 +1,176 @@
+#include "api/resources.h"
+
+#include <algorithm>
+
+#include "util/text.h"
+#include "util/time.h"
+
+namespace webhooks {
+
+bool IsSecretField(const ToolkitSpec* toolkit, std::string_view name) {
+  const SetupFieldSpec* field =
+      toolkit == nullptr ? nullptr : toolkit->FindField(name);
+  return field == nullptr || field->is_secret;
+}
+
+bool IsHandshakeSecret(const ToolkitSpec* toolkit, std::string_view name) {
+  return toolkit != nullptr && toolkit->verification &&
+         toolkit->verification->secret_field == name &&
+         toolkit->FindField(name) == nullptr;
+}
+
+std::string MaskSecret(std::string_view value) {
+  size_t characters = 0;
+  size_t prefix_bytes = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if ((static_cast<unsigned char>(value[i]) & 0xC0) != 0x80) {
+      ++characters;
+      if (characters == 5) prefix_bytes = i;
+    }
+  }
+  if (characters < 12) return "REDACTED";
+  return std::string(value.substr(0, prefix_bytes)) + "...";
+}
+
+bool LooksMasked(std::string_view value) {
+  if (value == "REDACTED") return true;
+  if (value.size() < 4 || value.substr(value.size() - 3) != "...") {
+    return false;
+  }
+  std::string_view prefix = value.substr(0, value.size() - 3);
+  size_t characters = 0;
+  for (char c : prefix) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++characters;
+  }
+  return characters == 4;
+}
+
+void WriteEndpoint(const WebhookEndpoint& endpoint,
+                   const ToolkitCatalog& catalog, JsonWriter* json) {
+  const ToolkitSpec* toolkit = catalog.Find(endpoint.toolkit_slug);
+  json->BeginObject();
+  json->Key("id");
+  json->Value(endpoint.id);
+  json->Key("toolkit_slug");
+  json->Value(endpoint.toolkit_slug);
+  json->Key("client_id");
+  json->Value(endpoint.client_id);
+  json->Key("webhook_url");
+  json->Value(endpoint.webhook_url);
+  json->Key("data");
+  bool any = false;
+  for (const SetupField& field : endpoint.setup_fields) {
+    if (IsHandshakeSecret(toolkit, field.name)) continue;
+    if (!any) json->BeginObject();
+    any = true;
+    json->Key(field.name);
+    json->Value(IsSecretField(toolkit, field.name) ? MaskSecret(field.value)
+                                                   : field.value);
+  }
+  if (any) {
+    json->EndObject();
+  } else {
+    json->Null();
+  }
+  json->Key("created_at");
+  json->Value(FormatTime(endpoint.created_at_ms));
+  json->Key("verified_at");
+  if (endpoint.verified_at_ms) {
+    json->Value(FormatTime(*endpoint.verified_at_ms));
+  } else {
+    json->Null();
+  }
+  json->EndObject();
+}
+
+void WriteListItems(const std::vector<EndpointListItem>& items,
+                    JsonWriter* json) {
+  for (const EndpointListItem& item : items) {
+    json->BeginObject();
+    json->Key("id");
+    json->Value(item.id);
+    json->Key("toolkit_slug");
+    json->Value(item.toolkit_slug);
+    json->Key("client_id");
+    json->Value(item.client_id);
+    json->EndObject();
+  }
+}
+
+void EndPage(const std::optional<std::string>& next_cursor, JsonWriter* json) {
+  json->Key("next_cursor");
+  if (next_cursor) {
+    json->Value(*next_cursor);
+  } else {
+    json->Null();
+  }
+  json->EndObject();
+}
+
+void WriteSchema(const ToolkitSpec& toolkit, JsonWriter* json) {
+  json->BeginObject();
+  json->Key("toolkit_slug");
+  json->Value(toolkit.slug);
+  json->Key("setup_fields");
+  json->BeginObject();
+  for (const SetupFieldSpec& field : toolkit.setup_fields) {
+    json->Key(field.name);
+    json->BeginObject();
+    json->Key("display_name");
+    json->Value(field.display_name);
+    json->Key("description");
+    json->Value(field.description);
+    json->Key("is_required");
+    json->Value(field.is_required);
+    json->Key("is_secret");
+    json->Value(field.is_secret);
+    json->EndObject();
+  }
+  json->EndObject();
+  json->EndObject();
+}
+
+void WriteEvent(const StoredEvent& event, JsonWriter* json) {
+  json->BeginObject();
+  json->Key("id");
+  json->Value(event.id);
+  json->Key("provider_event_id");
+  json->Value(event.provider_event_id);
+  json->Key("received_at");
+  json->Value(FormatTime(event.received_at_ms));
+  json->Key("headers");
+  json->RawValue(event.headers_json);
+  // The raw body as text when it is UTF-8 (almost always: JSON or form
+  // data), else in base64, so the listing is always valid JSON.
+  const bool text = IsUtf8(event.body);
+  json->Key("body_encoding");
+  json->Value(std::string_view(text ? "utf-8" : "base64"));
+  json->Key("body");
+  json->Value(text ? event.body : Base64Encode(event.body));
+  json->EndObject();
+}
+
+size_t WriteEventItems(std::vector<StoredEvent>& events, JsonWriter* json) {
+  size_t estimate = 0;
+  for (const StoredEvent& event : events) {
+    estimate += event.headers_json.size() + event.body.size() + 256;
+  }
+  json->Reserve(std::min(estimate, kEventPageBytes) + 256);
+  const size_t start = json->size();
+  size_t written = 0;
+  for (StoredEvent& event : events) {
+    JsonWriter item;
+    WriteEvent(event, &item);
+    const std::string text = item.Take();
+    if (written > 0 && json->size() - start + text.size() > kEventPageBytes) {
+      break;
+    }
+    json->RawValue(text);
+    event.headers_json = std::string();
+    event.body = std::string();
+    ++written;
+  }
+  return written;
+}
+
+}  // namespace webhooks

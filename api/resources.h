@@ -1,0 +1,82 @@
+// One writer per resource: a stored record to the JSON the API shows, with
+// secret setup values masked here, the one place that writes them.
+
+#ifndef WEBHOOKS_API_RESOURCES_H_
+#define WEBHOOKS_API_RESOURCES_H_
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/store.h"
+#include "toolkits/catalog.h"
+#include "util/json_writer.h"
+
+namespace webhooks {
+
+// A field is shown in clear only if the catalog says it is not secret; a
+// field the catalog does not know (say, of a toolkit since removed from a
+// --toolkits file) is treated as secret.
+bool IsSecretField(const ToolkitSpec* toolkit, std::string_view name);
+
+// True for a secret that a provider handshake stored (Notion's
+// verification_token): it is not a setup field, so `data` does not show it
+// and a replace does not clear it.
+bool IsHandshakeSecret(const ToolkitSpec* toolkit, std::string_view name);
+
+// The spec's masking rule: 12 characters or more show their first 4
+// followed by "..."; shorter values show "REDACTED". Characters, not bytes,
+// so a mask never splits a UTF-8 sequence.
+std::string MaskSecret(std::string_view value);
+
+// True for text shaped like one of our masks: "REDACTED", or four
+// characters followed by "...".
+bool LooksMasked(std::string_view value);
+
+// The endpoint object, in the order Composio emits its fields. Secret setup
+// values are masked here, the one place that writes them.
+void WriteEndpoint(const WebhookEndpoint& endpoint,
+                   const ToolkitCatalog& catalog, JsonWriter* json);
+
+// Endpoints as a list shows them: id, toolkit_slug and client_id only, as
+// Composio's list items.
+void WriteListItems(const std::vector<EndpointListItem>& items,
+                    JsonWriter* json);
+
+// Ends a page object begun with {"items": [...]: adds "next_cursor" (null
+// on the last page) and closes it. Our extension, for every listing.
+void EndPage(const std::optional<std::string>& next_cursor, JsonWriter* json);
+
+// The toolkit's setup fields, keyed by name: GET webhook_endpoints/schema.
+void WriteSchema(const ToolkitSpec& toolkit, JsonWriter* json);
+
+// An event as its listing shows it.
+void WriteEvent(const StoredEvent& event, JsonWriter* json);
+
+// Pages of the event listing (our extension, so the bounds are our
+// choice). Issue 12: without limit every stored event came back, 60 MB for
+// 1,000 events of 60 KB, 1.48 GB of peak RSS for eight such lists at once.
+// Now a page holds at most kEventPageMax events and, past its first event,
+// at most kEventPageBytes of items: 64 workers each building one fit well
+// inside the 512 MB of the shipped systemd unit. One event larger than
+// that (bodies reach --max-body, 16 MiB at most) still comes alone.
+constexpr long long kEventPageDefault = 100;
+
+constexpr long long kEventPageMax = 1000;
+
+constexpr size_t kEventPageBytes = 1024 * 1024;
+
+// An events page at least this large is noted to the MemoryTrimmer.
+constexpr size_t kLargeResponseBytes = 256 * 1024;
+
+// Writes `events` as items until the next one would take the items past
+// kEventPageBytes (the first always fits), freeing each as it is written
+// so the rows and the JSON are not both held whole. Returns how many were
+// written.
+size_t WriteEventItems(std::vector<StoredEvent>& events, JsonWriter* json);
+
+}  // namespace webhooks
+
+#endif  // WEBHOOKS_API_RESOURCES_H_

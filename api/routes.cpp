@@ -1,0 +1,138 @@
+#include "api/routes.h"
+
+#include "api/endpoints.h"
+#include "api/ingress.h"
+#include "api/operations.h"
+#include "http/hardened_server.h"
+
+namespace webhooks {
+namespace {
+
+constexpr const char* kPrefixes[] = {"/api/v3", "/api/v3.1"};
+
+using HandlerFunction = void (*)(const Context&, const httplib::Request&,
+                                 httplib::Response&);
+
+// A handler of the route table, given the context it runs with.
+RouteHandler Bind(const Context& ctx, HandlerFunction handler) {
+  return [&ctx, handler](const httplib::Request& req, httplib::Response& res) {
+    handler(ctx, req, res);
+  };
+}
+
+// The whole API, one line a route. Every route is served under both
+// prefixes. Order matters where patterns overlap: "schema" is matched before
+// it could be taken for an id.
+std::vector<Route> RouteTable(const Context& ctx) {
+  auto set_data = [&ctx](bool replace) {
+    return
+        [&ctx, replace](const httplib::Request& req, httplib::Response& res) {
+          HandleSetSetupData(ctx, replace, req, res);
+        };
+  };
+  const std::string kId = "/webhook_endpoints/{id}";
+  return {
+      {"POST", "/webhook_endpoints", Bind(ctx, HandleCreateEndpoint)},
+      {"GET", "/webhook_endpoints", Bind(ctx, HandleListEndpoints)},
+      {"GET", "/webhook_endpoints/schema", Bind(ctx, HandleGetSchema)},
+      {"GET", kId, Bind(ctx, HandleGetEndpoint)},
+      {"PATCH", kId, set_data(false)},
+      {"POST", kId, set_data(true)},
+      {"DELETE", kId, Bind(ctx, HandleDeleteEndpoint)},
+      {"GET", kId + "/events", Bind(ctx, HandleListEvents)},
+      {"POST", "/webhook_ingress/{toolkit_slug}/{id}/trigger_event",
+       Bind(ctx, HandleIngress)},
+  };
+}
+
+// Routes outside the API prefixes: for load balancers and supervisors.
+std::vector<Route> OperationsRouteTable(const Context& ctx) {
+  return {
+      {"GET", "/healthz", Bind(ctx, HandleHealth)},
+      {"GET", "/readyz", Bind(ctx, HandleReady)},
+      {"GET", "/openapi.json", Bind(ctx, HandleOpenApi)},
+      {"GET", "/metrics", Bind(ctx, HandleMetrics)},
+  };
+}
+
+// The router's regex for a path template: dots escaped, each {name} one
+// path segment, captured.
+std::string PatternOf(const std::string& path) {
+  std::string pattern;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '{') {
+      i = path.find('}', i);
+      pattern += "([^/]+)";
+    } else {
+      if (path[i] == '.') pattern += '\\';
+      pattern += path[i];
+    }
+  }
+  return pattern;
+}
+
+}  // namespace
+
+std::vector<Route> FullRouteTable(const Context& ctx) {
+  std::vector<Route> full;
+  for (const char* prefix : kPrefixes) {
+    for (Route route : RouteTable(ctx)) {
+      route.path = prefix + route.path;
+      full.push_back(std::move(route));
+    }
+  }
+  for (Route& route : OperationsRouteTable(ctx)) full.push_back(route);
+  return full;
+}
+
+void RegisterRoutes(httplib::Server& server, const std::vector<Route>& routes,
+                    FaultInjector inject,
+                    std::vector<CompiledRoute>* compiled) {
+  for (const Route& route : routes) {
+    const std::string pattern = PatternOf(route.path);
+    compiled->push_back({route.method, std::regex(pattern), route.path});
+    // The template, not the raw path, names the request in logs and
+    // metrics, so ids do not multiply the series.
+    RouteHandler handler = [handler = route.handler, path = route.path, inject](
+                               const httplib::Request& req,
+                               httplib::Response& res) {
+      if (auto* notes = HardenedServer::CurrentRequestNotes()) {
+        notes->route = path;
+      }
+      InjectFault(inject, req, "handler");
+      handler(req, res);
+    };
+    const std::string method = route.method;
+    if (method == "GET") server.Get(pattern, handler);
+    if (method == "POST") server.Post(pattern, handler);
+    if (method == "PATCH") server.Patch(pattern, handler);
+    if (method == "DELETE") server.Delete(pattern, handler);
+  }
+}
+
+void NoteRouteOf(const std::vector<CompiledRoute>& routes,
+                 const std::string& path) {
+  auto* notes = HardenedServer::CurrentRequestNotes();
+  if (notes == nullptr) return;
+  for (const CompiledRoute& route : routes) {
+    if (std::regex_match(path, route.path)) {
+      notes->route = route.path_template;
+      return;
+    }
+  }
+}
+
+std::string AllowedMethods(const std::vector<CompiledRoute>& routes,
+                           const std::string& path) {
+  std::string allow;
+  for (const CompiledRoute& route : routes) {
+    if (std::regex_match(path, route.path) &&
+        allow.find(route.method) == std::string::npos) {
+      if (!allow.empty()) allow += ", ";
+      allow += route.method;
+    }
+  }
+  return allow;
+}
+
+}  // namespace webhooks

@@ -1,0 +1,127 @@
+#include "ops/metrics.h"
+
+#include <cstdio>
+
+#include "util/time.h"
+
+namespace webhooks {
+
+Metrics::Metrics()
+    : start_seconds_(static_cast<double>(NowMillis()) / 1000.0) {}
+
+void Metrics::ObserveRequest(const std::string& route,
+                             const std::string& method, int status,
+                             double seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++requests_[{route, method, status}];
+  size_t bucket = 0;
+  while (bucket < kBuckets.size() && seconds > kBuckets[bucket]) ++bucket;
+  ++latency_counts_[bucket];
+  latency_sum_ += seconds;
+}
+
+void Metrics::CountStoreError(Status::Code code) {
+  const char* kind = "internal";
+  switch (code) {
+    case Status::Code::kUnavailable:
+      kind = "unavailable";
+      break;
+    case Status::Code::kConflict:
+      kind = "conflict";
+      break;
+    case Status::Code::kOk:
+    case Status::Code::kNotFound:
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kInternal:
+      break;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  ++store_errors_[kind];
+}
+
+std::string Metrics::Render(int64_t endpoints, int64_t events,
+                            uint64_t log_lines_dropped) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string out;
+  auto number = [](double value) {
+    char text[64];
+    std::snprintf(text, sizeof(text), "%.17g", value);
+    return std::string(text);
+  };
+  out +=
+      "# HELP webhooks_http_requests_total HTTP requests answered, by "
+      "route template, method and status.\n"
+      "# TYPE webhooks_http_requests_total counter\n";
+  for (const auto& [key, count] : requests_) {
+    const auto& [route, method, status] = key;
+    out += "webhooks_http_requests_total{route=\"" + LabelValue(route) +
+           "\",method=\"" + LabelValue(method) + "\",status=\"" +
+           std::to_string(status) + "\"} " + std::to_string(count) + "\n";
+  }
+  out +=
+      "# HELP webhooks_http_request_duration_seconds Time from a "
+      "request's first byte to its answer.\n"
+      "# TYPE webhooks_http_request_duration_seconds histogram\n";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i <= kBuckets.size(); ++i) {
+    cumulative += latency_counts_[i];
+    out += "webhooks_http_request_duration_seconds_bucket{le=\"" +
+           (i < kBuckets.size() ? Bound(kBuckets[i]) : "+Inf") + "\"} " +
+           std::to_string(cumulative) + "\n";
+  }
+  out += "webhooks_http_request_duration_seconds_sum " + number(latency_sum_) +
+         "\n" + "webhooks_http_request_duration_seconds_count " +
+         std::to_string(cumulative) + "\n";
+  out +=
+      "# HELP webhooks_store_errors_total Store failures, by kind.\n"
+      "# TYPE webhooks_store_errors_total counter\n";
+  for (const char* kind : {"unavailable", "conflict", "internal"}) {
+    auto it = store_errors_.find(kind);
+    out += std::string("webhooks_store_errors_total{kind=\"") + kind + "\"} " +
+           std::to_string(it == store_errors_.end() ? 0 : it->second) + "\n";
+  }
+  out +=
+      "# HELP webhooks_endpoints Webhook endpoints stored.\n"
+      "# TYPE webhooks_endpoints gauge\n"
+      "webhooks_endpoints " +
+      std::to_string(endpoints) +
+      "\n"
+      "# HELP webhooks_events Ingress events stored.\n"
+      "# TYPE webhooks_events gauge\n"
+      "webhooks_events " +
+      std::to_string(events) +
+      "\n"
+      "# HELP webhooks_log_lines_dropped_total Log lines dropped because "
+      "standard error did not keep up (or failed).\n"
+      "# TYPE webhooks_log_lines_dropped_total counter\n"
+      "webhooks_log_lines_dropped_total " +
+      std::to_string(log_lines_dropped) +
+      "\n"
+      "# HELP process_start_time_seconds Start time of the process "
+      "since the Unix epoch in seconds.\n"
+      "# TYPE process_start_time_seconds gauge\n"
+      "process_start_time_seconds " +
+      number(start_seconds_) + "\n";
+  return out;
+}
+
+std::string Metrics::Bound(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
+}
+
+std::string Metrics::LabelValue(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace webhooks

@@ -1,0 +1,58 @@
+// Request counters and latency, written in Prometheus' text format.
+
+#ifndef WEBHOOKS_OPS_METRICS_H_
+#define WEBHOOKS_OPS_METRICS_H_
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+#include "util/status.h"
+
+namespace webhooks {
+
+// Request counters and a latency histogram, kept in memory and written by
+// GET /metrics in Prometheus' text exposition format (0.0.4). Requests are
+// counted by route template, never by raw path, so ids cannot multiply the
+// series. Thread-safe.
+class Metrics {
+ public:
+  Metrics();
+
+  // `route` is a route template or "unmatched", `method` one of a closed
+  // set (the caller counts a method outside RFC 9110's and PATCH as
+  // "other"), so no request can add a series.
+  void ObserveRequest(const std::string& route, const std::string& method,
+                      int status, double seconds);
+
+  void CountStoreError(Status::Code code);
+
+  // `log_lines_dropped` is the Logger's count, shown beside ours.
+  std::string Render(int64_t endpoints, int64_t events,
+                     uint64_t log_lines_dropped) const;
+
+ private:
+  static constexpr std::array<double, 11> kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0};
+
+  // A bucket bound as written in the table ("0.0005", not 17 digits).
+  static std::string Bound(double value);
+
+  // The exposition format's escapes for a label value.
+  static std::string LabelValue(const std::string& text);
+
+  const double start_seconds_;
+  mutable std::mutex mu_;
+  // Guarded by mu_.
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
+  std::array<uint64_t, kBuckets.size() + 1> latency_counts_{};
+  double latency_sum_ = 0;
+  std::map<std::string, uint64_t> store_errors_;
+};
+
+}  // namespace webhooks
+
+#endif  // WEBHOOKS_OPS_METRICS_H_
