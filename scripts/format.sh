@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # clang-format over our tracked C++ sources: --check fails on any difference
-# (the test command runs this), without it the files are fixed in place.
+# (the test command runs this), and the include directions of the layout
+# are checked (scripts/check-includes); without it the files are fixed in
+# place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t files < <(git ls-files -- '*.cpp' '*.h' 2>/dev/null || true)
@@ -11,6 +13,7 @@ fi
 if [[ "${1:-}" == "--check" ]]; then
   clang-format --dry-run --Werror "${files[@]}"
   echo "format: ${#files[@]} files clean"
+  scripts/check-includes
 else
   clang-format -i "${files[@]}"
 fi
