@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "api/resources.h"
 #include "http/hardened_server.h"
 #include "util/crypto.h"
 #include "util/json_writer.h"
@@ -163,13 +164,8 @@ bool AuthenticateOrReply(const Context& ctx, const httplib::Request& req,
   // Composio's 429 is the one error without the envelope (spec).
   res.set_header("Retry-After", std::to_string(decision.reset_seconds));
   JsonWriter json;
-  json.BeginObject();
-  json.Key("message");
-  json.Value(
-      "Rate limit exceeded: " + std::to_string(ctx.rate_limiter->per_minute()) +
-      " requests per minute per project. Retry after " +
-      std::to_string(decision.reset_seconds) + " s.");
-  json.EndObject();
+  WriteRateLimited(ctx.rate_limiter->per_minute(), decision.reset_seconds,
+                   &json);
   res.status = 429;
   res.set_content(json.Take(), "application/json");
   return false;

@@ -211,14 +211,11 @@ void HandleListEndpoints(const Context& ctx, const httplib::Request& req,
     return StreamEndpointList(ctx, std::move(query), std::move(items), res);
   }
   JsonWriter json;
-  json.BeginObject();
-  json.Key("items");
-  json.BeginArray();
-  WriteListItems(items, &json);
-  json.EndArray();
-  EndPage(more ? std::optional<std::string>(EncodeCursor(items.back()))
-               : std::nullopt,
-          &json);
+  WriteEndpointPage(items,
+                    more
+                        ? std::optional<std::string>(EncodeCursor(items.back()))
+                        : std::nullopt,
+                    &json);
   ReplyJson(res, 200, json.Take());
 }
 
@@ -316,16 +313,7 @@ void HandleListEvents(const Context& ctx, const httplib::Request& req,
           : Status::NotFound("malformed id");
   if (!status.ok()) return ReplyEndpointFailure(ctx, res, status, id);
   JsonWriter json;
-  json.BeginObject();
-  json.Key("items");
-  json.BeginArray();
-  const size_t written = WriteEventItems(events, &json);
-  more = more || written < events.size();
-  json.EndArray();
-  EndPage(more ? std::optional<std::string>(
-                     std::to_string(events[written - 1].sequence))
-               : std::nullopt,
-          &json);
+  WriteEventPage(events, more, &json);
   if (json.size() >= kLargeResponseBytes && ctx.trimmer != nullptr) {
     ctx.trimmer->NoteLargeResponse();
   }

@@ -9,6 +9,7 @@
 #include "api/endpoints.h"
 #include "api/errors.h"
 #include "api/params.h"
+#include "api/resources.h"
 #include "toolkits/verify.h"
 #include "util/crypto.h"
 #include "util/json_writer.h"
@@ -161,10 +162,8 @@ void HandleIngress(const Context& ctx, const httplib::Request& req,
       JsonStringField(req.body, "type") ==
           std::optional<std::string>("url_verification")) {
     JsonWriter json;
-    json.BeginObject();
-    json.Key("challenge");
-    json.Value(JsonStringField(req.body, "challenge").value_or(""));
-    json.EndObject();
+    WriteSlackChallenge(JsonStringField(req.body, "challenge").value_or(""),
+                        &json);
     return CompleteHandshake(ctx, endpoint, std::nullopt, json.Take(), res);
   }
   if (spec.scheme == SignatureScheme::kNotion &&

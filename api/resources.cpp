@@ -173,4 +173,46 @@ size_t WriteEventItems(std::vector<StoredEvent>& events, JsonWriter* json) {
   return written;
 }
 
+void WriteEndpointPage(const std::vector<EndpointListItem>& items,
+                       const std::optional<std::string>& next_cursor,
+                       JsonWriter* json) {
+  json->BeginObject();
+  json->Key("items");
+  json->BeginArray();
+  WriteListItems(items, json);
+  json->EndArray();
+  EndPage(next_cursor, json);
+}
+
+void WriteEventPage(std::vector<StoredEvent>& events, bool more,
+                    JsonWriter* json) {
+  json->BeginObject();
+  json->Key("items");
+  json->BeginArray();
+  const size_t written = WriteEventItems(events, json);
+  more = more || written < events.size();
+  json->EndArray();
+  EndPage(more ? std::optional<std::string>(
+                     std::to_string(events[written - 1].sequence))
+               : std::nullopt,
+          json);
+}
+
+void WriteRateLimited(int per_minute, int retry_after_seconds,
+                      JsonWriter* json) {
+  json->BeginObject();
+  json->Key("message");
+  json->Value("Rate limit exceeded: " + std::to_string(per_minute) +
+              " requests per minute per project. Retry after " +
+              std::to_string(retry_after_seconds) + " s.");
+  json->EndObject();
+}
+
+void WriteSlackChallenge(std::string_view challenge, JsonWriter* json) {
+  json->BeginObject();
+  json->Key("challenge");
+  json->Value(challenge);
+  json->EndObject();
+}
+
 }  // namespace webhooks

@@ -77,6 +77,25 @@ constexpr size_t kLargeResponseBytes = 256 * 1024;
 // written.
 size_t WriteEventItems(std::vector<StoredEvent>& events, JsonWriter* json);
 
+// A page of GET webhook_endpoints: {"items": [...], "next_cursor": ...}.
+void WriteEndpointPage(const std::vector<EndpointListItem>& items,
+                       const std::optional<std::string>& next_cursor,
+                       JsonWriter* json);
+
+// A page of an endpoint's events, newest first: as many of `events` as fit
+// (WriteEventItems), and a next_cursor if `more` are stored or some did not
+// fit.
+void WriteEventPage(std::vector<StoredEvent>& events, bool more,
+                    JsonWriter* json);
+
+// Composio's 429 body, the one error without the envelope (spec):
+// {"message": "..."}.
+void WriteRateLimited(int per_minute, int retry_after_seconds,
+                      JsonWriter* json);
+
+// The answer to Slack's url_verification: {"challenge": "..."}.
+void WriteSlackChallenge(std::string_view challenge, JsonWriter* json);
+
 }  // namespace webhooks
 
 #endif  // WEBHOOKS_API_RESOURCES_H_

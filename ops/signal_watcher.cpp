@@ -17,7 +17,8 @@ bool SignalWatcher::NoteHangUp(const Logger& log, Shared& shared) {
   return true;
 }
 
-void SignalWatcher::Watch(const std::function<void()>& stop, sigset_t signals, const Logger& log, Shared& shared) {
+void SignalWatcher::Watch(const std::function<void()>& stop, sigset_t signals,
+                          const Logger& log, Shared& shared) {
   int number = 0;
   do {
     if (sigwait(&signals, &number) != 0) return;
@@ -34,8 +35,7 @@ void SignalWatcher::Watch(const std::function<void()>& stop, sigset_t signals, c
     stop();
   }
   const auto deadline = first + std::chrono::seconds(kShutdownTimeoutSeconds);
-  const auto window_end =
-      first + std::chrono::seconds(kSameStopWindowSeconds);
+  const auto window_end = first + std::chrono::seconds(kSameStopWindowSeconds);
   int again = 0;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
