@@ -60,6 +60,7 @@
 
 #include "http/hardened_server.h"
 #include "ops/log_sink.h"
+#include "store/sqlite_store.h"
 #include "store/store.h"
 #include "toolkits/catalog.h"
 #include "toolkits/verify.h"
