@@ -48,6 +48,8 @@
 #include "ops/metrics.h"
 #include "ops/rate_limiter.h"
 #include "ops/signal_watcher.h"
+#include "store/secret_box.h"
+#include "store/sqlite_store.h"
 #include "store/store.h"
 #include "toolkits/catalog.h"
 #include "util/net.h"
@@ -74,47 +76,6 @@ constexpr FaultInjector kFaultInjector = nullptr;
 std::string PublicBase(const Config& config, int bound_port) {
   if (!config.public_url.empty()) return config.public_url;
   return "http://localhost:" + std::to_string(bound_port);
-}
-
-// Reads the secrets key: 64 hex characters, surrounding white space allowed.
-// The message never contains the file's content.
-bool ReadSecretsKey(const std::string& path, std::string* key,
-                    std::string* error) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    *error = "--secrets-key-file '" + path + "': " + std::strerror(errno);
-    return false;
-  }
-  std::string text(256, '\0');
-  text.resize(std::fread(text.data(), 1, text.size(), file));
-  std::fclose(file);
-  auto blank = [](char c) {
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-  };
-  while (!text.empty() && blank(text.back())) text.pop_back();
-  size_t start = 0;
-  while (start < text.size() && blank(text[start])) ++start;
-  text.erase(0, start);
-  auto digit = [](char c) {
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-  };
-  key->clear();
-  for (size_t i = 0; text.size() == 64 && i < text.size(); i += 2) {
-    int high = digit(text[i]), low = digit(text[i + 1]);
-    if (high < 0 || low < 0) break;
-    key->push_back(static_cast<char>(high * 16 + low));
-  }
-  if (key->size() != 32) {
-    key->clear();
-    *error = "--secrets-key-file '" + path +
-             "' must hold 64 hex characters (32 bytes), for example from "
-             "`openssl rand -hex 32`";
-    return false;
-  }
-  return true;
 }
 
 // Checks the secrets key against the database before anything is served:
@@ -249,8 +210,8 @@ int Run(int argc, char** argv) {
   store_options.background_retention = config.event_retention;
   store_options.track_clean_stop = true;
   if (!config.secrets_key_path.empty() &&
-      !ReadSecretsKey(config.secrets_key_path, &store_options.secrets_key,
-                      &error)) {
+      !ReadSecretsKeyFile(config.secrets_key_path, &store_options.secrets_key,
+                          &error)) {
     std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
     return 2;
   }

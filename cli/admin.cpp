@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/sqlite_store.h"
 #include "store/store.h"
 #include "util/crypto.h"
 #include "util/text.h"

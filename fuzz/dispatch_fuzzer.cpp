@@ -26,6 +26,7 @@
 #include "http/hardened_server.h"
 #include "ops/logger.h"
 #include "ops/metrics.h"
+#include "store/sqlite_store.h"
 #include "store/store.h"
 #include "toolkits/catalog.h"
 

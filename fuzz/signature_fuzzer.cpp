@@ -16,6 +16,7 @@
 
 #include "toolkits/catalog.h"
 #include "toolkits/verify.h"
+#include "util/crypto.h"
 
 namespace webhooks {
 namespace {

@@ -8,12 +8,11 @@
 // ":memory:" is a separate database per connection, so there the writer
 // runs the reads too.
 
+#include "store/sqlite_store.h"
+
 #include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,8 +31,9 @@
 #include <utility>
 #include <vector>
 
+#include "store/secret_box.h"
 #include "store/sqlite_connections.h"
-#include "store/store.h"
+#include "util/crypto.h"
 
 extern const char kSchemaSql[];
 
@@ -240,142 +240,6 @@ SQLite::Database OpenDatabase(const std::string& path, bool track_clean_stop,
     }
   }
   return db;
-}
-
-// Encrypts and decrypts setup field values at rest with AES-256-GCM. A
-// stored value is kSealedPrefix + nonce (12) + ciphertext + tag (16), in
-// hex. The prefix starts with a control character, which no accepted clear
-// value contains, so sealed and clear values never look alike. The endpoint
-// id and field name are authenticated with it, so a value copied to another
-// row fails to open.
-class SecretBox {
- public:
-  explicit SecretBox(std::string key) : key_(std::move(key)) {}
-
-  bool enabled() const { return !key_.empty(); }
-
-  // What every sealed value starts with, and no clear value does.
-  static std::string SealedPrefix() { return kSealedPrefix; }
-
-  std::string Seal(std::string_view context, std::string_view plain) const {
-    if (!enabled()) return std::string(plain);
-    unsigned char nonce[kNonceBytes];
-    if (RAND_bytes(nonce, kNonceBytes) != 1) {
-      throw SQLite::Exception("random source failed", SQLITE_ERROR);
-    }
-    std::string out(plain.size() + kTagBytes, '\0');
-    int length = 0;
-    auto* bytes = reinterpret_cast<unsigned char*>(out.data());
-    CipherContext ctx;
-    bool ok = EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Key(),
-                                 nonce) == 1 &&
-              EVP_EncryptUpdate(ctx.get(), nullptr, &length, Bytes(context),
-                                static_cast<int>(context.size())) == 1 &&
-              EVP_EncryptUpdate(ctx.get(), bytes, &length, Bytes(plain),
-                                static_cast<int>(plain.size())) == 1 &&
-              EVP_EncryptFinal_ex(ctx.get(), bytes + length, &length) == 1 &&
-              EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
-                                  bytes + plain.size()) == 1;
-    if (!ok) throw SQLite::Exception("encryption failed", SQLITE_ERROR);
-    return std::string(kSealedPrefix) +
-           Hex(std::string_view(reinterpret_cast<char*>(nonce), kNonceBytes)) +
-           Hex(out);
-  }
-
-  // Returns false if `stored` is sealed and cannot be opened.
-  bool Open(std::string_view context, const std::string& stored,
-            std::string* plain) const {
-    if (stored.rfind(kSealedPrefix, 0) != 0) {
-      *plain = stored;  // stored in clear, before a key was configured
-      return true;
-    }
-    std::string raw;
-    if (!enabled() ||
-        !Unhex(std::string_view(stored).substr(std::strlen(kSealedPrefix)),
-               &raw) ||
-        raw.size() < kNonceBytes + kTagBytes) {
-      return false;
-    }
-    const size_t text_size = raw.size() - kNonceBytes - kTagBytes;
-    auto* bytes = reinterpret_cast<unsigned char*>(raw.data());
-    std::string out(text_size, '\0');
-    auto* out_bytes = reinterpret_cast<unsigned char*>(out.data());
-    int length = 0;
-    CipherContext ctx;
-    bool ok =
-        EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Key(),
-                           bytes) == 1 &&
-        EVP_DecryptUpdate(ctx.get(), nullptr, &length, Bytes(context),
-                          static_cast<int>(context.size())) == 1 &&
-        EVP_DecryptUpdate(ctx.get(), out_bytes, &length, bytes + kNonceBytes,
-                          static_cast<int>(text_size)) == 1 &&
-        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes,
-                            bytes + kNonceBytes + text_size) == 1 &&
-        EVP_DecryptFinal_ex(ctx.get(), out_bytes + length, &length) == 1;
-    if (!ok) return false;
-    *plain = std::move(out);
-    return true;
-  }
-
- private:
-  static constexpr int kNonceBytes = 12;
-  static constexpr int kTagBytes = 16;
-  static constexpr const char* kSealedPrefix =
-      "\x01"
-      "aes256gcm:";
-
-  class CipherContext {
-   public:
-    CipherContext() : ctx_(EVP_CIPHER_CTX_new()) {
-      if (ctx_ == nullptr)
-        throw SQLite::Exception("out of memory", SQLITE_NOMEM);
-    }
-    CipherContext(const CipherContext&) = delete;
-    CipherContext& operator=(const CipherContext&) = delete;
-    ~CipherContext() { EVP_CIPHER_CTX_free(ctx_); }
-    EVP_CIPHER_CTX* get() { return ctx_; }
-
-   private:
-    EVP_CIPHER_CTX* ctx_;
-  };
-
-  const unsigned char* Key() const {
-    return reinterpret_cast<const unsigned char*>(key_.data());
-  }
-  static const unsigned char* Bytes(std::string_view text) {
-    return reinterpret_cast<const unsigned char*>(text.data());
-  }
-  static std::string Hex(std::string_view raw) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : raw) {
-      out += kDigits[c >> 4];
-      out += kDigits[c & 15];
-    }
-    return out;
-  }
-  static bool Unhex(std::string_view hex, std::string* raw) {
-    if (hex.size() % 2 != 0) return false;
-    auto digit = [](char c) {
-      return c >= '0' && c <= '9'   ? c - '0'
-             : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                    : -1;
-    };
-    raw->clear();
-    for (size_t i = 0; i < hex.size(); i += 2) {
-      int high = digit(hex[i]), low = digit(hex[i + 1]);
-      if (high < 0 || low < 0) return false;
-      raw->push_back(static_cast<char>(high * 16 + low));
-    }
-    return true;
-  }
-
-  const std::string key_;
-};
-
-// The authenticated context of a sealed value: its row and field.
-std::string SealContext(std::string_view endpoint_id, std::string_view name) {
-  return std::string(endpoint_id) + '\0' + std::string(name);
 }
 
 // The store_settings row that records how setup values are stored: "" in
@@ -851,8 +715,8 @@ class SqliteStore final : public Store {
         Use upsert(c, Sql::kUpsertSetupField);
         upsert->bind(":endpoint_id", row.id);
         upsert->bind(":name", field.name);
-        upsert->bind(":value", secrets_.Seal(SealContext(row.id, field.name),
-                                             field.value));
+        upsert->bind(":value",
+                     Seal(SetupFieldContext(row.id, field.name), field.value));
         upsert->exec();
       }
       ReadSetupFields(c, &row);
@@ -920,8 +784,8 @@ class SqliteStore final : public Store {
         Use upsert(c, Sql::kUpsertSetupField);
         upsert->bind(":endpoint_id", std::string(id));
         upsert->bind(":name", secret->name);
-        upsert->bind(":value", secrets_.Seal(SealContext(id, secret->name),
-                                             secret->value));
+        upsert->bind(":value",
+                     Seal(SetupFieldContext(id, secret->name), secret->value));
         upsert->exec();
       }
       return Status::Ok();
@@ -1169,10 +1033,9 @@ class SqliteStore final : public Store {
       if (secrets_.enabled()) SealClearValues(c);
       Use upsert(c, Sql::kUpsertSetting);
       upsert->bind(":name", kKeyCheckSetting);
-      upsert->bind(":value",
-                   secrets_.enabled()
-                       ? secrets_.Seal(kKeyCheckContext, kKeyCheckText)
-                       : std::string());
+      upsert->bind(":value", secrets_.enabled()
+                                 ? Seal(kKeyCheckContext, kKeyCheckText)
+                                 : std::string());
       upsert->exec();
       return Status::Ok();
     });
@@ -1211,9 +1074,10 @@ class SqliteStore final : public Store {
       // The index lookup found an equal digest; compare again in constant
       // time so that the contract holds whatever the index does.
       SQLite::Column stored = select->getColumn(3);
-      if (static_cast<size_t>(stored.getBytes()) != key_digest.size() ||
-          CRYPTO_memcmp(stored.getBlob(), key_digest.data(),
-                        key_digest.size()) != 0) {
+      if (!ConstantTimeEquals(
+              std::string_view(static_cast<const char*>(stored.getBlob()),
+                               static_cast<size_t>(stored.getBytes())),
+              key_digest)) {
         return Status::NotFound("unknown or revoked key");
       }
       record.key_id = select->getColumn(0).getString();
@@ -1356,11 +1220,11 @@ class SqliteStore final : public Store {
     if (recorded.empty()) return Status::Ok();
     if (!secrets_.enabled()) return NoKey();
     std::string plain;
-    if (!secrets_.Open(kKeyCheckContext, recorded, &plain) ||
-        plain != kKeyCheckText) {
+    Status opened = secrets_.Open(kKeyCheckContext, recorded, &plain);
+    if (CannotOpen(opened) || (opened.ok() && plain != kKeyCheckText)) {
       return WrongKey();
     }
-    return Status::Ok();
+    return opened;
   }
 
   // A database sealed before the record existed: one of its sealed values
@@ -1371,12 +1235,11 @@ class SqliteStore final : public Store {
     if (!select->executeStep()) return Status::Ok();
     if (!secrets_.enabled()) return NoKey();
     std::string plain;
-    if (!secrets_.Open(SealContext(select->getColumn(0).getString(),
-                                   select->getColumn(1).getString()),
-                       select->getColumn(2).getString(), &plain)) {
-      return WrongKey();
-    }
-    return Status::Ok();
+    Status opened =
+        secrets_.Open(SetupFieldContext(select->getColumn(0).getString(),
+                                        select->getColumn(1).getString()),
+                      select->getColumn(2).getString(), &plain);
+    return CannotOpen(opened) ? WrongKey() : opened;
   }
 
   // Seals every value stored in clear (from before the key was given).
@@ -1398,9 +1261,9 @@ class SqliteStore final : public Store {
       Use update(c, Sql::kUpdateSetupFieldValue);
       update->bind(":endpoint_id", field.endpoint_id);
       update->bind(":name", field.name);
-      update->bind(":value",
-                   secrets_.Seal(SealContext(field.endpoint_id, field.name),
-                                 field.value));
+      update->bind(
+          ":value",
+          Seal(SetupFieldContext(field.endpoint_id, field.name), field.value));
       update->exec();
     }
   }
@@ -1410,15 +1273,37 @@ class SqliteStore final : public Store {
                         WebhookEndpoint* endpoint) const {
     SetupField field;
     field.name = std::move(name);
-    if (!secrets_.Open(SealContext(endpoint->id, field.name), stored,
-                       &field.value)) {
+    Status opened = secrets_.Open(SetupFieldContext(endpoint->id, field.name),
+                                  stored, &field.value);
+    if (CannotOpen(opened)) {
       // Converted to Internal by StatusFromSqlite: never a garbage value.
       throw SQLite::Exception(
           "setup field '" + field.name + "' of " + endpoint->id +
               " cannot be decrypted (missing or different secrets key)",
           SQLITE_ERROR);
     }
+    ThrowIfFailed(opened);
     endpoint->setup_fields.push_back(std::move(field));
+  }
+
+  // `plain` sealed for a statement. Throws if sealing fails.
+  std::string Seal(std::string_view context, std::string_view plain) const {
+    std::string sealed;
+    ThrowIfFailed(secrets_.Seal(context, plain, &sealed));
+    return sealed;
+  }
+
+  // SecretBox's failures are values. Inside a transaction they become the
+  // SQLite::Exception every other failure is, so that StatusFromSqlite makes
+  // them Internal and the transaction rolls back, as for any other failure.
+  static void ThrowIfFailed(const Status& status) {
+    if (!status.ok()) throw SQLite::Exception(status.message(), SQLITE_ERROR);
+  }
+
+  // SecretBox::Open's "this value cannot be opened with this key", as
+  // opposed to a failure of OpenSSL itself.
+  static bool CannotOpen(const Status& opened) {
+    return opened.code() == Status::Code::kInvalidArgument;
   }
 
   const std::string path_;
@@ -1464,7 +1349,8 @@ std::string WhyUnopenable(const std::string& path) {
 
 Status OpenSqliteStore(const std::string& path, const StoreOptions& options,
                        std::unique_ptr<Store>* store) {
-  if (!options.secrets_key.empty() && options.secrets_key.size() != 32) {
+  if (!options.secrets_key.empty() &&
+      options.secrets_key.size() != SecretBox::kKeyBytes) {
     return Status::InvalidArgument("the secrets key must be 32 bytes");
   }
   try {

@@ -1,17 +1,18 @@
 // The persistence interface of webhooks-server: plain records, a Status for
-// outcomes, an abstract Store, and one factory per backend. No backend type
-// (SQLite, SQLiteCpp, SQL) appears here, so a second backend is a new file and
-// server.cpp does not change.
+// outcomes, options, and an abstract Store. No backend type (SQLite,
+// SQLiteCpp, SQL) appears here: each backend declares its factory in a
+// header of its own (store/sqlite_store.h), which only the composition root
+// and the backend's own tests include, so a second backend is new files and
+// no code written against Store changes.
 
 #ifndef WEBHOOKS_STORE_STORE_H_
 #define WEBHOOKS_STORE_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "util/status.h"
@@ -283,14 +284,16 @@ class Store {
   // or an adoption reads every setup value and writes.
   virtual Status CheckSecretsKey() = 0;
 
-  // Moves everything in the write-ahead log into the database file and
-  // empties the log (a no-op for :memory:). For a clean shutdown: stops the
-  // background pruning first, for good.
+  // Makes the database's main files hold everything committed, so that they
+  // alone are a complete copy (SQLite: moves the write-ahead log into the
+  // database file and empties it; a no-op for :memory:). For a clean
+  // shutdown: stops the background pruning first, for good.
   virtual Status Checkpoint() = 0;
 
-  // Whether opening the database ran the full integrity check, which reads
-  // every page, because the last server to open it did not stop cleanly
-  // (see StoreOptions::track_clean_stop).
+  // Whether opening the database ran the backend's full check of its data
+  // (for SQLite, the integrity check, which reads every page), because the
+  // last server to open it did not stop cleanly (see
+  // StoreOptions::track_clean_stop). False for a backend without one.
   virtual bool FullCheckAtOpen() = 0;
 
   // For a clean shutdown, once nothing more will be written and before the
@@ -312,7 +315,9 @@ class Store {
   virtual Status RegisterKey(const NewApiKey& key, std::string* project_id) = 0;
 };
 
-// How a store is opened, beyond where.
+// How a store is opened, beyond where. Every field is a contract that any
+// backend can keep (or, for the tuning ones, ignore); what a field means for
+// SQLite in particular is said at OpenSqliteStore (store/sqlite_store.h).
 struct StoreOptions {
   // 32 raw bytes, or empty. With a key, setup field values are stored
   // encrypted (AES-256-GCM, bound to their endpoint and field name) and
@@ -321,23 +326,24 @@ struct StoreOptions {
   // or another key) makes the read fail with Internal rather than return
   // garbage; CheckSecretsKey finds that case up front.
   std::string secrets_key;
-  // How many read-only connections serve reads beside the writer (file
-  // databases only; at least 1).
+  // How many connections serve reads beside the one that writes (at least
+  // 1), for a backend that keeps a pool of them. Tuning: a backend with one
+  // connection ignores it.
   size_t read_connections = 4;
   // With a value, a thread of the store's own calls PruneEvents with it,
   // kPruneSliceRows rows at a time, until nothing is due: at once (which
   // finishes what a crash interrupted), after each DeleteEndpoint, and every
   // kPruneIntervalMs. Unset: no thread (a short-lived command).
   std::optional<EventRetention> background_retention;
-  // For the server's own open of a file database: keeps a record in the
-  // database that a server has it open, from this open until
-  // RecordCleanStop(). An open with this option that finds such a record
-  // (the last server was killed, crashed or lost power), or a database from
-  // before the record, runs SQLite's full integrity check, whose time grows
-  // with the file; every other open checks only that the file is a database
-  // whose schema and b-tree root pages read, in a time that does not. The
-  // admin commands leave it off: they never run the full check, nor touch
-  // the record of a server running beside them.
+  // For the server's own open: keeps a record in the database that a server
+  // has it open, from this open until RecordCleanStop(). An open with this
+  // option that finds such a record (the last server was killed, crashed or
+  // lost power), or a database from before the record, runs the backend's
+  // full check of its data, whose time may grow with the data; every other
+  // open checks only what it can in a time that does not (FullCheckAtOpen()
+  // tells which ran). A backend that has no such check ignores it. The admin
+  // commands leave it off: they never run the full check, nor touch the
+  // record of a server running beside them.
   bool track_clean_stop = false;
 };
 
@@ -347,29 +353,6 @@ constexpr size_t kMaxPrunedPerEvent = 16;
 // when nothing was due.
 constexpr size_t kPruneSliceRows = 500;
 constexpr int64_t kPruneIntervalMs = 1000;
-
-// Opens (creating if missing, with mode 0600) the SQLite database at `path`
-// and applies the built-in schema. ":memory:" gives a private in-memory
-// database. A file database runs in WAL mode with synchronous=FULL, so a
-// committed write is on disk. On error, *store is unchanged and the Status
-// message says what failed (it names the path).
-Status OpenSqliteStore(const std::string& path, const StoreOptions& options,
-                       std::unique_ptr<Store>* store);
-
-// Copies the SQLite database at `from` to the new file `to` (mode 0600) with
-// SQLite's online backup API: a consistent snapshot even while a server
-// writes to `from`. Fails if `to` exists.
-Status BackupSqliteDatabase(const std::string& from, const std::string& to);
-
-// Runs PRAGMA integrity_check on `path`, opened read-only (the file is not
-// changed). Ok with *problems empty if the database is sound; Ok with the
-// problems listed if not; an error Status if it cannot be opened at all.
-Status CheckSqliteDatabase(const std::string& path,
-                           std::vector<std::string>* problems);
-inline Status OpenSqliteStore(const std::string& path,
-                              std::unique_ptr<Store>* store) {
-  return OpenSqliteStore(path, StoreOptions{}, store);
-}
 
 }  // namespace webhooks
 

@@ -3,6 +3,8 @@
 // Plus the SQLite-specific facts: durability settings, file mode, and
 // refusing files it cannot trust.
 
+#include "store/store.h"
+
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -12,6 +14,7 @@
 #include <thread>
 #include <tuple>
 
+#include "store/sqlite_store.h"
 #include "tests/test_util.h"
 
 namespace webhooks {

@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "store/store.h"
+#include "util/status.h"
 
 extern char** environ;
 

@@ -8,25 +8,21 @@
 
 #include "toolkits/verify.h"
 
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
-#include <array>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
-#include <vector>
 
 #include "util/crypto.h"
+#include "util/text.h"
 
 namespace webhooks {
 namespace {
@@ -41,8 +37,6 @@ constexpr size_t kMaxTimestampDigits = 19;
 // Slack documents a five-minute window against replays.
 constexpr int64_t kSlackToleranceSeconds = 300;
 constexpr std::string_view kSlackSignedPayload = "v0:{timestamp}:{body}";
-
-constexpr char kHexDigits[] = "0123456789abcdef";
 
 // Ed25519 public keys of small order, as hex with the x sign bit (the top
 // bit of the last byte) cleared: y = 0, 1, p - 1, the two order-8 points,
@@ -59,9 +53,6 @@ constexpr std::string_view kSmallOrderEd25519Keys[] = {
     "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
     "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
 };
-
-using Digest = std::array<unsigned char, kSha256Bytes>;
-using Bytes = std::vector<unsigned char>;
 
 struct PkeyDeleter {
   void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
@@ -122,94 +113,25 @@ bool Failed(const VerifyResult& result) {
   return result.status != VerifyStatus::kOk;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes exactly `size` bytes from 2 * size hex digits of either case.
-bool DecodeHex(std::string_view text, size_t size, Bytes* out) {
-  if (text.size() != 2 * size) return false;
-  Bytes bytes(size);
-  for (size_t i = 0; i < size; ++i) {
-    const int high = HexValue(text[2 * i]);
-    const int low = HexValue(text[2 * i + 1]);
-    if (high < 0 || low < 0) return false;
-    bytes[i] = static_cast<unsigned char>(high * 16 + low);
-  }
-  *out = std::move(bytes);
-  return true;
+// Decodes exactly `size` raw bytes from 2 * size hex digits of either case.
+bool DecodeHex(std::string_view text, size_t size, std::string* out) {
+  return text.size() == 2 * size && HexDecode(text, out);
 }
 
 size_t Base64Size(size_t size) { return 4 * ((size + 2) / 3); }
 
-// Decodes exactly `size` bytes from standard, padded base64. Only the one
-// canonical encoding of those bytes is accepted: EVP_DecodeBlock alone
-// would also take surrounding whitespace and non-zero padding bits, and it
-// counts the padding's zero bytes in its result.
-bool DecodeBase64(std::string_view text, size_t size, Bytes* out) {
-  if (text.size() != Base64Size(size)) return false;
-  Bytes bytes(text.size() / 4 * 3);
-  const int decoded = EVP_DecodeBlock(
-      bytes.data(), reinterpret_cast<const unsigned char*>(text.data()),
-      static_cast<int>(text.size()));
-  if (decoded < 0 || static_cast<size_t>(decoded) != bytes.size()) {
-    return false;
-  }
-  bytes.resize(size);
-  // The encoder NUL-terminates, hence the extra byte.
-  std::vector<unsigned char> encoded(text.size() + 1);
-  EVP_EncodeBlock(encoded.data(), bytes.data(), static_cast<int>(size));
-  if (std::string_view(reinterpret_cast<const char*>(encoded.data()),
-                       text.size()) != text) {
-    return false;
-  }
-  *out = std::move(bytes);
-  return true;
-}
-
-std::string EncodeHex(const unsigned char* data, size_t size) {
-  std::string hex;
-  hex.reserve(2 * size);
-  for (size_t i = 0; i < size; ++i) {
-    hex.push_back(kHexDigits[data[i] >> 4]);
-    hex.push_back(kHexDigits[data[i] & 0x0f]);
-  }
-  return hex;
-}
-
-bool IsSmallOrderEd25519Key(Bytes key) {
-  key.back() &= 0x7f;
-  const std::string hex = EncodeHex(key.data(), key.size());
+bool IsSmallOrderEd25519Key(std::string key) {
+  key.back() = static_cast<char>(key.back() & 0x7f);
+  const std::string hex = HexEncode(key);
   for (const std::string_view blocked : kSmallOrderEd25519Keys) {
     if (hex == blocked) return true;
   }
   return false;
 }
 
-bool ComputeHmacSha256(std::string_view key, std::string_view data,
-                       Digest* out) {
-  if (key.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    return false;
-  }
-  // OpenSSL 3's HMAC() fails on a null key pointer, which an empty view may
-  // carry, so empty inputs point at a real array instead.
-  constexpr unsigned char kEmpty[1] = {0};
-  const void* key_bytes =
-      key.empty() ? static_cast<const void*>(kEmpty) : key.data();
-  const unsigned char* data_bytes =
-      data.empty() ? kEmpty
-                   : reinterpret_cast<const unsigned char*>(data.data());
-  unsigned int size = 0;
-  if (HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()), data_bytes,
-           data.size(), out->data(), &size) == nullptr ||
-      size != out->size()) {
-    ERR_clear_error();
-    return false;
-  }
-  return true;
+// util/ keeps raw bytes in std::string; OpenSSL takes unsigned char.
+const unsigned char* Raw(std::string_view bytes) {
+  return reinterpret_cast<const unsigned char*>(bytes.data());
 }
 
 // The template with "{timestamp}" and "{body}" replaced; everything else,
@@ -269,13 +191,13 @@ VerifyResult ReadHeader(const HeaderLookup& header, std::string_view name,
 // scheme's encoding. The message describes the expected form without
 // echoing what was sent.
 VerifyResult DecodeSignature(const Scheme& scheme, std::string_view text,
-                             size_t size, Bytes* out) {
+                             size_t size, std::string* out) {
   const bool hex = scheme.encoding == SignatureEncoding::kHex;
   const std::string_view prefix = scheme.signature_prefix;
   const bool decoded =
       text.substr(0, prefix.size()) == prefix &&
       (hex ? DecodeHex(text.substr(prefix.size()), size, out)
-           : DecodeBase64(text.substr(prefix.size()), size, out));
+           : Base64DecodeExact(text.substr(prefix.size()), size, out));
   if (decoded) return VerifyResult{};
   std::string form =
       hex ? std::to_string(2 * size) + " hex digits"
@@ -329,26 +251,24 @@ VerifyResult BadSignature(const Scheme& scheme) {
 }
 
 VerifyResult CheckHmac(const Scheme& scheme, std::string_view secret,
-                       const Bytes& signature, std::string_view payload) {
-  Digest expected;
-  if (!ComputeHmacSha256(secret, payload, &expected)) {
+                       const std::string& signature, std::string_view payload) {
+  std::string expected;
+  if (!HmacSha256(secret, payload, &expected)) {
     return Fail(VerifyStatus::kBadSecret,
                 "the endpoint's signing secret cannot be used as an HMAC key");
   }
   // Both sides are kSha256Bytes long: DecodeSignature asked for exactly that.
-  if (signature.size() != expected.size() ||
-      CRYPTO_memcmp(expected.data(), signature.data(), expected.size()) != 0) {
-    return BadSignature(scheme);
-  }
+  if (!ConstantTimeEquals(expected, signature)) return BadSignature(scheme);
   return VerifyResult{};
 }
 
-VerifyResult CheckEd25519(const Scheme& scheme, const Bytes& public_key,
-                          const Bytes& signature, std::string_view payload) {
+VerifyResult CheckEd25519(const Scheme& scheme, const std::string& public_key,
+                          const std::string& signature,
+                          std::string_view payload) {
   // Any 32 bytes load as a key; a point that is not on the curve shows up
   // as a failed verification below.
   const PkeyPtr key(EVP_PKEY_new_raw_public_key(
-      EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size()));
+      EVP_PKEY_ED25519, nullptr, Raw(public_key), public_key.size()));
   const MdCtxPtr ctx(EVP_MD_CTX_new());
   if (key == nullptr || ctx == nullptr ||
       EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) !=
@@ -357,9 +277,9 @@ VerifyResult CheckEd25519(const Scheme& scheme, const Bytes& public_key,
     return Fail(VerifyStatus::kBadSecret,
                 "the endpoint's Ed25519 public key cannot be loaded");
   }
-  const int verified = EVP_DigestVerify(
-      ctx.get(), signature.data(), signature.size(),
-      reinterpret_cast<const unsigned char*>(payload.data()), payload.size());
+  const int verified =
+      EVP_DigestVerify(ctx.get(), Raw(signature), signature.size(),
+                       Raw(payload), payload.size());
   if (verified != 1) {
     // Leave no stale error behind for the next OpenSSL caller on this thread.
     ERR_clear_error();
@@ -379,7 +299,7 @@ VerifyResult VerifySignature(const VerificationSpec& spec,
   // The secret is the endpoint's, not the request's: if it cannot be used,
   // no request can pass, and the caller should hear that rather than a
   // misleading "bad signature".
-  Bytes public_key;
+  std::string public_key;
   if (scheme.ed25519) {
     if (!DecodeHex(secret, kEd25519PublicKeyBytes, &public_key)) {
       return Fail(VerifyStatus::kBadSecret,
@@ -407,7 +327,7 @@ VerifyResult VerifySignature(const VerificationSpec& spec,
       Failed(r)) {
     return r;
   }
-  Bytes signature;
+  std::string signature;
   const size_t signature_size =
       scheme.ed25519 ? kEd25519SignatureBytes : kSha256Bytes;
   if (VerifyResult r =
