@@ -1,6 +1,8 @@
-// SqliteStore: the Store interface on SQLite through SQLiteCpp. With
-// store/sqlite_connections.*, the only code that includes SQLiteCpp or
-// sqlite3.h; every SQLite::Exception becomes a Status in StatusFromSqlite().
+// SqliteStore: the Store interface on SQLite through SQLiteCpp, one method
+// per use case, and OpenSqliteStore. With the backend's other files
+// (store/sqlite_*.{h,cpp}: the database file, the statement table, the
+// connections), the only code that includes SQLiteCpp or sqlite3.h; every
+// SQLite::Exception becomes a Status in StatusFromSqlite().
 //
 // A file database has one write connection, owned by a writer thread that
 // commits concurrent writes together (GroupCommit), a pool of read
@@ -10,18 +12,13 @@
 
 #include "store/sqlite_store.h"
 
-#include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -33,214 +30,24 @@
 
 #include "store/secret_box.h"
 #include "store/sqlite_connections.h"
+#include "store/sqlite_database.h"
+#include "store/sqlite_statements.h"
 #include "util/crypto.h"
-
-extern const char kSchemaSql[];
 
 namespace webhooks {
 namespace {
 
-constexpr std::string_view kMemoryPath = ":memory:";
-
-const char* OriginName(KeyOrigin origin) {
-  switch (origin) {
-    case KeyOrigin::kLocal:
-      return "local";
-    case KeyOrigin::kConfig:
-      return "config";
-    case KeyOrigin::kAdmin:
-      return "admin";
-  }
-  return "local";
-}
-
-KeyOrigin OriginFromName(std::string_view name) {
-  if (name == "config") return KeyOrigin::kConfig;
-  if (name == "admin") return KeyOrigin::kAdmin;
-  return KeyOrigin::kLocal;
-}
-
-// Creates the database file with mode 0600 before SQLite opens it (SQLite
-// would use 0644 less the umask; the WAL and SHM files then copy our mode),
-// and syncs the folder so the new file's name survives a crash.
-void CreateFilePrivately(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return;  // exists already, or SQLite will report the problem
-  ::fsync(fd);
-  ::close(fd);
-  std::string dir = ".";
-  if (auto slash = path.rfind('/'); slash != std::string::npos) {
-    dir = slash == 0 ? "/" : path.substr(0, slash);
-  }
-  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-}
-
-// The user_version schema.sql sets. 0 is a new database; 1 had a foreign key
-// from webhook_events to webhook_endpoints that deleted an endpoint's events
-// in the deleting transaction, and no endpoint_event_counts.
-constexpr int kSchemaVersion = 2;
-
-// Brings a version 1 database to version 2, in one transaction: a crash
-// leaves it at version 1. SQLite cannot drop a foreign key in place, so
-// webhook_events is rebuilt as https://sqlite.org/lang_altertable.html
-// section 7 says (foreign keys off, new table, copy, drop the old one): the
-// old table is renamed out of the way, schema.sql creates the new one with
-// its indexes and triggers, and the copy fills endpoint_event_counts
-// through the insert trigger. One pass over the events, once.
-void MigrateToVersion2(SQLite::Database& db) {
-  db.exec("PRAGMA foreign_keys = OFF");  // a no-op inside a transaction
-  {
-    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
-    db.exec("ALTER TABLE webhook_events RENAME TO webhook_events_v1");
-    // Index names are per database: free them for the new table's.
-    db.exec("DROP INDEX IF EXISTS webhook_events_by_endpoint");
-    db.exec("DROP INDEX IF EXISTS webhook_events_by_received_at");
-    db.exec("DROP TRIGGER IF EXISTS webhook_events_counted");
-    db.exec("DROP TRIGGER IF EXISTS webhook_events_uncounted");
-    db.exec(kSchemaSql);
-    db.exec(
-        "INSERT INTO webhook_events (seq, id, endpoint_id, provider_event_id, "
-        "received_at, headers, body) SELECT seq, id, endpoint_id, "
-        "provider_event_id, received_at, headers, body FROM "
-        "webhook_events_v1 ORDER BY seq");
-    db.exec("DROP TABLE webhook_events_v1");
-    SQLite::Statement check(db, "PRAGMA foreign_key_check");
-    if (check.executeStep()) {
-      throw SQLite::Exception("migration to version 2: dangling rows",
-                              SQLITE_CONSTRAINT);
-    }
-    check.reset();
-    transaction.commit();
-  }
-  db.exec("PRAGMA foreign_keys = ON");
-}
-
-// The store_settings row that says a server has the database open: set when
-// it opens it (StoreOptions::track_clean_stop), deleted by CloseCleanly. Its
-// value is a token of that open, so a server deletes only its own.
-constexpr char kRunningSetting[] = "server_running";
-
-// `name` quoted as an SQL identifier.
-std::string QuotedName(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) {
-    out += c;
-    if (c == '"') out += '"';
-  }
-  return out + "\"";
-}
-
-// The cheap check: reads the first row of every table and every index, so
-// the file is a database, its schema reads and each b-tree's root page
-// parses, in a time that does not grow with the file (quick_check reads
-// every page: 182 ms of a 193 ms start on a 121 MB file). Throws
-// SQLite::Exception (SQLITE_NOTADB, SQLITE_CORRUPT) if not.
-void CheckRootPages(SQLite::Database& db) {
-  std::vector<std::string> probes;
-  {
-    // Partial indexes are left out: INDEXED BY cannot scan them whole.
-    SQLite::Statement trees(
-        db,
-        "SELECT m.name, NULL FROM sqlite_schema m WHERE m.type = 'table' AND "
-        "m.rootpage > 0 UNION ALL SELECT m.name, i.name FROM sqlite_schema "
-        "m, pragma_index_list(m.name) i WHERE m.type = 'table' AND "
-        "m.rootpage > 0 AND i.partial = 0");
-    while (trees.executeStep()) {
-      const std::string table = QuotedName(trees.getColumn(0).getString());
-      probes.push_back(
-          "SELECT 1 FROM " + table +
-          (trees.isColumnNull(1)
-               ? std::string(" NOT INDEXED")
-               : " INDEXED BY " + QuotedName(trees.getColumn(1).getString())) +
-          " LIMIT 1");
-    }
-  }
-  for (const std::string& probe : probes) {
-    SQLite::Statement(db, probe).executeStep();
-  }
-}
-
-// Whether the last server that opened the database stopped cleanly. False
-// for a database that predates the record (no store_settings table): its
-// history is unknown. A new, empty database counts as clean.
-bool StoppedCleanly(SQLite::Database& db) {
-  SQLite::Statement tables(
-      db,
-      "SELECT count(*), count(*) FILTER (WHERE name = 'store_settings') "
-      "FROM sqlite_schema WHERE type = 'table'");
-  tables.executeStep();
-  if (tables.getColumn(0).getInt() == 0) return true;
-  if (tables.getColumn(1).getInt() == 0) return false;
-  SQLite::Statement running(db, "SELECT 1 FROM store_settings WHERE name = ?");
-  running.bind(1, kRunningSetting);
-  return !running.executeStep();
-}
-
-// SQLite's own check of every page; throws if it finds a problem.
-void CheckEveryPage(SQLite::Database& db) {
-  SQLite::Statement check(db, "PRAGMA quick_check");
-  if (!check.executeStep() || check.getColumn(0).getString() != "ok") {
-    throw SQLite::Exception("database failed quick_check", SQLITE_CORRUPT);
-  }
-}
-
-// Opens the connection, checks the file, sets it up and applies the schema,
-// all before any statement is prepared (preparing against a missing table
-// throws). With `track_clean_stop` (StoreOptions), a file whose last server
-// did not stop cleanly gets the full check, and once the file passed, a
-// fresh token is recorded as kRunningSetting and returned in
-// *running_token. *full_check tells which check ran.
-SQLite::Database OpenDatabase(const std::string& path, bool track_clean_stop,
-                              bool* full_check, std::string* running_token) {
-  const bool in_memory = path == kMemoryPath;
-  if (!in_memory) CreateFilePrivately(path);
-  // NOMUTEX: only the writer thread uses this connection.
-  SQLite::Database db(
-      path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
-      kBusyTimeoutMs);
-  *full_check = false;
-  if (!in_memory) {
-    // A corrupt or foreign file fails here, before we write anything.
-    CheckRootPages(db);
-    if (track_clean_stop && !StoppedCleanly(db)) {
-      *full_check = true;
-      CheckEveryPage(db);
-    }
-    // The statements above are finalized: the journal mode cannot change
-    // while one is active.
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA journal_size_limit = 67108864");
-  }
-  // Every acknowledged write is on disk, not only in the OS cache: WAL with
-  // synchronous=FULL syncs the WAL at each commit.
-  db.exec("PRAGMA synchronous = FULL");
-  db.exec("PRAGMA foreign_keys = ON");
-  const int version = db.execAndGet("PRAGMA user_version").getInt();
-  // Also after an older server set the version back to 1: copying again is
-  // correct, if slow.
-  if (version == 1) MigrateToVersion2(db);
-  static_assert(kSchemaVersion == 2, "add the migration to the new version");
-  db.exec(kSchemaSql);
-  if (!in_memory && track_clean_stop) {
-    SQLite::Statement mark(
-        db,
-        "INSERT INTO store_settings (name, value) VALUES (?, "
-        "lower(hex(randomblob(16)))) ON CONFLICT (name) DO UPDATE SET value "
-        "= excluded.value RETURNING value");
-    mark.bind(1, kRunningSetting);
-    if (!mark.executeStep()) {
-      throw SQLite::Exception("cannot record the open", SQLITE_ERROR);
-    }
-    *running_token = mark.getColumn(0).getString();
-    while (mark.executeStep()) {
-    }
-  }
-  return db;
-}
+using sqlite_internal::InsertKey;
+using sqlite_internal::InsertProject;
+using sqlite_internal::kMemoryPath;
+using sqlite_internal::kRunningSetting;
+using sqlite_internal::OpenDatabase;
+using sqlite_internal::OriginFromName;
+using sqlite_internal::ReadEndpointRow;
+using sqlite_internal::SelectEndpoint;
+using sqlite_internal::Sql;
+using sqlite_internal::Use;
+using sqlite_internal::WhyUnopenable;
 
 // The store_settings row that records how setup values are stored: "" in
 // clear, else kKeyCheckText sealed with the secrets key under
@@ -249,256 +56,6 @@ constexpr char kKeyCheckSetting[] = "secrets_key_check";
 constexpr std::string_view kKeyCheckContext =
     "store_settings.secrets_key_check";
 constexpr std::string_view kKeyCheckText = "webhooks-server secrets key check";
-
-// Every statement the store runs. Each connection prepares the ones it runs
-// on first use and keeps them.
-enum class Sql : size_t {
-  kInsertEndpoint,
-  kSelectEndpointByTriple,
-  kSelectEndpointById,
-  kSelectEndpointByIdWithFields,
-  kSelectEndpointAnyWithFields,
-  kListEndpoints,
-  kUpsertSetupField,
-  kDeleteSetupFields,
-  kDeleteEndpoint,
-  kSelectEndpointAny,
-  kMarkVerified,
-  kInsertEvent,
-  kSelectEventCount,
-  kDeleteOldestEvents,
-  kDeleteAgedEvents,
-  kSelectPurge,
-  kInsertPurge,
-  kDeletePurge,
-  kListEvents,
-  kPing,
-  kCountRows,
-  kSelectProjectByName,
-  kListKeys,
-  kRevokeKey,
-  kAnyAdminKey,
-  kSelectSetupFields,
-  kSelectKey,
-  kInsertProject,
-  kInsertKey,
-  kSelectAnyKey,
-  kSelectSetting,
-  kUpsertSetting,
-  kDeleteRunningSetting,
-  kSelectSealedField,
-  kSelectClearFields,
-  kUpdateSetupFieldValue,
-  kCount,  // not a statement: how many there are
-};
-static_assert(static_cast<size_t>(Sql::kCount) <= Connection::kMaxStatements);
-
-// The columns ReadEndpointRow reads, in its order, are spelled out in every
-// statement that feeds it: id, project_id, toolkit_slug, client_id,
-// webhook_url, created_at, verified_at.
-const char* SqlText(Sql sql) {
-  switch (sql) {
-    case Sql::kInsertEndpoint:
-      return "INSERT INTO webhook_endpoints (id, project_id, toolkit_slug, "
-             "client_id, webhook_url, created_at) VALUES (:id, :project_id, "
-             ":toolkit_slug, :client_id, :webhook_url, :created_at) ON "
-             "CONFLICT (project_id, toolkit_slug, client_id) DO NOTHING "
-             "RETURNING id, project_id, toolkit_slug, client_id, "
-             "webhook_url, created_at, verified_at";
-    // The three "with fields" reads return one row per setup field (one row
-    // of NULLs without any): one statement, so one implicit read
-    // transaction, instead of BEGIN, two SELECTs and COMMIT.
-    case Sql::kSelectEndpointByTriple:
-      return "SELECT e.id, e.project_id, e.toolkit_slug, e.client_id, "
-             "e.webhook_url, e.created_at, e.verified_at, f.name, f.value "
-             "FROM webhook_endpoints e LEFT JOIN endpoint_setup_fields f ON "
-             "f.endpoint_id = e.id WHERE e.project_id = :project_id AND "
-             "e.toolkit_slug = :toolkit_slug AND e.client_id = :client_id "
-             "ORDER BY f.name";
-    case Sql::kSelectEndpointByIdWithFields:
-      return "SELECT e.id, e.project_id, e.toolkit_slug, e.client_id, "
-             "e.webhook_url, e.created_at, e.verified_at, f.name, f.value "
-             "FROM webhook_endpoints e LEFT JOIN endpoint_setup_fields f ON "
-             "f.endpoint_id = e.id WHERE e.id = :id AND e.project_id = "
-             ":project_id ORDER BY f.name";
-    case Sql::kSelectEndpointAnyWithFields:
-      return "SELECT e.id, e.project_id, e.toolkit_slug, e.client_id, "
-             "e.webhook_url, e.created_at, e.verified_at, f.name, f.value "
-             "FROM webhook_endpoints e LEFT JOIN endpoint_setup_fields f ON "
-             "f.endpoint_id = e.id WHERE e.id = :id ORDER BY f.name";
-    case Sql::kSelectEndpointById:
-      return "SELECT id, project_id, toolkit_slug, client_id, webhook_url, "
-             "created_at, verified_at FROM webhook_endpoints WHERE id = :id "
-             "AND project_id = :project_id";
-    // Without a position the first page starts after the least one, so
-    // that the position always bounds the index search: behind "(:after IS
-    // NULL OR ...)" SQLite scanned the project from its start for every
-    // page, and an unpaged list of 40,000 endpoints read in pages cost 9x
-    // the CPU.
-    case Sql::kListEndpoints:
-      return "SELECT id, toolkit_slug, client_id, created_at FROM "
-             "webhook_endpoints WHERE "
-             "project_id = :project_id AND (:toolkit_slug IS NULL OR "
-             "toolkit_slug = :toolkit_slug) AND (created_at, id) > "
-             "(coalesce(:after_created_at, -9223372036854775808), "
-             "coalesce(:after_id, '')) ORDER BY created_at, id LIMIT :limit";
-    case Sql::kUpsertSetupField:
-      return "INSERT INTO endpoint_setup_fields (endpoint_id, name, value) "
-             "VALUES (:endpoint_id, :name, :value) ON CONFLICT (endpoint_id, "
-             "name) DO UPDATE SET value = excluded.value";
-    case Sql::kDeleteSetupFields:
-      return "DELETE FROM endpoint_setup_fields WHERE endpoint_id = "
-             ":endpoint_id";
-    case Sql::kDeleteEndpoint:
-      return "DELETE FROM webhook_endpoints WHERE id = :id AND project_id = "
-             ":project_id";
-    case Sql::kSelectEndpointAny:
-      return "SELECT id, project_id, toolkit_slug, client_id, webhook_url, "
-             "created_at, verified_at FROM webhook_endpoints WHERE id = :id";
-    case Sql::kMarkVerified:
-      return "UPDATE webhook_endpoints SET verified_at = :at WHERE id = :id "
-             "AND verified_at IS NULL";
-    case Sql::kInsertEvent:
-      return "INSERT INTO webhook_events (id, endpoint_id, provider_event_id, "
-             "received_at, headers, body) VALUES (:id, :endpoint_id, "
-             ":provider_event_id, :received_at, :headers, :body) ON CONFLICT "
-             "(endpoint_id, provider_event_id) DO NOTHING";
-    // The deletes below find their rows through an index and stop after
-    // :limit: their cost is the rows they delete, never the rows kept
-    // (EXPLAIN QUERY PLAN: SEARCH ... USING COVERING INDEX, no SCAN).
-    case Sql::kSelectEventCount:
-      return "SELECT events FROM endpoint_event_counts WHERE endpoint_id = "
-             ":endpoint_id";
-    case Sql::kDeleteOldestEvents:
-      return "DELETE FROM webhook_events WHERE seq IN (SELECT seq FROM "
-             "webhook_events WHERE endpoint_id = :endpoint_id ORDER BY seq "
-             "LIMIT :limit)";
-    case Sql::kDeleteAgedEvents:
-      return "DELETE FROM webhook_events WHERE seq IN (SELECT seq FROM "
-             "webhook_events WHERE received_at < :cutoff ORDER BY "
-             "received_at LIMIT :limit)";
-    case Sql::kSelectPurge:
-      return "SELECT endpoint_id FROM endpoint_purges LIMIT 1";
-    case Sql::kInsertPurge:
-      return "INSERT INTO endpoint_purges (endpoint_id) VALUES (:endpoint_id) "
-             "ON CONFLICT (endpoint_id) DO NOTHING";
-    case Sql::kDeletePurge:
-      return "DELETE FROM endpoint_purges WHERE endpoint_id = :endpoint_id";
-    case Sql::kListEvents:
-      return "SELECT seq, id, provider_event_id, received_at, headers, body "
-             "FROM webhook_events WHERE endpoint_id = :endpoint_id AND "
-             "(:before = 0 OR seq < :before) ORDER BY seq DESC LIMIT :limit";
-    case Sql::kPing:
-      return "SELECT count(*) FROM projects";
-    case Sql::kCountRows:
-      return "SELECT (SELECT count(*) FROM webhook_endpoints), (SELECT "
-             "count(*) FROM webhook_events)";
-    case Sql::kSelectProjectByName:
-      return "SELECT id FROM projects WHERE name = :name ORDER BY "
-             "created_at, id LIMIT 1";
-    case Sql::kListKeys:
-      return "SELECT k.id, k.project_id, p.name, k.origin, k.created_at, "
-             "k.revoked_at FROM api_keys k JOIN projects p ON p.id = "
-             "k.project_id ORDER BY k.created_at, k.id";
-    case Sql::kRevokeKey:
-      return "UPDATE api_keys SET revoked_at = :at WHERE id = :id AND "
-             "revoked_at IS NULL";
-    case Sql::kAnyAdminKey:
-      return "SELECT EXISTS (SELECT 1 FROM api_keys WHERE origin = 'admin')";
-    case Sql::kSelectSetupFields:
-      return "SELECT name, value FROM endpoint_setup_fields WHERE "
-             "endpoint_id = :endpoint_id ORDER BY name";
-    case Sql::kSelectKey:
-      return "SELECT id, project_id, origin, key_digest, revoked_at IS NOT "
-             "NULL FROM api_keys WHERE key_digest = :key_digest";
-    case Sql::kInsertProject:
-      return "INSERT INTO projects (id, name, created_at) VALUES (:id, "
-             ":name, :created_at)";
-    case Sql::kInsertKey:
-      return "INSERT INTO api_keys (id, project_id, key_digest, origin, "
-             "created_at) VALUES (:id, :project_id, :key_digest, :origin, "
-             ":created_at)";
-    case Sql::kSelectAnyKey:
-      return "SELECT project_id FROM api_keys WHERE key_digest = :key_digest";
-    case Sql::kSelectSetting:
-      return "SELECT value FROM store_settings WHERE name = :name";
-    case Sql::kUpsertSetting:
-      return "INSERT INTO store_settings (name, value) VALUES (:name, "
-             ":value) ON CONFLICT (name) DO UPDATE SET value = "
-             "excluded.value";
-    case Sql::kDeleteRunningSetting:
-      return "DELETE FROM store_settings WHERE name = :name AND value = "
-             ":value";
-    case Sql::kSelectSealedField:
-      return "SELECT endpoint_id, name, value FROM endpoint_setup_fields "
-             "WHERE substr(value, 1, length(:prefix)) = :prefix LIMIT 1";
-    case Sql::kSelectClearFields:
-      return "SELECT endpoint_id, name, value FROM endpoint_setup_fields "
-             "WHERE substr(value, 1, length(:prefix)) <> :prefix";
-    case Sql::kUpdateSetupFieldValue:
-      return "UPDATE endpoint_setup_fields SET value = :value WHERE "
-             "endpoint_id = :endpoint_id AND name = :name";
-    case Sql::kCount:
-      break;
-  }
-  return "SELECT 'no such statement'";
-}
-
-// Statement `sql` of `connection`, reset when the scope ends.
-class Use : public Query {
- public:
-  Use(Connection& connection, Sql sql)
-      : Query(connection.Prepared(static_cast<size_t>(sql), SqlText(sql))) {}
-};
-
-void ReadEndpointRow(SQLite::Statement& row, WebhookEndpoint* out) {
-  out->id = row.getColumn(0).getString();
-  out->project_id = row.getColumn(1).getString();
-  out->toolkit_slug = row.getColumn(2).getString();
-  out->client_id = row.getColumn(3).getString();
-  out->webhook_url = row.getColumn(4).getString();
-  out->created_at_ms = row.getColumn(5).getInt64();
-  if (row.isColumnNull(6)) {
-    out->verified_at_ms.reset();
-  } else {
-    out->verified_at_ms = row.getColumn(6).getInt64();
-  }
-}
-
-// Reads the endpoint row (without setup fields); false if `id` is not an
-// endpoint of `project_id`.
-bool SelectEndpoint(Connection& c, std::string_view project_id,
-                    std::string_view id, WebhookEndpoint* out) {
-  Use select(c, Sql::kSelectEndpointById);
-  select->bind(":id", std::string(id));
-  select->bind(":project_id", std::string(project_id));
-  if (!select->executeStep()) return false;
-  ReadEndpointRow(*select, out);
-  return true;
-}
-
-// Inside a transaction.
-void InsertProject(Connection& c, const std::string& id,
-                   const std::string& name, int64_t created_at_ms) {
-  Use insert(c, Sql::kInsertProject);
-  insert->bind(":id", id);
-  insert->bind(":name", name);
-  insert->bind(":created_at", created_at_ms);
-  insert->exec();
-}
-
-// Inside a transaction.
-void InsertKey(Connection& c, const NewApiKey& key,
-               const std::string& project_id) {
-  Use insert(c, Sql::kInsertKey);
-  insert->bind(":id", key.key_id);
-  insert->bind(":project_id", project_id);
-  insert->bind(":key_digest", key.key_digest.data(),
-               static_cast<int>(key.key_digest.size()));
-  insert->bind(":origin", OriginName(key.origin));
-  insert->bind(":created_at", key.created_at_ms);
-  insert->exec();
-}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -1325,28 +882,6 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
-namespace {
-
-// What the operating system says about `path`, for an error message: SQLite
-// reports only "unable to open database file" for a directory or a folder
-// that cannot be entered. Empty if nothing more is known.
-std::string WhyUnopenable(const std::string& path) {
-  if (path == kMemoryPath) return "";
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) {
-    return " (" + std::string(std::strerror(errno)) + ")";
-  }
-  if (S_ISDIR(info.st_mode)) return " (it is a directory)";
-  // access(), not open(): closing a descriptor of a database file drops
-  // every SQLite lock this process holds on it.
-  if (::access(path.c_str(), R_OK | W_OK) != 0) {
-    return " (" + std::string(std::strerror(errno)) + ")";
-  }
-  return "";
-}
-
-}  // namespace
-
 Status OpenSqliteStore(const std::string& path, const StoreOptions& options,
                        std::unique_ptr<Store>* store) {
   if (!options.secrets_key.empty() &&
@@ -1359,53 +894,6 @@ Status OpenSqliteStore(const std::string& path, const StoreOptions& options,
   } catch (const SQLite::Exception& e) {
     return Status::Unavailable("cannot open database '" + path +
                                "': " + e.what() + WhyUnopenable(path));
-  }
-}
-
-Status BackupSqliteDatabase(const std::string& from, const std::string& to) {
-  struct stat existing {};
-  if (::stat(to.c_str(), &existing) == 0) {
-    return Status::InvalidArgument("'" + to +
-                                   "' exists; back up to a new file");
-  }
-  try {
-    SQLite::Database source(from, SQLite::OPEN_READONLY, kBusyTimeoutMs);
-    CreateFilePrivately(to);
-    SQLite::Database target(to, SQLite::OPEN_READWRITE, kBusyTimeoutMs);
-    SQLite::Backup backup(target, source);
-    // All pages in one step: the copy is one consistent snapshot.
-    backup.executeStep(-1);
-    target.exec("PRAGMA journal_mode = DELETE");
-    return Status::Ok();
-  } catch (const SQLite::Exception& e) {
-    ::unlink(to.c_str());
-    return Status::Internal("backup of '" + from + "' to '" + to +
-                            "' failed: " + e.what());
-  }
-}
-
-Status CheckSqliteDatabase(const std::string& path,
-                           std::vector<std::string>* problems) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
-    return Status::NotFound("'" + path + "' is not a database file");
-  }
-  try {
-    SQLite::Database db(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
-    SQLite::Statement check(db, "PRAGMA integrity_check");
-    problems->clear();
-    while (check.executeStep()) {
-      std::string line = check.getColumn(0).getString();
-      if (line != "ok") problems->push_back(std::move(line));
-    }
-    return Status::Ok();
-  } catch (const SQLite::Exception& e) {
-    if (e.getErrorCode() == SQLITE_CORRUPT ||
-        e.getErrorCode() == SQLITE_NOTADB) {
-      problems->assign({std::string("not a sound database: ") + e.what()});
-      return Status::Ok();
-    }
-    return Status::Unavailable("cannot check '" + path + "': " + e.what());
   }
 }
 
