@@ -1,8 +1,9 @@
 // SqliteStore: the Store interface on SQLite through SQLiteCpp, one method
 // per use case, and OpenSqliteStore. With the backend's other files
 // (store/sqlite_*.{h,cpp}: the database file, the statement table, the
-// connections), the only code that includes SQLiteCpp or sqlite3.h; every
-// SQLite::Exception becomes a Status in StatusFromSqlite().
+// connections, setup values sealed at rest), the only code that includes
+// SQLiteCpp or sqlite3.h; every SQLite::Exception becomes a Status in
+// StatusFromSqlite().
 //
 // A file database has one write connection, owned by a writer thread that
 // commits concurrent writes together (GroupCommit), a pool of read
@@ -31,6 +32,7 @@
 #include "store/secret_box.h"
 #include "store/sqlite_connections.h"
 #include "store/sqlite_database.h"
+#include "store/sqlite_secrets.h"
 #include "store/sqlite_statements.h"
 #include "util/crypto.h"
 
@@ -44,18 +46,11 @@ using sqlite_internal::kRunningSetting;
 using sqlite_internal::OpenDatabase;
 using sqlite_internal::OriginFromName;
 using sqlite_internal::ReadEndpointRow;
+using sqlite_internal::SecretsAtRest;
 using sqlite_internal::SelectEndpoint;
 using sqlite_internal::Sql;
 using sqlite_internal::Use;
 using sqlite_internal::WhyUnopenable;
-
-// The store_settings row that records how setup values are stored: "" in
-// clear, else kKeyCheckText sealed with the secrets key under
-// kKeyCheckContext (a context no setup field has: those hold a NUL).
-constexpr char kKeyCheckSetting[] = "secrets_key_check";
-constexpr std::string_view kKeyCheckContext =
-    "store_settings.secrets_key_check";
-constexpr std::string_view kKeyCheckText = "webhooks-server secrets key check";
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -122,7 +117,7 @@ class BackgroundLoop {
 class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, const StoreOptions& options)
-      : path_(path), secrets_(options.secrets_key) {
+      : path_(path), secrets_(path, options.secrets_key) {
     auto writer = std::make_unique<Connection>(OpenDatabase(
         path, options.track_clean_stop, &full_check_at_open_, &running_token_));
     if (path != kMemoryPath) {
@@ -272,8 +267,9 @@ class SqliteStore final : public Store {
         Use upsert(c, Sql::kUpsertSetupField);
         upsert->bind(":endpoint_id", row.id);
         upsert->bind(":name", field.name);
-        upsert->bind(":value",
-                     Seal(SetupFieldContext(row.id, field.name), field.value));
+        upsert->bind(
+            ":value",
+            secrets_.Seal(SetupFieldContext(row.id, field.name), field.value));
         upsert->exec();
       }
       ReadSetupFields(c, &row);
@@ -341,8 +337,9 @@ class SqliteStore final : public Store {
         Use upsert(c, Sql::kUpsertSetupField);
         upsert->bind(":endpoint_id", std::string(id));
         upsert->bind(":name", secret->name);
-        upsert->bind(":value",
-                     Seal(SetupFieldContext(id, secret->name), secret->value));
+        upsert->bind(
+            ":value",
+            secrets_.Seal(SetupFieldContext(id, secret->name), secret->value));
         upsert->exec();
       }
       return Status::Ok();
@@ -573,27 +570,26 @@ class SqliteStore final : public Store {
     // Usually the record decides, on a reader, without waiting for writes.
     std::optional<std::string> recorded;
     Status status = Read("check secrets key", [&](Connection& c) {
-      recorded = SelectKeyCheck(c);
+      recorded = SecretsAtRest::SelectKeyCheck(c);
       return Status::Ok();
     });
     if (!status.ok()) return status;
-    if (recorded && !NeedsAdoption(*recorded)) return JudgeKeyCheck(*recorded);
+    if (recorded && !secrets_.NeedsAdoption(*recorded)) {
+      return secrets_.JudgeKeyCheck(*recorded);
+    }
     return writer_->Run("record secrets key", [&](Connection& c) {
       // Read again in the write transaction: another process may have
       // recorded a key since.
-      std::optional<std::string> now = SelectKeyCheck(c);
-      if (now && !NeedsAdoption(*now)) return JudgeKeyCheck(*now);
+      std::optional<std::string> now = SecretsAtRest::SelectKeyCheck(c);
+      if (now && !secrets_.NeedsAdoption(*now)) {
+        return secrets_.JudgeKeyCheck(*now);
+      }
       if (!now) {
-        Status legacy = JudgeFirstSealedValue(c);
+        Status legacy = secrets_.JudgeFirstSealedValue(c);
         if (!legacy.ok()) return legacy;
       }
-      if (secrets_.enabled()) SealClearValues(c);
-      Use upsert(c, Sql::kUpsertSetting);
-      upsert->bind(":name", kKeyCheckSetting);
-      upsert->bind(":value", secrets_.enabled()
-                                 ? Seal(kKeyCheckContext, kKeyCheckText)
-                                 : std::string());
-      upsert->exec();
+      if (secrets_.enabled()) secrets_.SealClearValues(c);
+      secrets_.RecordKeyCheck(c);
       return Status::Ok();
     });
   }
@@ -732,8 +728,8 @@ class SqliteStore final : public Store {
     out->setup_fields.clear();
     do {
       if (rows.isColumnNull(7)) continue;  // the endpoint has no fields
-      AppendSetupField(rows.getColumn(7).getString(),
-                       rows.getColumn(8).getString(), out);
+      secrets_.AppendSetupField(rows.getColumn(7).getString(),
+                                rows.getColumn(8).getString(), out);
     } while (rows.executeStep());
     return true;
   }
@@ -743,124 +739,9 @@ class SqliteStore final : public Store {
     select->bind(":endpoint_id", endpoint->id);
     endpoint->setup_fields.clear();
     while (select->executeStep()) {
-      AppendSetupField(select->getColumn(0).getString(),
-                       select->getColumn(1).getString(), endpoint);
+      secrets_.AppendSetupField(select->getColumn(0).getString(),
+                                select->getColumn(1).getString(), endpoint);
     }
-  }
-
-  // The recorded key check; unset if none was recorded yet.
-  static std::optional<std::string> SelectKeyCheck(Connection& c) {
-    Use select(c, Sql::kSelectSetting);
-    select->bind(":name", kKeyCheckSetting);
-    if (!select->executeStep()) return std::nullopt;
-    return select->getColumn(0).getString();
-  }
-
-  // Values recorded in clear, and a key given now.
-  bool NeedsAdoption(const std::string& recorded) const {
-    return recorded.empty() && secrets_.enabled();
-  }
-
-  Status WrongKey() const {
-    return Status::InvalidArgument(
-        "the secrets key does not decrypt the setup values stored in '" +
-        path_ + "'");
-  }
-  Status NoKey() const {
-    return Status::InvalidArgument("the setup values stored in '" + path_ +
-                                   "' are encrypted, and no secrets key was "
-                                   "given");
-  }
-
-  // Compares the record with the key we hold (adoption aside).
-  Status JudgeKeyCheck(const std::string& recorded) const {
-    if (recorded.empty()) return Status::Ok();
-    if (!secrets_.enabled()) return NoKey();
-    std::string plain;
-    Status opened = secrets_.Open(kKeyCheckContext, recorded, &plain);
-    if (CannotOpen(opened) || (opened.ok() && plain != kKeyCheckText)) {
-      return WrongKey();
-    }
-    return opened;
-  }
-
-  // A database sealed before the record existed: one of its sealed values
-  // stands in for the record (all were sealed with the same key).
-  Status JudgeFirstSealedValue(Connection& c) const {
-    Use select(c, Sql::kSelectSealedField);
-    select->bind(":prefix", SecretBox::SealedPrefix());
-    if (!select->executeStep()) return Status::Ok();
-    if (!secrets_.enabled()) return NoKey();
-    std::string plain;
-    Status opened =
-        secrets_.Open(SetupFieldContext(select->getColumn(0).getString(),
-                                        select->getColumn(1).getString()),
-                      select->getColumn(2).getString(), &plain);
-    return CannotOpen(opened) ? WrongKey() : opened;
-  }
-
-  // Seals every value stored in clear (from before the key was given).
-  void SealClearValues(Connection& c) const {
-    struct Clear {
-      std::string endpoint_id, name, value;
-    };
-    std::vector<Clear> clear;
-    {
-      Use select(c, Sql::kSelectClearFields);
-      select->bind(":prefix", SecretBox::SealedPrefix());
-      while (select->executeStep()) {
-        clear.push_back({select->getColumn(0).getString(),
-                         select->getColumn(1).getString(),
-                         select->getColumn(2).getString()});
-      }
-    }
-    for (const Clear& field : clear) {
-      Use update(c, Sql::kUpdateSetupFieldValue);
-      update->bind(":endpoint_id", field.endpoint_id);
-      update->bind(":name", field.name);
-      update->bind(
-          ":value",
-          Seal(SetupFieldContext(field.endpoint_id, field.name), field.value));
-      update->exec();
-    }
-  }
-
-  // Opens a stored value (sealed or clear) and adds it to the endpoint.
-  void AppendSetupField(std::string name, const std::string& stored,
-                        WebhookEndpoint* endpoint) const {
-    SetupField field;
-    field.name = std::move(name);
-    Status opened = secrets_.Open(SetupFieldContext(endpoint->id, field.name),
-                                  stored, &field.value);
-    if (CannotOpen(opened)) {
-      // Converted to Internal by StatusFromSqlite: never a garbage value.
-      throw SQLite::Exception(
-          "setup field '" + field.name + "' of " + endpoint->id +
-              " cannot be decrypted (missing or different secrets key)",
-          SQLITE_ERROR);
-    }
-    ThrowIfFailed(opened);
-    endpoint->setup_fields.push_back(std::move(field));
-  }
-
-  // `plain` sealed for a statement. Throws if sealing fails.
-  std::string Seal(std::string_view context, std::string_view plain) const {
-    std::string sealed;
-    ThrowIfFailed(secrets_.Seal(context, plain, &sealed));
-    return sealed;
-  }
-
-  // SecretBox's failures are values. Inside a transaction they become the
-  // SQLite::Exception every other failure is, so that StatusFromSqlite makes
-  // them Internal and the transaction rolls back, as for any other failure.
-  static void ThrowIfFailed(const Status& status) {
-    if (!status.ok()) throw SQLite::Exception(status.message(), SQLITE_ERROR);
-  }
-
-  // SecretBox::Open's "this value cannot be opened with this key", as
-  // opposed to a failure of OpenSSL itself.
-  static bool CannotOpen(const Status& opened) {
-    return opened.code() == Status::Code::kInvalidArgument;
   }
 
   const std::string path_;
@@ -869,7 +750,7 @@ class SqliteStore final : public Store {
   // This open's kRunningSetting value; empty if it records none, or once
   // RecordCleanStop deleted it.
   std::string running_token_;
-  const SecretBox secrets_;
+  const SecretsAtRest secrets_;
   // Declared before writer_, which is destroyed first: the writer's WAL
   // hook points at the checkpointer. Both are null for ":memory:".
   std::unique_ptr<Checkpointer> checkpointer_;

@@ -1,0 +1,153 @@
+// SecretsAtRest (see sqlite_secrets.h): the key check's record, and
+// SecretBox's failures turned into the exceptions a transaction rolls back
+// on.
+
+#include "store/sqlite_secrets.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "store/sqlite_statements.h"
+
+namespace webhooks {
+namespace sqlite_internal {
+namespace {
+
+// The store_settings row that records how setup values are stored: "" in
+// clear, else kKeyCheckText sealed with the secrets key under
+// kKeyCheckContext (a context no setup field has: those hold a NUL).
+constexpr char kKeyCheckSetting[] = "secrets_key_check";
+constexpr std::string_view kKeyCheckContext =
+    "store_settings.secrets_key_check";
+constexpr std::string_view kKeyCheckText = "webhooks-server secrets key check";
+
+// SecretBox's failures are values. Inside a transaction they become the
+// SQLite::Exception every other failure is, so that StatusFromSqlite makes
+// them Internal and the transaction rolls back, as for any other failure.
+void ThrowIfFailed(const Status& status) {
+  if (!status.ok()) throw SQLite::Exception(status.message(), SQLITE_ERROR);
+}
+
+// SecretBox::Open's "this value cannot be opened with this key", as
+// opposed to a failure of OpenSSL itself.
+bool CannotOpen(const Status& opened) {
+  return opened.code() == Status::Code::kInvalidArgument;
+}
+
+}  // namespace
+
+SecretsAtRest::SecretsAtRest(std::string path, std::string key)
+    : path_(std::move(path)), box_(std::move(key)) {}
+
+std::string SecretsAtRest::Seal(std::string_view context,
+                                std::string_view plain) const {
+  std::string sealed;
+  ThrowIfFailed(box_.Seal(context, plain, &sealed));
+  return sealed;
+}
+
+void SecretsAtRest::AppendSetupField(std::string name,
+                                     const std::string& stored,
+                                     WebhookEndpoint* endpoint) const {
+  SetupField field;
+  field.name = std::move(name);
+  Status opened = box_.Open(SetupFieldContext(endpoint->id, field.name), stored,
+                            &field.value);
+  if (CannotOpen(opened)) {
+    // Converted to Internal by StatusFromSqlite: never a garbage value.
+    throw SQLite::Exception(
+        "setup field '" + field.name + "' of " + endpoint->id +
+            " cannot be decrypted (missing or different secrets key)",
+        SQLITE_ERROR);
+  }
+  ThrowIfFailed(opened);
+  endpoint->setup_fields.push_back(std::move(field));
+}
+
+std::optional<std::string> SecretsAtRest::SelectKeyCheck(Connection& c) {
+  Use select(c, Sql::kSelectSetting);
+  select->bind(":name", kKeyCheckSetting);
+  if (!select->executeStep()) return std::nullopt;
+  return select->getColumn(0).getString();
+}
+
+bool SecretsAtRest::NeedsAdoption(const std::string& recorded) const {
+  return recorded.empty() && box_.enabled();
+}
+
+Status SecretsAtRest::JudgeKeyCheck(const std::string& recorded) const {
+  if (recorded.empty()) return Status::Ok();
+  if (!box_.enabled()) return NoKey();
+  std::string plain;
+  Status opened = box_.Open(kKeyCheckContext, recorded, &plain);
+  if (CannotOpen(opened) || (opened.ok() && plain != kKeyCheckText)) {
+    return WrongKey();
+  }
+  return opened;
+}
+
+Status SecretsAtRest::JudgeFirstSealedValue(Connection& c) const {
+  Use select(c, Sql::kSelectSealedField);
+  select->bind(":prefix", SecretBox::SealedPrefix());
+  if (!select->executeStep()) return Status::Ok();
+  if (!box_.enabled()) return NoKey();
+  std::string plain;
+  Status opened = box_.Open(SetupFieldContext(select->getColumn(0).getString(),
+                                              select->getColumn(1).getString()),
+                            select->getColumn(2).getString(), &plain);
+  return CannotOpen(opened) ? WrongKey() : opened;
+}
+
+void SecretsAtRest::SealClearValues(Connection& c) const {
+  struct Clear {
+    std::string endpoint_id, name, value;
+  };
+  std::vector<Clear> clear;
+  {
+    Use select(c, Sql::kSelectClearFields);
+    select->bind(":prefix", SecretBox::SealedPrefix());
+    while (select->executeStep()) {
+      clear.push_back({select->getColumn(0).getString(),
+                       select->getColumn(1).getString(),
+                       select->getColumn(2).getString()});
+    }
+  }
+  for (const Clear& field : clear) {
+    Use update(c, Sql::kUpdateSetupFieldValue);
+    update->bind(":endpoint_id", field.endpoint_id);
+    update->bind(":name", field.name);
+    update->bind(
+        ":value",
+        Seal(SetupFieldContext(field.endpoint_id, field.name), field.value));
+    update->exec();
+  }
+}
+
+void SecretsAtRest::RecordKeyCheck(Connection& c) const {
+  Use upsert(c, Sql::kUpsertSetting);
+  upsert->bind(":name", kKeyCheckSetting);
+  upsert->bind(":value", box_.enabled() ? Seal(kKeyCheckContext, kKeyCheckText)
+                                        : std::string());
+  upsert->exec();
+}
+
+Status SecretsAtRest::WrongKey() const {
+  return Status::InvalidArgument(
+      "the secrets key does not decrypt the setup values stored in '" + path_ +
+      "'");
+}
+
+Status SecretsAtRest::NoKey() const {
+  return Status::InvalidArgument("the setup values stored in '" + path_ +
+                                 "' are encrypted, and no secrets key was "
+                                 "given");
+}
+
+}  // namespace sqlite_internal
+}  // namespace webhooks
