@@ -109,5 +109,5 @@ CREATE TABLE IF NOT EXISTS store_settings (
 ) STRICT, WITHOUT ROWID;
 
 -- Version 2: webhook_events without a foreign key, endpoint_event_counts, endpoint_purges. A
--- version 1 database is migrated on open (MigrateSchema in store/sqlite_store.cpp).
+-- version 1 database is migrated on open (MigrateToVersion2 in store/sqlite_database.cpp).
 PRAGMA user_version = 2;
