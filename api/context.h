@@ -45,6 +45,7 @@ struct Context {
   MemoryTrimmer* trimmer = nullptr;
 };
 
+// Who is calling: the project an authenticated request acts for.
 struct Caller {
   std::string project_id;
 };
