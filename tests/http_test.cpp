@@ -5967,7 +5967,7 @@ TEST_F(HttpOperationsTest, RequireKeysRefusesToStartWithoutKeys) {
 // A request still being read holds the shutdown back (up to its deadline);
 // a second signal ends the process at once, with a failure status, if it
 // comes over a second after the first (sooner, it is the same request to
-// stop: FaultStopSignals in fault_test.cpp).
+// stop: FaultStopSignals in tests/fault/fault_test.cpp).
 TEST_F(HttpOperationsTest, SecondSignalExitsAtOnce) {
   RawConnection slow(port());
   ASSERT_TRUE(slow.connected());
