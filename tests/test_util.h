@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -286,18 +287,63 @@ inline std::vector<std::string> SortedKeys(
   return keys;
 }
 
-// A top-level string field of a JSON object, if there is one.
-inline std::optional<std::string> StringField(const std::string& json,
-                                              const char* name) {
+// The string reached from the root of `json` through the object keys of
+// `path` (outermost first), if there is one.
+inline std::optional<std::string> StringAt(
+    const std::string& json, std::initializer_list<const char*> path) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(json);
-  simdjson::dom::element root;
+  simdjson::dom::element element;
+  if (parser.parse(padded).get(element) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  for (const char* key : path) {
+    if (element[key].get(element) != simdjson::SUCCESS) return std::nullopt;
+  }
   std::string_view value;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS ||
-      root[name].get_string().get(value) != simdjson::SUCCESS) {
+  if (element.get_string().get(value) != simdjson::SUCCESS) {
     return std::nullopt;
   }
   return std::string(value);
+}
+
+// A top-level string field of a JSON object, if there is one.
+inline std::optional<std::string> StringField(const std::string& json,
+                                              const char* name) {
+  return StringAt(json, {name});
+}
+
+// A string field of the "error" object of an error envelope.
+inline std::optional<std::string> ErrorField(const std::string& json,
+                                             const char* name) {
+  return StringAt(json, {"error", name});
+}
+
+// The "id" of every item of a list answer ({"items": [...], ...}); nullopt
+// if `json` is not one.
+inline std::optional<std::vector<std::string>> ParseItemIds(
+    const std::string& json) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::dom::element root;
+  simdjson::dom::array items;
+  if (parser.parse(padded).get(root) != simdjson::SUCCESS ||
+      root["items"].get_array().get(items) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  std::vector<std::string> ids;
+  for (simdjson::dom::element item : items) {
+    std::string_view id;
+    if (item["id"].get_string().get(id) == simdjson::SUCCESS) {
+      ids.emplace_back(id);
+    }
+  }
+  return ids;
+}
+
+// The same, empty if `json` is not a list answer.
+inline std::vector<std::string> ItemIds(const std::string& json) {
+  return ParseItemIds(json).value_or(std::vector<std::string>{});
 }
 
 // ===========================================================================

@@ -21,6 +21,7 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -608,22 +609,13 @@ class HttpOperationsTest : public HttpTest {
       ADD_FAILURE() << "list failed";
       return ids;
     }
-    simdjson::dom::parser parser;
-    simdjson::padded_string json(listed->body);
-    simdjson::dom::element root;
-    simdjson::dom::array items;
-    if (parser.parse(json).get(root) != simdjson::SUCCESS ||
-        root["items"].get_array().get(items) != simdjson::SUCCESS) {
+    std::optional<std::vector<std::string>> listed_ids =
+        ParseItemIds(listed->body);
+    if (!listed_ids) {
       ADD_FAILURE() << listed->body;
       return ids;
     }
-    for (simdjson::dom::element item : items) {
-      std::string_view id;
-      if (item["id"].get_string().get(id) == simdjson::SUCCESS) {
-        ids.emplace_back(id);
-      }
-    }
-    return ids;
+    return *listed_ids;
   }
 };
 

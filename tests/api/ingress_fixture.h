@@ -105,15 +105,7 @@ inline void ExpectChallenge(const httplib::Result& result,
 
 // An endpoint's verified_at: "" while null.
 inline std::string VerifiedAt(const Endpoint& endpoint) {
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(endpoint.raw_body);
-  simdjson::dom::element root;
-  std::string_view value;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS ||
-      root["verified_at"].get_string().get(value) != simdjson::SUCCESS) {
-    return "";
-  }
-  return std::string(value);
+  return StringField(endpoint.raw_body, "verified_at").value_or("");
 }
 
 // One item of the events listing.

@@ -1,8 +1,8 @@
 // Hostile-input and authorization tests of webhooks-server (issue 7,
 // sections "Hostile input" and "Authorization and secrets"; the libFuzzer
-// targets live elsewhere). As in http_test.cpp, every test runs the real
-// binary (ServerProcess) on 127.0.0.1 and speaks HTTP to it, over raw
-// sockets wherever the bytes themselves are the attack. What http_test.cpp
+// targets live elsewhere). As in the suites of tests/api/, every test runs
+// the real binary (ServerProcess) on 127.0.0.1 and speaks HTTP to it, over
+// raw sockets wherever the bytes themselves are the attack. What tests/api/
 // already checks once (one bad create body per test, each framing refusal,
 // one foreign id, the 401 envelope) is not repeated; this file adds:
 //   - HostileJsonTest: one corpus of malformed bodies against every route
@@ -73,8 +73,10 @@ namespace {
 using testing::Contains;
 using testing::CreateBody;
 using testing::DataBody;
+using testing::ErrorField;
 using testing::Hex;
 using testing::HmacSha256;
+using testing::ItemIds;
 using testing::JsonString;
 using testing::kAlphanumeric;
 using testing::kAppToken;
@@ -198,40 +200,6 @@ void ExpectErrorEnvelope(const Reply& reply, int status,
     EXPECT_EQ(item.get_string().get(text), simdjson::SUCCESS)
         << Excerpt(reply.body);
   }
-}
-
-// A string field of the "error" object of an error envelope.
-std::optional<std::string> ErrorField(const std::string& json,
-                                      const char* name) {
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::dom::element root;
-  std::string_view value;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS ||
-      root["error"][name].get_string().get(value) != simdjson::SUCCESS) {
-    return std::nullopt;
-  }
-  return std::string(value);
-}
-
-// The "id" of every item of a list answer ({"items": [...], ...}).
-std::vector<std::string> ItemIds(const std::string& json) {
-  std::vector<std::string> ids;
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::dom::element root;
-  simdjson::dom::array items;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS ||
-      root["items"].get_array().get(items) != simdjson::SUCCESS) {
-    return ids;
-  }
-  for (simdjson::dom::element item : items) {
-    std::string_view id;
-    if (item["id"].get_string().get(id) == simdjson::SUCCESS) {
-      ids.emplace_back(id);
-    }
-  }
-  return ids;
 }
 
 // `body` with the value of its "request_id" field emptied.
