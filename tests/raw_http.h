@@ -1,6 +1,7 @@
 // A raw HTTP/1.1 client connection for the black-box suites: sends any
 // bytes (pipelined requests, broken framing) and reads responses one by one,
-// so a test sees exactly what the server wrote and when it closed.
+// so a test sees exactly what the server wrote and when it closed; and the
+// requests it sends, built as raw bytes.
 
 #ifndef WEBHOOKS_TESTS_RAW_HTTP_H_
 #define WEBHOOKS_TESTS_RAW_HTTP_H_
@@ -15,8 +16,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "tests/test_util.h"
 
 namespace webhooks::testing {
 
@@ -35,6 +39,33 @@ struct Reply {
 inline Reply ToReply(const httplib::Result& result) {
   if (!result) return Reply{};
   return Reply{result->status, result->headers, result->body};
+}
+
+// A request as raw bytes: `header_lines` each end in CRLF; with a body, a
+// Content-Length for it.
+inline std::string RawRequest(
+    const std::string& method, const std::string& path,
+    const std::string& header_lines,
+    const std::optional<std::string>& body = std::nullopt) {
+  std::string request =
+      method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + header_lines;
+  if (body)
+    request += "Content-Length: " + std::to_string(body->size()) + "\r\n";
+  return request + "\r\n" + body.value_or("");
+}
+
+inline std::string KeyLine(const std::string& key) {
+  return "x-api-key: " + key + "\r\n";
+}
+
+// A create request as raw bytes: this key, JSON, `extra_headers` (each
+// ending in CRLF).
+inline std::string RawCreate(const std::string& key, const std::string& body,
+                             const std::string& extra_headers = "") {
+  return RawRequest(
+      "POST", kCreatePath,
+      KeyLine(key) + "Content-Type: application/json\r\n" + extra_headers,
+      body);
 }
 
 class RawConnection {

@@ -1,22 +1,31 @@
-// Test helpers shared by the suites: status assertions, temporary folders,
-// and ServerProcess, which runs the real webhooks-server binary.
+// Test helpers shared by the suites, one copy each: status assertions, the
+// API's paths and slugs, text and random values, request bodies, JSON
+// fields read back, temporary folders and files, and ServerProcess, which
+// runs the real webhooks-server binary. Raw connections are in raw_http.h;
+// signatures, made independently of the server's code, in signer.h.
 
 #ifndef WEBHOOKS_TESTS_TEST_UTIL_H_
 #define WEBHOOKS_TESTS_TEST_UTIL_H_
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <poll.h>
 #include <signal.h>
+#include <simdjson.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
+#include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -40,6 +49,108 @@ extern char** environ;
   } while (0)
 
 namespace webhooks::testing {
+
+// Memory bounds do not hold under ASan (shadow memory, quarantine): the
+// tests that measure memory skip the bound, and some run fewer rounds.
+#ifdef WEBHOOKS_SANITIZED
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
+// ===========================================================================
+// The API's paths and names
+// ===========================================================================
+
+// The endpoints collection (create and list), under both prefixes.
+inline constexpr char kCreatePath[] = "/api/v3.1/webhook_endpoints";
+inline constexpr char kCreatePathV3[] = "/api/v3/webhook_endpoints";
+// Slack's two setup fields.
+inline constexpr char kSigning[] = "webhook_signing_secret";
+inline constexpr char kAppToken[] = "app_token";
+// Error slugs.
+inline constexpr char kValidation[] = "WebhookEndpoint_ValidationError";
+inline constexpr char kNotFound[] = "WebhookEndpoint_NotFound";
+inline constexpr char kNotConfigured[] = "WebhookIngress_NotConfigured";
+
+// ===========================================================================
+// Text
+// ===========================================================================
+
+inline bool Contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+inline bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+inline std::string Lower(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
+inline std::string Upper(std::string text) {
+  for (char& c : text) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return text;
+}
+
+inline std::string Repeat(std::string_view text, size_t times) {
+  std::string out;
+  out.reserve(text.size() * times);
+  for (size_t i = 0; i < times; ++i) out += text;
+  return out;
+}
+
+// `text` with every `from` replaced by `to`.
+inline std::string ReplaceAll(std::string text, const std::string& from,
+                              const std::string& to) {
+  for (size_t pos = text.find(from); pos != std::string::npos;
+       pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+  return text;
+}
+
+// ===========================================================================
+// Random values
+// ===========================================================================
+
+inline constexpr char kLowerHex[] = "0123456789abcdef";
+inline constexpr char kAlphanumeric[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+// `length` characters drawn from `alphabet`.
+inline std::string RandomText(size_t length, std::string_view alphabet) {
+  std::random_device random;
+  std::string out;
+  for (size_t i = 0; i < length; ++i)
+    out += alphabet[random() % alphabet.size()];
+  return out;
+}
+
+// A key nobody else uses: in local mode, a project of the test's own.
+// `prefix` tells the suites' keys apart in a log.
+inline std::string RandomKey(std::string_view prefix = "test_",
+                             std::string_view alphabet = kLowerHex) {
+  return std::string(prefix) + RandomText(32, alphabet);
+}
+
+// An id of the valid format that (with overwhelming odds) names nothing.
+inline std::string RandomEndpointId() {
+  return "we_" +
+         RandomText(12,
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    "0123456789_-");
+}
+
+// ===========================================================================
+// Files
+// ===========================================================================
 
 // A fresh folder under the system's temporary folder, removed with its
 // contents when the object goes.
@@ -71,6 +182,31 @@ inline std::string ReadFile(const std::string& path) {
   content << in.rdbuf();
   return content.str();
 }
+
+inline bool WriteTextFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  return static_cast<bool>(out);
+}
+
+// A field of /proc/<pid>/status ("VmRSS", "VmHWM"), in KiB; -1 if
+// unreadable.
+inline long StatusKib(pid_t pid, std::string_view field) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field, 0) == 0 && line.size() > field.size() &&
+        line[field.size()] == ':') {
+      return std::stol(line.substr(field.size() + 1));
+    }
+  }
+  return -1;
+}
+
+// ===========================================================================
+// Requests
+// ===========================================================================
 
 // `text` as a JSON string literal, quotes included.
 inline std::string JsonString(std::string_view text) {
@@ -108,6 +244,111 @@ inline std::string DataBody(
   }
   return out + "}}";
 }
+
+// A Slack Events API event_callback with this event_id.
+inline std::string SlackEvent(const std::string& event_id,
+                              const std::string& text = "hello") {
+  return R"({"token":"XXYYZZ","team_id":"T123ABC456","api_app_id":)"
+         R"("A123ABC456","event":{"type":"message","channel":"C123ABC456",)"
+         R"("user":"U123ABC456","text":)" +
+         JsonString(text) +
+         R"(,"ts":"1515449522.000016"},"type":"event_callback","event_id":)" +
+         JsonString(event_id) + R"(,"event_time":1515449522})";
+}
+
+// The ingress path of endpoint `id` of `toolkit`, under `prefix`
+// ("/api/v3.1/" or its "/api/v3/" twin).
+inline std::string IngressPathFor(const std::string& toolkit,
+                                  const std::string& id,
+                                  const std::string& prefix = "/api/v3.1/") {
+  return prefix + "webhook_ingress/" + toolkit + "/" + id + "/trigger_event";
+}
+
+inline httplib::Headers KeyHeaders(const std::string& key) {
+  return {{"x-api-key", key}};
+}
+
+// ===========================================================================
+// Answers
+// ===========================================================================
+
+// The media type of a Content-Type value, lower-cased, without parameters.
+inline std::string MediaType(const std::string& content_type) {
+  std::string media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  return Lower(media);
+}
+
+inline std::vector<std::string> SortedKeys(
+    const simdjson::dom::object& object) {
+  std::vector<std::string> keys;
+  for (auto field : object) keys.emplace_back(field.key);
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+// The string reached from the root of `json` through the object keys of
+// `path` (outermost first), if there is one.
+inline std::optional<std::string> StringAt(
+    const std::string& json, std::initializer_list<const char*> path) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::dom::element element;
+  if (parser.parse(padded).get(element) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  for (const char* key : path) {
+    if (element[key].get(element) != simdjson::SUCCESS) return std::nullopt;
+  }
+  std::string_view value;
+  if (element.get_string().get(value) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  return std::string(value);
+}
+
+// A top-level string field of a JSON object, if there is one.
+inline std::optional<std::string> StringField(const std::string& json,
+                                              const char* name) {
+  return StringAt(json, {name});
+}
+
+// A string field of the "error" object of an error envelope.
+inline std::optional<std::string> ErrorField(const std::string& json,
+                                             const char* name) {
+  return StringAt(json, {"error", name});
+}
+
+// The "id" of every item of a list answer ({"items": [...], ...}); nullopt
+// if `json` is not one.
+inline std::optional<std::vector<std::string>> ParseItemIds(
+    const std::string& json) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::dom::element root;
+  simdjson::dom::array items;
+  if (parser.parse(padded).get(root) != simdjson::SUCCESS ||
+      root["items"].get_array().get(items) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  std::vector<std::string> ids;
+  for (simdjson::dom::element item : items) {
+    std::string_view id;
+    if (item["id"].get_string().get(id) == simdjson::SUCCESS) {
+      ids.emplace_back(id);
+    }
+  }
+  return ids;
+}
+
+// The same, empty if `json` is not a list answer.
+inline std::vector<std::string> ItemIds(const std::string& json) {
+  return ParseItemIds(json).value_or(std::vector<std::string>{});
+}
+
+// ===========================================================================
+// The server binary
+// ===========================================================================
 
 // The built server binary; CMake passes its path.
 inline std::string ServerBinary() {
@@ -252,6 +493,59 @@ class ServerProcess {
   int port_ = 0;
   std::string first_line_;
 };
+
+// Runs the server binary to completion (for --help): its exit code and
+// standard output, bounded by a 10 s deadline.
+struct Finished {
+  int exit_code = -1;
+  std::string out;
+};
+
+inline Finished RunToExit(const std::vector<std::string>& args) {
+  Finished finished;
+  int out_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return finished;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null",
+                                   O_WRONLY, 0);
+  std::vector<std::string> argv_strings = {ServerBinary()};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : argv_strings) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  int rc =
+      ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out_pipe[1]);
+  if (rc != 0) {
+    ::close(out_pipe[0]);
+    return finished;
+  }
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd pfd{out_pipe[0], POLLIN, 0};
+    if (left.count() <= 0 ||
+        ::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) {
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    char chunk[4096];
+    ssize_t n = ::read(out_pipe[0], chunk, sizeof(chunk));
+    if (n <= 0) break;
+    finished.out.append(chunk, static_cast<size_t>(n));
+  }
+  ::close(out_pipe[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  finished.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return finished;
+}
 
 }  // namespace webhooks::testing
 

@@ -39,29 +39,12 @@ namespace webhooks {
 namespace {
 
 using testing::CreateBody;
+using testing::EndsWith;
+using testing::kCreatePath;
+using testing::kSanitized;
 using testing::ServerProcess;
+using testing::StatusKib;
 using testing::TempDir;
-
-constexpr char kListPath[] = "/api/v3.1/webhook_endpoints";
-
-#ifdef WEBHOOKS_SANITIZED
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
-// A field of /proc/<pid>/status, in KiB; -1 if unreadable.
-long StatusKib(pid_t pid, std::string_view field) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field, 0) == 0 && line.size() > field.size() &&
-        line[field.size()] == ':') {
-      return std::stol(line.substr(field.size() + 1));
-    }
-  }
-  return -1;
-}
 
 size_t Count(std::string_view text, std::string_view needle) {
   size_t count = 0;
@@ -70,11 +53,6 @@ size_t Count(std::string_view text, std::string_view needle) {
     ++count;
   }
   return count;
-}
-
-bool EndsWith(std::string_view text, std::string_view tail) {
-  return text.size() >= tail.size() &&
-         text.substr(text.size() - tail.size()) == tail;
 }
 
 // Runs `sql` on the database file at `path` with `text` bound to ?1 and
@@ -128,7 +106,7 @@ class ListMemoryTest : public ::testing::Test {
   // Creates one endpoint over HTTP (which makes the key's project); its id.
   std::string CreateEndpoint(const std::string& client_id) {
     auto result = NewClient().Post(
-        kListPath, Key(), CreateBody("slack", client_id), "application/json");
+        kCreatePath, Key(), CreateBody("slack", client_id), "application/json");
     EXPECT_TRUE(result && result->status == 201)
         << (result ? result->body : httplib::to_string(result.error()));
     if (!result) return "";
@@ -248,10 +226,11 @@ TEST_F(ListMemoryTest, ConcurrentUnpagedEndpointListsStayBounded) {
           << body.substr(body.size() - std::min<size_t>(body.size(), 200));
     }
   };
-  ExpectBoundedBurst([&] { expect_whole(GetConcurrently(4, kListPath)); },
-                     [&] { expect_whole(GetConcurrently(kLists, kListPath)); },
-                     // Before: peak +57 MB, and 51 MB more resident after.
-                     24 * 1024, 8 * 1024);
+  ExpectBoundedBurst(
+      [&] { expect_whole(GetConcurrently(4, kCreatePath)); },
+      [&] { expect_whole(GetConcurrently(kLists, kCreatePath)); },
+      // Before: peak +57 MB, and 51 MB more resident after.
+      24 * 1024, 8 * 1024);
 }
 
 // 1,000 events of 60 KB (the default retention, bodies near the default
@@ -276,7 +255,7 @@ TEST_F(ListMemoryTest, ConcurrentEventListsOfBigEventsStayBounded) {
       "substr(replace(hex(zeroblob(30000)), '0', 'x'), 1, 59970)) AS BLOB) "
       "FROM n",
       id, kEvents));
-  const std::string path = std::string(kListPath) + "/" + id + "/events";
+  const std::string path = std::string(kCreatePath) + "/" + id + "/events";
 
   auto expect_pages = [&](const std::vector<std::string>& bodies) {
     for (const std::string& body : bodies) {

@@ -59,20 +59,22 @@
 namespace webhooks {
 namespace {
 
+using testing::Contains;
+using testing::CreateBody;
+using testing::EndsWith;
+using testing::IngressPathFor;
+using testing::kCreatePath;
+using testing::kSanitized;
+using testing::RandomKey;
 using testing::ReadFile;
 using testing::ServerBinary;
 using testing::ServerProcess;
+using testing::SlackEvent;
 using testing::SlackHeaders;
+using testing::StringField;
 using testing::TempDir;
 using Clock = std::chrono::steady_clock;
 
-#ifdef WEBHOOKS_SANITIZED
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
-constexpr char kCreatePath[] = "/api/v3.1/webhook_endpoints";
 constexpr char kSlackSecret[] = "fault-test-slack-signing-secret-0123";
 // The server's SQLite busy timeout, as the README states it.
 constexpr std::chrono::seconds kBusyTimeout(5);
@@ -83,21 +85,8 @@ constexpr std::chrono::seconds kRequestTimeout(5);
 // Helpers
 // ===========================================================================
 
-// A key nobody else uses: in local mode, a project of this test's own.
-std::string RandomKey() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::random_device random;
-  std::string key = "fault_";
-  for (int i = 0; i < 32; ++i) key += kHex[random() % 16];
-  return key;
-}
-
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
-
 // At most the first ten problems, one per line, then how many were left.
-std::string Join(const std::vector<std::string>& problems) {
+std::string ProblemList(const std::vector<std::string>& problems) {
   std::string out;
   for (size_t i = 0; i < problems.size() && i < 10; ++i) {
     out += "\n  " + problems[i];
@@ -116,34 +105,6 @@ std::string Numbered(const std::string& name, int number) {
   return name + digits;
 }
 
-std::string CreateBody(const std::string& client_id) {
-  return R"({"toolkit_slug":"slack","client_id":")" + client_id + R"("})";
-}
-
-// A Slack Events API event_callback with this event_id.
-std::string SlackEvent(const std::string& event_id) {
-  return R"({"token":"XXYYZZ","team_id":"T123ABC456","api_app_id":)"
-         R"("A123ABC456","event":{"type":"message","channel":"C123ABC456",)"
-         R"("user":"U123ABC456","text":"hello","ts":"1515449522.000016"},)"
-         R"("type":"event_callback","event_id":")" +
-         event_id + R"(","event_time":1515449522})";
-}
-
-std::string IngressPath(const std::string& endpoint_id) {
-  return "/api/v3.1/webhook_ingress/slack/" + endpoint_id + "/trigger_event";
-}
-
-// The string member `name` of a JSON object, or "" if there is none.
-std::string JsonStringField(const std::string& json, const char* name) {
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
-  std::string_view value;
-  if (parser.parse(padded)[name].get_string().get(value) != simdjson::SUCCESS) {
-    return "";
-  }
-  return std::string(value);
-}
-
 std::unique_ptr<httplib::Client> NewClient(int port,
                                            std::chrono::seconds timeout) {
   auto client = std::make_unique<httplib::Client>("127.0.0.1", port);
@@ -160,16 +121,17 @@ std::unique_ptr<httplib::Client> NewClient(int port,
 
 httplib::Result PostCreate(httplib::Client& client, const std::string& key,
                            const std::string& client_id) {
-  return client.Post(kCreatePath, {{"x-api-key", key}}, CreateBody(client_id),
-                     "application/json");
+  return client.Post(kCreatePath, {{"x-api-key", key}},
+                     CreateBody("slack", client_id), "application/json");
 }
 
 httplib::Result PostEvent(httplib::Client& client,
                           const std::string& endpoint_id,
                           const std::string& event_id) {
   const std::string body = SlackEvent(event_id);
-  return client.Post(IngressPath(endpoint_id), SlackHeaders(kSlackSecret, body),
-                     body, "application/json");
+  return client.Post(IngressPathFor("slack", endpoint_id),
+                     SlackHeaders(kSlackSecret, body), body,
+                     "application/json");
 }
 
 std::string Describe(const httplib::Result& result) {
@@ -188,7 +150,7 @@ std::string CreateSlackEndpoint(httplib::Client& client, const std::string& key,
     ADD_FAILURE() << "create " << client_id << ": " << Describe(created);
     return "";
   }
-  const std::string id = JsonStringField(created->body, "id");
+  const std::string id = StringField(created->body, "id").value_or("");
   auto patched =
       client.Patch(std::string(kCreatePath) + "/" + id, {{"x-api-key", key}},
                    std::string(R"({"data":{"webhook_signing_secret":")") +
@@ -571,7 +533,7 @@ void RunCrashClient(const CrashClientPlan& plan, CrashState* state) {
       std::string endpoint_id;
       bool acknowledged = result && result->status / 100 == 2;
       if (acknowledged && create) {
-        endpoint_id = JsonStringField(result->body, "id");
+        endpoint_id = StringField(result->body, "id").value_or("");
         acknowledged = !endpoint_id.empty();
       }
       std::lock_guard<std::mutex> lock(state->mu);
@@ -674,7 +636,7 @@ TEST(FaultKillNine, EveryAcknowledgedWriteSurvivesTwentyKills) {
   std::set<std::string> setup_client_ids;
   for (int i = 0; i < kClients; ++i) {
     plans[i].index = i;
-    plans[i].api_key = RandomKey();
+    plans[i].api_key = RandomKey("fault_");
     plans[i].operations = kOperationsPerClient;
     const std::string client_id = "crash-ingress-" + std::to_string(i);
     setup_client_ids.insert(client_id);
@@ -735,7 +697,7 @@ TEST(FaultKillNine, EveryAcknowledgedWriteSurvivesTwentyKills) {
       stopped_early = "after kill " + std::to_string(kills) + " (" +
                       std::to_string(told.created.size()) + " creates and " +
                       std::to_string(told.events.size()) +
-                      " events acknowledged):" + Join(problems);
+                      " events acknowledged):" + ProblemList(problems);
       break;
     }
     {
@@ -752,7 +714,7 @@ TEST(FaultKillNine, EveryAcknowledgedWriteSurvivesTwentyKills) {
     clients.Join();  // before reading what they wrote
     FAIL() << "stopped: " << stopped_early
            << "\nfailures while the server was up:"
-           << Join(state.unexpected_failures);
+           << ProblemList(state.unexpected_failures);
   }
 
   // The rest of the work, on the last server.
@@ -764,7 +726,8 @@ TEST(FaultKillNine, EveryAcknowledgedWriteSurvivesTwentyKills) {
   }
   clients.Join();
   EXPECT_TRUE(state.unexpected_failures.empty())
-      << "failures while the server was up:" << Join(state.unexpected_failures);
+      << "failures while the server was up:"
+      << ProblemList(state.unexpected_failures);
   EXPECT_EQ(state.clients_finished, kClients);
   EXPECT_EQ(state.ledger.created.size(), size_t{kOperations / 2});
   EXPECT_EQ(state.ledger.events.size(), size_t{kOperations / 2});
@@ -773,7 +736,7 @@ TEST(FaultKillNine, EveryAcknowledgedWriteSurvivesTwentyKills) {
       << server->Stderr();
   const std::vector<std::string> problems =
       CheckDatabase(db, state.ledger, setup_client_ids);
-  EXPECT_TRUE(problems.empty()) << "at the end:" << Join(problems);
+  EXPECT_TRUE(problems.empty()) << "at the end:" << ProblemList(problems);
   std::printf(
       "[ summary  ] %d kills, %zu creates and %zu events acknowledged, %d "
       "retries, %.1f s\n",
@@ -881,11 +844,6 @@ std::vector<Syscall> ParseStraceLog(const std::string& log) {
     calls.push_back(std::move(call));
   }
   return calls;
-}
-
-bool EndsWith(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() &&
-         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 bool IsSocketWrite(const Syscall& call, const std::string& connection) {
@@ -1033,7 +991,7 @@ TEST(FaultDurabilityOrder, EachCreateIsAnsweredAfterItsWalWriteIsSynced) {
   ASSERT_TRUE(server.ReadLine(generous, &line)) << server.Stderr();
   ASSERT_EQ(line.rfind("listening on http://", 0), 0u) << line;
   const int port = std::stoi(line.substr(line.rfind(':') + 1));
-  const std::string key = RandomKey();
+  const std::string key = RandomKey("fault_");
 
   // The key's first use registers its project, a write of its own: it is
   // left out of the checks.
@@ -1055,7 +1013,8 @@ TEST(FaultDurabilityOrder, EachCreateIsAnsweredAfterItsWalWriteIsSynced) {
       failures.push_back(client_id + ": " + Describe(result));
       return;
     }
-    creates.push_back({client_id, JsonStringField(result->body, "id"), alone});
+    creates.push_back(
+        {client_id, StringField(result->body, "id").value_or(""), alone});
   };
   for (int i = 0; i < kSequential; ++i) {
     create(*client, Numbered("durable-s", i), /*alone=*/true);
@@ -1071,7 +1030,7 @@ TEST(FaultDurabilityOrder, EachCreateIsAnsweredAfterItsWalWriteIsSynced) {
     });
   }
   for (std::thread& thread : threads) thread.join();
-  EXPECT_TRUE(failures.empty()) << Join(failures);
+  EXPECT_TRUE(failures.empty()) << ProblemList(failures);
 
   // SIGTERM to the group: strace -o FILE ignores it, the server stops
   // cleanly, and strace exits after it with the trace complete.
@@ -1085,7 +1044,7 @@ TEST(FaultDurabilityOrder, EachCreateIsAnsweredAfterItsWalWriteIsSynced) {
   EXPECT_TRUE(problems.empty())
       << problems.size() << " of " << creates.size()
       << " creates answered without a WAL sync after their request:"
-      << Join(problems);
+      << ProblemList(problems);
   std::printf("[ summary  ] %zu creates checked against %zu traced calls\n",
               creates.size(), calls.size());
 }
@@ -1195,7 +1154,7 @@ TEST(FaultWriteLock,
   ServerProcess server;
   ASSERT_TRUE(server.Start({"--port", "0", "--db", db, "--log-level", "error"}))
       << server.Stderr();
-  const std::string key = RandomKey();
+  const std::string key = RandomKey("fault_");
   auto client = NewClient(server.port(), kRequestTimeout);
   const std::string endpoint_id =
       CreateSlackEndpoint(*client, key, "locked-existing");
@@ -1223,7 +1182,7 @@ TEST(FaultWriteLock,
   ExpectStorageUnavailable(event, db);
   EXPECT_GT(reads.during(), 0) << "no read completed while a write waited";
   EXPECT_TRUE(reads.failures().empty())
-      << "reads failed during the lock:" << Join(reads.failures());
+      << "reads failed during the lock:" << ProblemList(reads.failures());
   ASSERT_TRUE(holder->Exec("COMMIT")) << holder->error();
   holder.reset();
 
@@ -1264,7 +1223,7 @@ TEST(FaultWriteLock, ConcurrentWritesAlsoAnswerWithinTheBusyTimeout) {
   ServerProcess server;
   ASSERT_TRUE(server.Start({"--port", "0", "--db", db, "--log-level", "error"}))
       << server.Stderr();
-  const std::string key = RandomKey();
+  const std::string key = RandomKey("fault_");
   auto registered = PostCreate(*NewClient(server.port(), kRequestTimeout), key,
                                "registers-the-key");
   ASSERT_TRUE(registered && registered->status == 201) << Describe(registered);
@@ -1298,7 +1257,8 @@ TEST(FaultWriteLock, ConcurrentWritesAlsoAnswerWithinTheBusyTimeout) {
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_TRUE(late.empty())
-      << "writes not answered 503 within the busy timeout + 3 s:" << Join(late);
+      << "writes not answered 503 within the busy timeout + 3 s:"
+      << ProblemList(late);
   holder.Exec("ROLLBACK");
 }
 
@@ -1386,7 +1346,7 @@ void MakeDatabase(const std::string& path) {
   ServerProcess server;
   ASSERT_TRUE(server.Start({"--port", "0", "--db", path})) << server.Stderr();
   auto client = NewClient(server.port(), kRequestTimeout);
-  auto created = PostCreate(*client, RandomKey(), "before-the-damage");
+  auto created = PostCreate(*client, RandomKey("fault_"), "before-the-damage");
   ASSERT_TRUE(created && created->status == 201) << Describe(created);
   ASSERT_EQ(server.Stop(), 0) << server.Stderr();
 }
@@ -1590,7 +1550,7 @@ TEST_P(FaultStopSignals, TwoSignalsTogetherAreOneCleanStop) {
   constexpr int kCreates = 20;
   {
     auto client = NewClient(port, kRequestTimeout);
-    const std::string key = RandomKey();
+    const std::string key = RandomKey("fault_");
     for (int i = 0; i < kCreates; ++i) {
       auto created = PostCreate(*client, key, Numbered("signals-", i));
       ASSERT_TRUE(created && created->status == 201) << Describe(created);

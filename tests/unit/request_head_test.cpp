@@ -1,6 +1,6 @@
 // Unit tests of request_head.{h,cpp}: which heads RFC 9112 refuses, and the
 // header values as sent. The black-box side (what the server answers, and
-// that the connection closes) is in protocol_test.cpp.
+// that the connection closes) is in tests/hostile/protocol_test.cpp.
 
 #include "http/request_head.h"
 

@@ -32,6 +32,7 @@ namespace webhooks {
 namespace {
 
 using testing::CreateBody;
+using testing::kCreatePath;
 using testing::OutcomeName;
 using testing::RawConnection;
 using testing::Reply;
@@ -41,7 +42,6 @@ using testing::ToReply;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr char kEndpoints[] = "/api/v3.1/webhook_endpoints";
 // The server's request deadline (HardenedServer::Limits): every connection
 // is answered or closed by then.
 constexpr milliseconds kRequestDeadline{5000};
@@ -230,7 +230,7 @@ TEST_F(ProtocolTest, ABodyOnGetHeadOptionsOrTraceIsNeverReadAsARequest) {
   const std::string key = "smuggler";
   const std::string create_body = CreateBody("slack", "hidden");
   const std::string hidden =
-      "POST " + std::string(kEndpoints) +
+      "POST " + std::string(kCreatePath) +
       " HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: " + key +
       "\r\nContent-Type: application/json\r\nContent-Length: " +
       std::to_string(create_body.size()) + "\r\n\r\n" + create_body;
@@ -238,7 +238,7 @@ TEST_F(ProtocolTest, ABodyOnGetHeadOptionsOrTraceIsNeverReadAsARequest) {
     SCOPED_TRACE(method);
     RawConnection::Outcome end;
     const std::vector<Reply> replies =
-        Converse(method + " " + kEndpoints +
+        Converse(method + " " + kCreatePath +
                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: " + key +
                      "\r\nContent-Length: " + std::to_string(hidden.size()) +
                      "\r\n\r\n" + hidden,
@@ -261,7 +261,7 @@ TEST_F(ProtocolTest, ABodyOnGetHeadOptionsOrTraceIsNeverReadAsARequest) {
         << OutcomeName(end);
   }
   httplib::Client client("127.0.0.1", port());
-  auto list = client.Get(kEndpoints, {{"x-api-key", key}});
+  auto list = client.Get(kCreatePath, {{"x-api-key", key}});
   ASSERT_TRUE(list);
   EXPECT_EQ(list->status, 200);
   EXPECT_EQ(list->body.find("hidden"), std::string::npos)
@@ -307,7 +307,8 @@ TEST_F(ProtocolTest, LenientHeadsAreRefusedAndTheConnectionCloses) {
 TEST_F(ProtocolTest, HeaderValuesAreComparedAsSent) {
   ASSERT_TRUE(Start({"--api-key", "alice"}));
   auto status_with_key = [&](const std::string& key) {
-    return GetWithHost(kEndpoints, LoopbackHost(), "x-api-key: " + key + "\r\n")
+    return GetWithHost(kCreatePath, LoopbackHost(),
+                       "x-api-key: " + key + "\r\n")
         .status;
   };
   EXPECT_EQ(status_with_key("alice"), 200);
@@ -332,7 +333,7 @@ TEST_F(ProtocolTest, LocalModeAcceptsOnlyHostsThatCannotBeRebound) {
            "[::1]:80"}) {
     EXPECT_EQ(GetWithHost("/healthz", host).status, 200) << host;
   }
-  for (const std::string path : {"/healthz", kEndpoints}) {
+  for (const std::string path : {"/healthz", kCreatePath}) {
     for (const std::string& host : std::vector<std::string>{
              "evil.example", "evil.example:" + std::to_string(port()),
              "127.0.0.1.evil.example", "localhost.evil.example", ""}) {
@@ -358,7 +359,7 @@ TEST_F(ProtocolTest, LocalModeAcceptsOnlyHostsThatCannotBeRebound) {
   // With keys, the key protects the server: any Host (a reverse proxy's).
   ASSERT_TRUE(Start({"--api-key", "k"}));
   EXPECT_EQ(GetWithHost("/healthz", "evil.example").status, 200);
-  EXPECT_EQ(GetWithHost(kEndpoints, "evil.example", "x-api-key: k\r\n").status,
+  EXPECT_EQ(GetWithHost(kCreatePath, "evil.example", "x-api-key: k\r\n").status,
             200);
   // A bad name is refused at start-up.
   ServerProcess refused;
@@ -386,7 +387,7 @@ TEST_F(ProtocolTest, UnknownMethodsAre501AndKnownOnesOnTheWrongRoute405) {
     EXPECT_EQ(SlugOf(reply), "HTTP_NotImplemented") << method;
   }
   for (const std::string method : {"TRACE", "PUT", "OPTIONS", "CONNECT"}) {
-    const Reply reply = answer(method, kEndpoints);
+    const Reply reply = answer(method, kCreatePath);
     EXPECT_EQ(reply.status, 405) << method << ": " << reply.body;
     EXPECT_EQ(SlugOf(reply), "HTTP_MethodNotAllowed") << method;
     EXPECT_EQ(reply.Header("Allow"), "POST, GET") << method;

@@ -1,8 +1,8 @@
 // Hostile-input and authorization tests of webhooks-server (issue 7,
 // sections "Hostile input" and "Authorization and secrets"; the libFuzzer
-// targets live elsewhere). As in http_test.cpp, every test runs the real
-// binary (ServerProcess) on 127.0.0.1 and speaks HTTP to it, over raw
-// sockets wherever the bytes themselves are the attack. What http_test.cpp
+// targets live elsewhere). As in the suites of tests/api/, every test runs
+// the real binary (ServerProcess) on 127.0.0.1 and speaks HTTP to it, over
+// raw sockets wherever the bytes themselves are the attack. What tests/api/
 // already checks once (one bad create body per test, each framing refusal,
 // one foreign id, the 401 envelope) is not repeated; this file adds:
 //   - HostileJsonTest: one corpus of malformed bodies against every route
@@ -70,20 +70,47 @@
 namespace webhooks {
 namespace {
 
+using testing::Contains;
 using testing::CreateBody;
 using testing::DataBody;
+using testing::ErrorField;
 using testing::Hex;
 using testing::HmacSha256;
+using testing::ItemIds;
 using testing::JsonString;
+using testing::kAlphanumeric;
+using testing::kAppToken;
+using testing::kCreatePath;
+using testing::kCreatePathV3;
+using testing::KeyHeaders;
+using testing::KeyLine;
+using testing::kNotConfigured;
+using testing::kNotFound;
+using testing::kSanitized;
+using testing::kSigning;
+using testing::kValidation;
+using testing::Lower;
+using testing::MediaType;
 using testing::OutcomeName;
+using testing::RandomEndpointId;
+using testing::RandomKey;
+using testing::RandomText;
+using testing::RawCreate;
+using testing::RawRequest;
 using testing::ReadFile;
+using testing::Repeat;
+using testing::ReplaceAll;
 using testing::Reply;
 using testing::ServerProcess;
 using testing::Sha256;
 using testing::SlackHeaders;
+using testing::SortedKeys;
+using testing::StatusKib;
+using testing::StringField;
 using testing::TempDir;
 using testing::ToReply;
 using testing::UnixNow;
+using testing::Upper;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -92,15 +119,7 @@ using std::chrono::seconds;
 // Helpers
 // ===========================================================================
 
-constexpr char kCreatePath[] = "/api/v3.1/webhook_endpoints";
-constexpr char kCreatePathV3[] = "/api/v3/webhook_endpoints";
-constexpr char kSigning[] = "webhook_signing_secret";
-constexpr char kAppToken[] = "app_token";
-constexpr char kValidation[] = "WebhookEndpoint_ValidationError";
-constexpr char kNotFound[] = "WebhookEndpoint_NotFound";
-constexpr char kNotConfigured[] = "WebhookIngress_NotConfigured";
 constexpr char kUnauthorized[] = "HTTP_Unauthorized";
-constexpr char kAlphanumeric[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 // Every socket wait and client request gives up after this.
 constexpr milliseconds kIoTimeout{5000};
 // The issue's bound on the growth of the server's peak memory per attack.
@@ -109,66 +128,9 @@ constexpr long kMaxPeakGrowthKib = 8 * 1024;
 // a machine shared with other test runs.
 constexpr milliseconds kPromptly{2500};
 
-#ifdef WEBHOOKS_SANITIZED
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
-std::string RandomText(size_t length, std::string_view alphabet) {
-  std::random_device random;
-  std::string out;
-  for (size_t i = 0; i < length; ++i)
-    out += alphabet[random() % alphabet.size()];
-  return out;
-}
-
-// A key nobody else uses: in local mode, a project of the test's own.
-std::string RandomKey() { return "hostile_" + RandomText(32, kAlphanumeric); }
-
-// An id of the valid format that (with overwhelming odds) names nothing.
-std::string RandomEndpointId() {
-  return "we_" +
-         RandomText(12,
-                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                    "0123456789_-");
-}
-
-std::string Lower(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
-}
-
-std::string Upper(std::string text) {
-  for (char& c : text) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return text;
-}
-
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
-
-std::string Repeat(std::string_view text, size_t times) {
-  std::string out;
-  out.reserve(text.size() * times);
-  for (size_t i = 0; i < times; ++i) out += text;
-  return out;
-}
-
-std::string ReplaceAll(std::string text, const std::string& from,
-                       const std::string& to) {
-  for (size_t pos = text.find(from); pos != std::string::npos;
-       pos = text.find(from, pos + to.size())) {
-    text.replace(pos, from.size(), to);
-  }
-  return text;
-}
-
-std::string SlackEvent(const std::string& event_id) {
+// A short Slack event_callback with this event_id (SlackEvent in
+// test_util.h is Slack's whole example).
+std::string ShortSlackEvent(const std::string& event_id) {
   return R"({"type":"event_callback","event_id":)" + JsonString(event_id) +
          R"(,"event":{"type":"message","text":"hello"}})";
 }
@@ -178,23 +140,6 @@ std::string Excerpt(const std::string& text) {
   return text.size() <= 300 ? text
                             : text.substr(0, 300) + "... (" +
                                   std::to_string(text.size()) + " bytes)";
-}
-
-// One HTTP response, from httplib::Client or read off a raw socket.
-// httplib::Headers compares names case-insensitively.
-
-// The media type of a Content-Type value, lower-cased, without parameters.
-std::string MediaType(const std::string& content_type) {
-  std::string media = content_type.substr(0, content_type.find(';'));
-  while (!media.empty() && media.back() == ' ') media.pop_back();
-  return Lower(media);
-}
-
-std::vector<std::string> SortedKeys(const simdjson::dom::object& object) {
-  std::vector<std::string> keys;
-  for (auto field : object) keys.emplace_back(field.key);
-  std::sort(keys.begin(), keys.end());
-  return keys;
 }
 
 // Asserts the spec's whole error envelope: HTTP `status` (0: any 4xx), JSON,
@@ -255,54 +200,6 @@ void ExpectErrorEnvelope(const Reply& reply, int status,
     EXPECT_EQ(item.get_string().get(text), simdjson::SUCCESS)
         << Excerpt(reply.body);
   }
-}
-
-// A top-level string field of a JSON object, if there is one.
-std::optional<std::string> StringField(const std::string& json,
-                                       const char* name) {
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::dom::element root;
-  std::string_view value;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS ||
-      root[name].get_string().get(value) != simdjson::SUCCESS) {
-    return std::nullopt;
-  }
-  return std::string(value);
-}
-
-// A string field of the "error" object of an error envelope.
-std::optional<std::string> ErrorField(const std::string& json,
-                                      const char* name) {
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::dom::element root;
-  std::string_view value;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS ||
-      root["error"][name].get_string().get(value) != simdjson::SUCCESS) {
-    return std::nullopt;
-  }
-  return std::string(value);
-}
-
-// The "id" of every item of a list answer ({"items": [...], ...}).
-std::vector<std::string> ItemIds(const std::string& json) {
-  std::vector<std::string> ids;
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::dom::element root;
-  simdjson::dom::array items;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS ||
-      root["items"].get_array().get(items) != simdjson::SUCCESS) {
-    return ids;
-  }
-  for (simdjson::dom::element item : items) {
-    std::string_view id;
-    if (item["id"].get_string().get(id) == simdjson::SUCCESS) {
-      ids.emplace_back(id);
-    }
-  }
-  return ids;
 }
 
 // `body` with the value of its "request_id" field emptied.
@@ -426,41 +323,6 @@ class RawConnection : public testing::RawConnection {
 bool ClosedOrReset(RawConnection::Outcome outcome) {
   return outcome == RawConnection::Outcome::kClosed ||
          outcome == RawConnection::Outcome::kReset;
-}
-
-// A request as raw bytes: `header_lines` each end in CRLF; with a body, a
-// Content-Length for it.
-std::string RawRequest(const std::string& method, const std::string& path,
-                       const std::string& header_lines,
-                       const std::optional<std::string>& body = std::nullopt) {
-  std::string request =
-      method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + header_lines;
-  if (body)
-    request += "Content-Length: " + std::to_string(body->size()) + "\r\n";
-  return request + "\r\n" + body.value_or("");
-}
-
-std::string KeyLine(const std::string& key) {
-  return "x-api-key: " + key + "\r\n";
-}
-
-// A create request as raw bytes: this key, JSON, `extra_headers`.
-std::string RawCreate(const std::string& key, const std::string& body,
-                      const std::string& extra_headers = "") {
-  return RawRequest(
-      "POST", kCreatePath,
-      KeyLine(key) + "Content-Type: application/json\r\n" + extra_headers,
-      body);
-}
-
-// The server's peak resident set (VmHWM), in KiB; -1 if unreadable.
-long PeakResidentKib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
 }
 
 // Connections open on the server's side of `port` (ESTABLISHED, accepted
@@ -602,10 +464,6 @@ class ServerTest : public ::testing::Test {
     return client;
   }
 
-  static httplib::Headers KeyHeaders(const std::string& key) {
-    return {{"x-api-key", key}};
-  }
-
   // One request on a connection of its own; status 0 if no answer came.
   Reply Exchange(const std::string& request) const {
     RawConnection connection(port());
@@ -670,7 +528,7 @@ class ServerTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<ServerProcess> server_;
-  const std::string key_ = RandomKey();
+  const std::string key_ = RandomKey("hostile_", kAlphanumeric);
 };
 
 // ===========================================================================
@@ -910,7 +768,7 @@ class HostileJsonTest : public ServerTest {
         DataBody({{kSigning, signing_},
                   {kAppToken, "orig-app-" + RandomText(24, kAlphanumeric)}})));
     // One stored event, so that the snapshot covers the events listing.
-    const std::string event = SlackEvent("Ev-orig-1");
+    const std::string event = ShortSlackEvent("Ev-orig-1");
     ASSERT_EQ(ToReply(NewClient().Post(SlackIngressPath(),
                                        SlackHeaders(signing_, event), event,
                                        "application/json"))
@@ -1002,7 +860,7 @@ TEST_F(HostileJsonTest, CorpusOnEveryJsonRouteIsRefusedAndChangesNothing) {
   // the Notion endpoint still unverified, the one event.
   EXPECT_EQ(Snapshot(key_), before);
   // The signing secret is still byte for byte the original.
-  const std::string event = SlackEvent("Ev-orig-2");
+  const std::string event = ShortSlackEvent("Ev-orig-2");
   EXPECT_EQ(ToReply(NewClient().Post(SlackIngressPath(),
                                      SlackHeaders(signing_, event), event,
                                      "application/json"))
@@ -1204,7 +1062,7 @@ class BoundedMemoryTest : public ServerTest {
   void SetUp() override {
     ASSERT_TRUE(StartServer());
     WarmUp();
-    peak_before_kib_ = PeakResidentKib(server_->pid());
+    peak_before_kib_ = StatusKib(server_->pid(), "VmHWM");
     ASSERT_GT(peak_before_kib_, 0);
   }
 
@@ -1217,7 +1075,7 @@ class BoundedMemoryTest : public ServerTest {
     EXPECT_EQ(created.status, 201) << created.body;
     Reply list = ToReply(NewClient().Get(kCreatePath, KeyHeaders(key_)));
     EXPECT_EQ(ItemIds(list.body).size(), 2u) << list.body;  // warm-up, after
-    const long growth = PeakResidentKib(server_->pid()) - peak_before_kib_;
+    const long growth = StatusKib(server_->pid(), "VmHWM") - peak_before_kib_;
     std::cout << "[ measured ] peak RSS growth " << growth << " KiB\n";
     if (!kSanitized) {
       EXPECT_LE(growth, kMaxPeakGrowthKib)
@@ -1691,7 +1549,7 @@ class CrossProjectTest : public ServerTest {
 // (and the id itself, in the message); B reads back exactly what it had.
 TEST_F(CrossProjectTest, TwoHundredForeignIdsAnswerExactlyLikeMissingOnes) {
   const size_t kForeignIds = kSanitized ? 100 : 200;
-  const std::string owner = RandomKey();
+  const std::string owner = RandomKey("hostile_", kAlphanumeric);
   std::vector<std::string> theirs;
   for (size_t i = 0; i < kForeignIds; ++i) {
     const char* toolkit = i % 4 == 3   ? "notion"
@@ -1705,7 +1563,7 @@ TEST_F(CrossProjectTest, TwoHundredForeignIdsAnswerExactlyLikeMissingOnes) {
           owner, theirs.back(),
           DataBody({{kSigning, secret}, {kAppToken, "xapp-b-0123456789"}})));
       if (i % 20 == 0) {
-        const std::string event = SlackEvent("Ev-b-" + std::to_string(i));
+        const std::string event = ShortSlackEvent("Ev-b-" + std::to_string(i));
         ASSERT_EQ(ToReply(NewClient().Post("/api/v3.1/webhook_ingress/slack/" +
                                                theirs.back() + "/trigger_event",
                                            SlackHeaders(secret, event), event,
@@ -1816,7 +1674,7 @@ class AuthMatrixTest : public ServerTest {
         {"missing", ""},
         {"empty", "x-api-key: \r\n"},
         {"empty user key", "x-user-api-key: \r\n"},
-        {"unknown", KeyLine(RandomKey())},
+        {"unknown", KeyLine(RandomKey("hostile_", kAlphanumeric))},
         {"wrong case", KeyLine(Upper(real_key_))},
         // A raw trailing space is optional whitespace (RFC 9110 5.5), not
         // part of the value; sent percent-encoded, the library decodes it
@@ -1840,7 +1698,7 @@ class AuthMatrixTest : public ServerTest {
 // however close it comes to the real one.
 TEST_F(AuthMatrixTest, EveryFailureIs401AndEveryWrongKeyGetsOneAnswer) {
   const std::vector<std::string> wrong_keys = {
-      RandomKey(),
+      RandomKey("hostile_", kAlphanumeric),
       Upper(real_key_),
       real_key_.substr(0, real_key_.size() - 1),
       (real_key_[0] == 'a' ? "b" : "a") + real_key_.substr(1),
@@ -2126,14 +1984,14 @@ TEST_F(SecretsAtRestTest, NoKeyOrSecretIsInClearAfterAWholeWorkload) {
             400);
 
   // The ingress, with keys and credentials where they do not belong.
-  const std::string event = SlackEvent("Ev-secrets-1");
+  const std::string event = ShortSlackEvent("Ev-secrets-1");
   httplib::Headers signed_event = SlackHeaders(signing[2], event);
   signed_event.emplace("x-api-key", key_a);
   signed_event.emplace("Authorization", "Bearer " + bearer);
   signed_event.emplace("Cookie", "session=" + bearer);
   EXPECT_EQ(Call("POST", Ingress("slack", s1), signed_event, event).status,
             200);
-  const std::string stale = SlackEvent("Ev-secrets-2");
+  const std::string stale = ShortSlackEvent("Ev-secrets-2");
   EXPECT_EQ(
       Call("POST", Ingress("slack", s1), SlackHeaders(signing[0], stale), stale)
           .status,

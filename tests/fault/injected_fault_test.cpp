@@ -20,6 +20,7 @@
 namespace webhooks {
 namespace {
 
+using testing::CreateBody;
 using testing::ServerProcess;
 using testing::TempDir;
 
@@ -51,14 +52,10 @@ void ExpectInternalErrorEnvelope(const httplib::Result& result) {
   EXPECT_EQ(result->get_header_value("content-type"), "application/json");
 }
 
-httplib::Headers KeyHeaders(const std::string& fault = "") {
+httplib::Headers KeyAndFaultHeaders(const std::string& fault = "") {
   httplib::Headers headers = {{"x-api-key", kKey}};
   if (!fault.empty()) headers.emplace("x-webhooks-fault", fault);
   return headers;
-}
-
-std::string CreateBody(const std::string& client_id) {
-  return R"({"toolkit_slug":"slack","client_id":")" + client_id + R"("})";
 }
 
 class InjectedFaultTest : public ::testing::Test {
@@ -81,15 +78,17 @@ class InjectedFaultTest : public ::testing::Test {
     auto health = client.Get("/healthz");
     ASSERT_TRUE(health);
     EXPECT_EQ(health->status, 200);
-    auto created = client.Post("/api/v3.1/webhook_endpoints", KeyHeaders(),
-                               CreateBody(client_id), "application/json");
+    auto created =
+        client.Post("/api/v3.1/webhook_endpoints", KeyAndFaultHeaders(),
+                    CreateBody("slack", client_id), "application/json");
     ASSERT_TRUE(created);
     EXPECT_EQ(created->status, 201) << created->body;
   }
 
   size_t EndpointCount() {
     httplib::Client client = Client();
-    auto listed = client.Get("/api/v3.1/webhook_endpoints", KeyHeaders());
+    auto listed =
+        client.Get("/api/v3.1/webhook_endpoints", KeyAndFaultHeaders());
     if (!listed || listed->status != 200) return SIZE_MAX;
     size_t count = 0;
     for (size_t at = listed->body.find(R"("id":")"); at != std::string::npos;
@@ -110,9 +109,10 @@ TEST_F(InjectedFaultTest, ThrowBeforeRoutingOrInAHandlerIs500AndStoresNothing) {
   for (const char* where : {"pre-routing", "handler"}) {
     SCOPED_TRACE(where);
     httplib::Client client = Client();
-    auto result = client.Post("/api/v3.1/webhook_endpoints", KeyHeaders(where),
-                              CreateBody(std::string("thrown-") + where),
-                              "application/json");
+    auto result =
+        client.Post("/api/v3.1/webhook_endpoints", KeyAndFaultHeaders(where),
+                    CreateBody("slack", std::string("thrown-") + where),
+                    "application/json");
     ExpectInternalErrorEnvelope(result);
     ExpectNoExceptionText(result);
     EXPECT_EQ(EndpointCount(), 0u);
@@ -126,7 +126,7 @@ TEST_F(InjectedFaultTest, ThrowBeforeRoutingOrInAHandlerIs500AndStoresNothing) {
 // the process. It answers a 500 in the envelope instead.
 TEST_F(InjectedFaultTest, ThrowInTheErrorHookIs500AndTheProcessLives) {
   httplib::Client client = Client();
-  auto result = client.Get("/no/such/route", KeyHeaders("error-hook"));
+  auto result = client.Get("/no/such/route", KeyAndFaultHeaders("error-hook"));
   ExpectInternalErrorEnvelope(result);
   ExpectNoExceptionText(result);
   ExpectStillServing("after-error-hook-fault");
@@ -139,9 +139,10 @@ TEST_F(InjectedFaultTest, ThrowInTheMetricsHookOrTheLoggerLeavesTheAnswer) {
   for (const char* where : {"before-write", "logger"}) {
     SCOPED_TRACE(where);
     httplib::Client client = Client();
-    auto result = client.Post("/api/v3.1/webhook_endpoints", KeyHeaders(where),
-                              CreateBody(std::string("logged-") + where),
-                              "application/json");
+    auto result =
+        client.Post("/api/v3.1/webhook_endpoints", KeyAndFaultHeaders(where),
+                    CreateBody("slack", std::string("logged-") + where),
+                    "application/json");
     ASSERT_TRUE(result);
     EXPECT_EQ(result->status, 201) << result->body;
     ExpectNoExceptionText(result);
@@ -163,9 +164,10 @@ TEST(FaultInjectionTest, TheShippedBinaryIgnoresTheFaultHeader) {
   httplib::Client client("127.0.0.1", server.port());
   for (const char* where :
        {"pre-routing", "handler", "error-hook", "before-write", "logger"}) {
-    auto result = client.Post("/api/v3.1/webhook_endpoints", KeyHeaders(where),
-                              CreateBody(std::string("shipped-") + where),
-                              "application/json");
+    auto result =
+        client.Post("/api/v3.1/webhook_endpoints", KeyAndFaultHeaders(where),
+                    CreateBody("slack", std::string("shipped-") + where),
+                    "application/json");
     ASSERT_TRUE(result);
     EXPECT_EQ(result->status, 201) << where << ": " << result->body;
   }
@@ -225,8 +227,9 @@ TEST(DiskFullTest, WritesAnswer503ReadsWorkAndWritesRecoverWhenSpaceReturns) {
       << server.Stderr();
   httplib::Client client("127.0.0.1", server.port());
   client.set_read_timeout(15, 0);
-  auto first = client.Post("/api/v3.1/webhook_endpoints", KeyHeaders(),
-                           CreateBody("before-full"), "application/json");
+  auto first =
+      client.Post("/api/v3.1/webhook_endpoints", KeyAndFaultHeaders(),
+                  CreateBody("slack", "before-full"), "application/json");
   ASSERT_TRUE(first);
   ASSERT_EQ(first->status, 201);
   ASSERT_GT(disk.Fill("filler"), 0u);
@@ -237,8 +240,9 @@ TEST(DiskFullTest, WritesAnswer503ReadsWorkAndWritesRecoverWhenSpaceReturns) {
   std::string refused;
   for (int i = 0; i < 20000 && refused.empty(); ++i) {
     const std::string client_id = "while-full-" + std::to_string(i);
-    auto result = client.Post("/api/v3.1/webhook_endpoints", KeyHeaders(),
-                              CreateBody(client_id), "application/json");
+    auto result =
+        client.Post("/api/v3.1/webhook_endpoints", KeyAndFaultHeaders(),
+                    CreateBody("slack", client_id), "application/json");
     ASSERT_TRUE(result) << "no answer at write " << i;
     if (result->status == 201) {
       acknowledged.push_back(client_id);
@@ -263,7 +267,7 @@ TEST(DiskFullTest, WritesAnswer503ReadsWorkAndWritesRecoverWhenSpaceReturns) {
       << server.Stderr();
 
   // Reads keep working while it is full.
-  auto listed = client.Get("/api/v3.1/webhook_endpoints", KeyHeaders());
+  auto listed = client.Get("/api/v3.1/webhook_endpoints", KeyAndFaultHeaders());
   ASSERT_TRUE(listed);
   EXPECT_EQ(listed->status, 200);
   auto health = client.Get("/readyz");
@@ -272,15 +276,16 @@ TEST(DiskFullTest, WritesAnswer503ReadsWorkAndWritesRecoverWhenSpaceReturns) {
   // Space returns: the refused write and new ones succeed, no restart.
   ASSERT_EQ(::unlink(dir.File("filler").c_str()), 0);
   for (const std::string& client_id : {refused, std::string("after-full")}) {
-    auto result = client.Post("/api/v3.1/webhook_endpoints", KeyHeaders(),
-                              CreateBody(client_id), "application/json");
+    auto result =
+        client.Post("/api/v3.1/webhook_endpoints", KeyAndFaultHeaders(),
+                    CreateBody("slack", client_id), "application/json");
     ASSERT_TRUE(result);
     EXPECT_EQ(result->status, 201) << client_id << ": " << result->body;
     acknowledged.push_back(client_id);
   }
 
   // Every acknowledged write is there once, and nothing else is.
-  listed = client.Get("/api/v3.1/webhook_endpoints", KeyHeaders());
+  listed = client.Get("/api/v3.1/webhook_endpoints", KeyAndFaultHeaders());
   ASSERT_TRUE(listed);
   std::multiset<std::string> stored;
   for (size_t at = listed->body.find(R"("client_id":")");

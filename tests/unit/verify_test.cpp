@@ -6,18 +6,16 @@
 // signature made with another secret; and, for schemes that sign a time,
 // the -301/-299/+299/+301 s window and non-numeric timestamps.
 //
-// The signing side here calls OpenSSL directly rather than the functions
-// under test, so a bug shared by signer and verifier cannot hide itself.
+// The signing side here calls OpenSSL directly (tests/signer.h) rather than
+// the functions under test, so a bug shared by signer and verifier cannot
+// hide itself.
 
 #include "toolkits/verify.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <cstdint>
 #include <ctime>
-#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -25,11 +23,21 @@
 #include <utility>
 #include <vector>
 
+#include "tests/signer.h"
+#include "tests/test_util.h"
 #include "toolkits/catalog.h"
 #include "util/crypto.h"
 
 namespace webhooks {
 namespace {
+
+using testing::Base64Encode;
+using testing::Ed25519KeyPair;
+using testing::Ed25519Sign;
+using testing::GenerateEd25519KeyPair;
+using testing::Hex;
+using testing::HmacSha256;
+using testing::Upper;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -120,108 +128,6 @@ const char* StatusName(VerifyStatus status) {
            << StatusName(want) << " came without a message";
   }
   return ::testing::AssertionSuccess() << StatusName(want);
-}
-
-std::string Hex(std::string_view bytes) {
-  constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  for (const char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    hex.push_back(kDigits[byte >> 4]);
-    hex.push_back(kDigits[byte & 0x0f]);
-  }
-  return hex;
-}
-
-std::string Upper(std::string text) {
-  for (char& c : text) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return text;
-}
-
-std::string Base64(std::string_view bytes) {
-  std::string encoded(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int size =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
-                      reinterpret_cast<const unsigned char*>(bytes.data()),
-                      static_cast<int>(bytes.size()));
-  encoded.resize(static_cast<size_t>(size));
-  return encoded;
-}
-
-// Raw HMAC-SHA256, straight from OpenSSL.
-std::string Hmac(std::string_view key, std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest,
-       &size);
-  return std::string(reinterpret_cast<const char*>(digest), size);
-}
-
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct PkeyCtxDeleter {
-  void operator()(EVP_PKEY_CTX* ctx) const { EVP_PKEY_CTX_free(ctx); }
-};
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
-
-struct Ed25519KeyPair {
-  std::string private_key;  // 32 raw bytes; empty if generation failed
-  std::string public_key;   // 32 raw bytes
-};
-
-Ed25519KeyPair GenerateEd25519KeyPair() {
-  const PkeyCtxPtr ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr));
-  EVP_PKEY* generated = nullptr;
-  if (ctx == nullptr || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
-      EVP_PKEY_keygen(ctx.get(), &generated) != 1) {
-    return {};
-  }
-  const PkeyPtr key(generated);
-  std::string private_key(32, '\0');
-  std::string public_key(32, '\0');
-  size_t private_size = private_key.size();
-  size_t public_size = public_key.size();
-  if (EVP_PKEY_get_raw_private_key(
-          key.get(), reinterpret_cast<unsigned char*>(private_key.data()),
-          &private_size) != 1 ||
-      EVP_PKEY_get_raw_public_key(
-          key.get(), reinterpret_cast<unsigned char*>(public_key.data()),
-          &public_size) != 1 ||
-      private_size != 32 || public_size != 32) {
-    return {};
-  }
-  return {private_key, public_key};
-}
-
-// A raw 64-byte Ed25519 signature, or "" if OpenSSL refused.
-std::string Ed25519Sign(std::string_view private_key, std::string_view data) {
-  const PkeyPtr key(EVP_PKEY_new_raw_private_key(
-      EVP_PKEY_ED25519, nullptr,
-      reinterpret_cast<const unsigned char*>(private_key.data()),
-      private_key.size()));
-  const MdCtxPtr ctx(EVP_MD_CTX_new());
-  std::string signature(64, '\0');
-  size_t size = signature.size();
-  if (key == nullptr || ctx == nullptr ||
-      EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) !=
-          1 ||
-      EVP_DigestSign(ctx.get(),
-                     reinterpret_cast<unsigned char*>(signature.data()), &size,
-                     reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size()) != 1 ||
-      size != 64) {
-    return std::string();
-  }
-  return signature;
 }
 
 // ---------------------------------------------------------------------------
@@ -524,13 +430,13 @@ class SignatureMatrixTest : public ::testing::TestWithParam<SchemeCase> {
                                   std::string_view body) {
     const SchemeCase& c = GetParam();
     const std::string payload = c.payload(timestamp, body);
-    return c.ed25519 ? Ed25519Sign(key, payload) : Hmac(key, payload);
+    return c.ed25519 ? Ed25519Sign(key, payload) : HmacSha256(key, payload);
   }
 
   // Bytes encoded as the scheme sends them, after its prefix.
   static std::string Encode(std::string_view raw) {
     return GetParam().encoding == SignatureEncoding::kHex ? Hex(raw)
-                                                          : Base64(raw);
+                                                          : Base64Encode(raw);
   }
 
   // The signature header's value for `body` at `timestamp`.
@@ -825,7 +731,7 @@ TEST(HmacSchemeTest, LiteralTextInSignedPayloadIsSigned) {
     const Headers headers =
         Headers()
             .Add("X-Hub-Signature-256",
-                 "sha256=" + Hex(Hmac(kGitHubSecret, signed_text)))
+                 "sha256=" + Hex(HmacSha256(kGitHubSecret, signed_text)))
             .Add("X-Timestamp", timestamp);
     return VerifySignature(spec, kGitHubSecret, headers.Lookup(), kGitHubBody,
                            1767225600);
@@ -845,8 +751,8 @@ TEST(HmacSchemeTest, ZeroToleranceAcceptsAnyTime) {
   const Headers headers =
       Headers()
           .Add("X-Hub-Signature-256",
-               "sha256=" +
-                   Hex(Hmac(kGitHubSecret, std::string("1000.") + kGitHubBody)))
+               "sha256=" + Hex(HmacSha256(kGitHubSecret,
+                                          std::string("1000.") + kGitHubBody)))
           .Add("X-Timestamp", "1000");
   EXPECT_TRUE(HasStatus(VerifySignature(spec, kGitHubSecret, headers.Lookup(),
                                         kGitHubBody, 1767225600),
@@ -873,7 +779,8 @@ TEST(HmacSchemeTest, Base64MustBeCanonical) {
   VerificationSpec spec = GitHubSpec();
   spec.signature_prefix = "";
   spec.encoding = SignatureEncoding::kBase64;
-  const std::string valid = Base64(Hmac(kGitHubSecret, kGitHubBody));
+  const std::string valid =
+      Base64Encode(HmacSha256(kGitHubSecret, kGitHubBody));
   ASSERT_EQ(valid.size(), 44u);
   ASSERT_EQ(valid[43], '=');
   const auto verify = [&](const std::string& signature) {
@@ -914,7 +821,7 @@ TEST(Ed25519SchemeTest, InvalidPublicKeyIsBadSecret) {
       public_hex.substr(0, 63),
       public_hex + "0",
       public_hex.substr(0, 62) + "zz",
-      Base64(key.public_key),
+      Base64Encode(key.public_key),
       Hex(key.public_key + key.private_key),
   };
   for (const std::string& secret : kBadKeys) {
@@ -962,7 +869,7 @@ TEST(Ed25519SchemeTest, Base64SignatureIsAccepted) {
   spec.encoding = SignatureEncoding::kBase64;
   const Headers headers = Headers().Add(
       "X-Signature",
-      "ed25519=" + Base64(Ed25519Sign(key.private_key, kGitHubBody)));
+      "ed25519=" + Base64Encode(Ed25519Sign(key.private_key, kGitHubBody)));
   EXPECT_TRUE(HasStatus(VerifySignature(spec, Hex(key.public_key),
                                         headers.Lookup(), kGitHubBody, 0),
                         VerifyStatus::kOk));
