@@ -3,7 +3,7 @@
 // Plus the SQLite-specific facts: durability settings, file mode, and
 // refusing files it cannot trust.
 
-#include "store/store.h"
+#include "store/sqlite_store.h"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -14,7 +14,7 @@
 #include <thread>
 #include <tuple>
 
-#include "store/sqlite_store.h"
+#include "store/store.h"
 #include "tests/test_util.h"
 
 namespace webhooks {
