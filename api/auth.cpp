@@ -1,7 +1,5 @@
 #include "api/auth.h"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <cstdio>
 
@@ -46,10 +44,7 @@ bool AuthenticateKeyOrReply(const Context& ctx, const httplib::Request& req,
   // does not tell which key (or how much of one) matched.
   const ConfiguredKey* match = nullptr;
   for (const ConfiguredKey& candidate : ctx.keys.configured) {
-    if (CRYPTO_memcmp(candidate.digest.data(), digest.data(), digest.size()) ==
-        0) {
-      match = &candidate;
-    }
+    if (ConstantTimeEquals(candidate.digest, digest)) match = &candidate;
   }
   // Then the database, for every key, configured ones included: it holds
   // the revocations, and `keys` changes it while we run, so a key created

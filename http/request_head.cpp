@@ -6,6 +6,8 @@
 #include <array>
 #include <cstddef>
 
+#include "util/text.h"
+
 namespace webhooks {
 namespace {
 
@@ -72,17 +74,6 @@ bool IsHostValue(std::string_view value) {
         std::string_view("-._~!$&'()*+,;=%:[]").find(static_cast<char>(c)) !=
             std::string_view::npos;
     if (!allowed) return false;
-  }
-  return true;
-}
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) {
-      return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    };
-    if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
 }

@@ -35,6 +35,17 @@ bool ParseInt(std::string_view text, long long min, long long max,
   return true;
 }
 
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  auto lower = [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  };
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
 std::vector<std::string> SplitCommas(std::string_view text) {
   std::vector<std::string> parts;
   while (!text.empty()) {

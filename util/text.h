@@ -23,6 +23,9 @@ bool IsTokenText(std::string_view text, size_t max_length);
 bool ParseInt(std::string_view text, long long min, long long max,
               long long* out);
 
+// Equal but for ASCII letter case (header names, media types).
+bool EqualsIgnoringCase(std::string_view a, std::string_view b);
+
 // The non-empty parts of a comma-separated list.
 std::vector<std::string> SplitCommas(std::string_view text);
 

@@ -220,6 +220,16 @@ TEST(PrintableTest, CutsAtMaxLengthBytes) {
   EXPECT_EQ(Printable(std::string(600, 'x')), std::string(512, 'x') + "...");
 }
 
+TEST(CaseTest, ComparesAsciiLettersWithoutCase) {
+  EXPECT_TRUE(EqualsIgnoringCase("Content-Length", "content-LENGTH"));
+  EXPECT_TRUE(EqualsIgnoringCase("", ""));
+  EXPECT_FALSE(EqualsIgnoringCase("Host", "Hos"));
+  EXPECT_FALSE(EqualsIgnoringCase("Host", "Hosu"));
+  // Only A-Z fold: '@' (0x40) and '`' (0x60) differ by the case bit too.
+  EXPECT_FALSE(EqualsIgnoringCase("@", "`"));
+  EXPECT_EQ(Lowercase("Slack-BOT_1"), "slack-bot_1");
+}
+
 TEST(ParseIntTest, AcceptsWholeNumbersInRange) {
   long long value = 0;
   ASSERT_TRUE(ParseInt("0", 0, 10, &value));
