@@ -1,74 +1,22 @@
+// The settings table and what is made from it: parsing flags and the
+// environment, --help, --version and the start-up line. To add a setting,
+// add its field to Config and one entry to kSettings; nothing else lists
+// settings.
+
 #include "config.h"
 
+#include <cstdint>
 #include <string_view>
 #include <utility>
 
 #include "util/net.h"
 #include "util/text.h"
 
+#ifndef WEBHOOKS_VERSION
+#error "CMake defines WEBHOOKS_VERSION from project(webhooks VERSION ...)"
+#endif
+
 namespace webhooks {
-
-const char kUsage[] = R"(usage: webhooks-server [options]
-       webhooks-server send-test-event --url WEBHOOK_URL --secret SECRET
-                                       [--file event.json]
-       webhooks-server keys create --project NAME | keys list |
-                       keys revoke KEY_ID   [--db PATH]
-       webhooks-server backup --to FILE [--db PATH]
-       webhooks-server check [--db PATH]
-
-A self-hosted Composio webhook endpoints API. Options (each also read from the
-environment variable in brackets; a flag wins over the environment):
-
-  --host ADDR        address to listen on [WEBHOOKS_HOST] (default 127.0.0.1);
-                     a non-loopback address requires --api-key
-  --port N           TCP port, 0 picks a free one [WEBHOOKS_PORT] (default 9900)
-  --db PATH          SQLite database file, or :memory: [WEBHOOKS_DB]
-                     (default data/webhooks.db; the folder is created)
-  --public-url URL   base of every webhook_url, http:// or https://
-                     [WEBHOOKS_PUBLIC_URL] (default http://localhost:PORT)
-  --api-key KEY      accept this API key; repeatable [WEBHOOKS_API_KEYS,
-                     comma-separated]. Without any key, any non-empty key is
-                     accepted and is its own project (local mode).
-  --threads N        worker threads, 1-1024 [WEBHOOKS_THREADS] (default 64)
-  --read-connections N
-                     database connections for reads, 1-64
-                     [WEBHOOKS_READ_CONNECTIONS] (default 4)
-  --max-body BYTES   largest request body, 1024-16777216 [WEBHOOKS_MAX_BODY]
-                     (default 65536)
-  --secrets-key-file FILE
-                     encrypt setup values at rest with the key in FILE: 64 hex
-                     characters, e.g. from `openssl rand -hex 32`
-                     [WEBHOOKS_SECRETS_KEY_FILE] (default: stored in clear)
-  --event-retention N|AGE|AGE,N
-                     keep the newest N events per endpoint, and with an AGE
-                     (30s, 30m, 24h, 7d) only those younger than it; AGE alone
-                     keeps at most 1000 per endpoint [WEBHOOKS_EVENT_RETENTION]
-                     (default 1000)
-  --require-keys     refuse to start without API keys, even on loopback (behind
-                     a reverse proxy loopback is not private)
-                     [WEBHOOKS_REQUIRE_KEYS=1]
-  --rate-limit N     requests per minute per project; more get 429 with
-                     Retry-After [WEBHOOKS_RATE_LIMIT] (default: no limit)
-  --log-format json|text
-                     one line per request on stderr [WEBHOOKS_LOG_FORMAT]
-                     (default json)
-  --log-level debug|info|warn|error
-                     least severe level logged [WEBHOOKS_LOG_LEVEL] (default
-                     info: every request)
-  --toolkits FILE    toolkit catalog JSON that extends (or, with
-                     "replace": true, replaces) the built-in slack, slackbot
-                     and notion [WEBHOOKS_TOOLKITS]
-  --allowed-host NAME
-                     in local mode (no API keys), also accept requests whose
-                     Host is NAME; repeatable, "*" for any
-                     [WEBHOOKS_ALLOWED_HOSTS, comma-separated] (default:
-                     localhost, loopback addresses and the --public-url host)
-  --help             print this text and exit
-
-On start-up the first line on standard output is
-"listening on http://HOST:PORT"; the server is ready when it appears.
-)";
-
 namespace {
 
 // "N", "AGE" or "AGE,N" (either order): see --event-retention. Without a
@@ -110,202 +58,556 @@ bool ParseEventRetention(std::string_view text, EventRetention* out) {
   return true;
 }
 
-// Applies one setting, from a flag or the environment. Returns an empty
-// string on success, else the one-line complaint.
-std::string ApplySetting(std::string_view name, const std::string& value,
-                         Config* config) {
-  long long number = 0;
-  if (name == "host") {
-    if (!IsIpLiteral(value) && value != "localhost") {
-      return "--host must be an IP address or localhost, got '" + value + "'";
-    }
-    config->host = value == "localhost" ? "127.0.0.1" : value;
-  } else if (name == "port") {
-    if (!ParseInt(value, 0, 65535, &number)) {
-      return "--port must be a number from 0 to 65535, got '" + value + "'";
-    }
-    config->port = static_cast<int>(number);
-  } else if (name == "db") {
-    if (value.empty()) return "--db must not be empty";
-    config->db_path = value;
-  } else if (name == "public-url") {
-    std::string url = value;
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    bool scheme = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
-    size_t host_start = url.find("://") + 3;
-    if (!scheme || url.size() <= host_start ||
-        url.find_first_of("?#", host_start) != std::string::npos ||
-        !IsTokenText(url, 2048)) {
-      return "--public-url must be an http:// or https:// URL without query "
-             "or fragment, got '" +
-             value + "'";
-    }
-    config->public_url = url;
-  } else if (name == "api-key") {
-    if (!IsTokenText(value, kMaxApiKeyLength)) {
-      // Never echo the value: it is meant to be a secret.
-      return "--api-key values must be 1-256 printable ASCII characters "
-             "without spaces";
-    }
-    config->api_keys.push_back(value);
-  } else if (name == "threads") {
-    if (!ParseInt(value, 1, 1024, &number)) {
-      return "--threads must be a number from 1 to 1024, got '" + value + "'";
-    }
-    config->threads = static_cast<int>(number);
-  } else if (name == "read-connections") {
-    if (!ParseInt(value, 1, 64, &number)) {
-      return "--read-connections must be a number from 1 to 64, got '" + value +
-             "'";
-    }
-    config->read_connections = static_cast<int>(number);
-  } else if (name == "max-body") {
-    if (!ParseInt(value, 1024, 16 * 1024 * 1024, &number)) {
-      return "--max-body must be a number of bytes from 1024 to 16777216, "
-             "got '" +
-             value + "'";
-    }
-    config->max_body = static_cast<size_t>(number);
-  } else if (name == "event-retention") {
-    if (!ParseEventRetention(value, &config->event_retention)) {
-      return "--event-retention must be a count (1000), an age (30s, 30m, "
-             "24h, 7d, at most 3650d) or both (24h,5000), got '" +
-             value + "'";
-    }
-  } else if (name == "rate-limit") {
-    if (!ParseInt(value, 0, 1'000'000, &number)) {
-      return "--rate-limit must be a number of requests per minute from 0 "
-             "(no limit) to 1000000, got '" +
-             value + "'";
-    }
-    config->rate_limit = static_cast<int>(number);
-  } else if (name == "log-format") {
-    if (value != "json" && value != "text") {
-      return "--log-format must be json or text, got '" + value + "'";
-    }
-    config->log_format = value;
-  } else if (name == "log-level") {
-    if (value != "debug" && value != "info" && value != "warn" &&
-        value != "error") {
-      return "--log-level must be debug, info, warn or error, got '" + value +
-             "'";
-    }
-    config->log_level = value;
-  } else if (name == "secrets-key-file") {
-    if (value.empty()) return "--secrets-key-file must name a file";
-    config->secrets_key_path = value;
-  } else if (name == "toolkits") {
-    if (value.empty()) return "--toolkits must name a file";
-    config->toolkits_path = value;
-  } else if (name == "allowed-host") {
-    const std::string host = Lowercase(value);
-    if (host != "*" && !IsHostName(host)) {
-      return "--allowed-host must be a host name or IP address without a "
-             "port, or *, got '" +
-             value + "'";
-    }
-    config->allowed_hosts.push_back(host);
+// A boolean as a flag's value or an environment variable: 1/0, true/false,
+// yes/no, on/off, in any case. Anything else is refused rather than read as
+// "off": WEBHOOKS_REQUIRE_KEYS=true used to leave keys optional.
+std::string ParseBool(const char* flag, const std::string& value, bool* out) {
+  const std::string word = Lowercase(value);
+  if (word == "1" || word == "true" || word == "yes" || word == "on") {
+    *out = true;
+  } else if (word == "0" || word == "false" || word == "no" || word == "off") {
+    *out = false;
   } else {
-    return "unknown option --" + std::string(name) +
-           " (see webhooks-server --help)";
+    return std::string("--") + flag +
+           " must be 1/0, true/false, yes/no or on/off, got '" + value + "'";
+  }
+  return "";
+}
+
+// --event-retention as it would be written: "1000", "24h,1000".
+std::string ShowRetention(const EventRetention& retention) {
+  std::string shown;
+  if (retention.max_age_ms > 0) {
+    constexpr std::pair<int64_t, char> kUnits[] = {
+        {86'400'000, 'd'}, {3'600'000, 'h'}, {60'000, 'm'}, {1'000, 's'}};
+    for (const auto& [unit_ms, suffix] : kUnits) {
+      if (retention.max_age_ms % unit_ms == 0) {
+        shown = std::to_string(retention.max_age_ms / unit_ms) + suffix + ",";
+        break;
+      }
+    }
+  }
+  return shown + std::to_string(retention.max_count_per_endpoint);
+}
+
+enum class SettingKind {
+  kValue,   // --flag VALUE; the last one given wins
+  kList,    // --flag VALUE, repeatable; the variable is comma separated; the
+            // flags' list replaces the environment's
+  kSwitch,  // --flag alone means on; --flag=BOOL and the variable a boolean
+};
+
+// One setting: everything the program knows about it, in one place.
+struct Setting {
+  const char* flag;         // "port": --port N, --port=N
+  const char* placeholder;  // the value's name in --help ("N"); unused by a
+                            // switch, shown as [=BOOL]
+  const char* variable;     // its environment variable
+  SettingKind kind;
+  // kList: the list that flags empty before their first item.
+  std::vector<std::string> Config::*list;
+  const char* default_text;  // as --help shows it
+  const char* help;          // --help text, wrapped when printed
+  // A secret (API keys): --help says it is never printed, `parse` must not
+  // quote it in a complaint, and `show` describes it (a count), never it.
+  bool secret;
+  // Validates `value` and stores it into *config (a list: adds it).
+  // Returns "" or the one-line complaint.
+  std::string (*parse)(const std::string& value, Config* config);
+  const char* shown_as;  // its key in the start-up line
+  std::string (*show)(const Config& config, const StartupFacts& facts);
+};
+
+// Every setting, in the order --help lists them and the start-up line shows
+// them (the first eleven keep the start-up line's historical order).
+constexpr Setting kSettings[] = {
+    {"host", "ADDR", "WEBHOOKS_HOST", SettingKind::kValue, nullptr, "127.0.0.1",
+     "address to listen on: an IP address or localhost; a non-loopback "
+     "address requires --api-key",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       if (!IsIpLiteral(value) && value != "localhost") {
+         return "--host must be an IP address or localhost, got '" + value +
+                "'";
+       }
+       config->host = value == "localhost" ? "127.0.0.1" : value;
+       return "";
+     },
+     "host",
+     [](const Config& config, const StartupFacts&) { return config.host; }},
+    {"port", "N", "WEBHOOKS_PORT", SettingKind::kValue, nullptr, "9900",
+     "TCP port; 0 picks a free one", false,
+     [](const std::string& value, Config* config) -> std::string {
+       long long number = 0;
+       if (!ParseInt(value, 0, 65535, &number)) {
+         return "--port must be a number from 0 to 65535, got '" + value + "'";
+       }
+       config->port = static_cast<int>(number);
+       return "";
+     },
+     "port",
+     [](const Config& config, const StartupFacts&) {
+       return std::to_string(config.port);
+     }},
+    {"db", "PATH", "WEBHOOKS_DB", SettingKind::kValue, nullptr,
+     "data/webhooks.db",
+     "SQLite database file (the server creates it and its folder; the file "
+     "is mode 0600), or :memory: for a private in-memory one",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       if (value.empty()) return "--db must not be empty";
+       config->db_path = value;
+       return "";
+     },
+     "db",
+     [](const Config& config, const StartupFacts&) { return config.db_path; }},
+    {"public-url", "URL", "WEBHOOKS_PUBLIC_URL", SettingKind::kValue, nullptr,
+     "http://localhost:PORT",
+     "base of every webhook_url: http:// or https://, without query or "
+     "fragment",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       std::string url = value;
+       while (!url.empty() && url.back() == '/') url.pop_back();
+       const bool scheme =
+           url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+       const size_t host_start = url.find("://") + 3;
+       if (!scheme || url.size() <= host_start ||
+           url.find_first_of("?#", host_start) != std::string::npos ||
+           !IsTokenText(url, 2048)) {
+         return "--public-url must be an http:// or https:// URL without "
+                "query or fragment, got '" +
+                value + "'";
+       }
+       config->public_url = url;
+       return "";
+     },
+     "public_url",
+     [](const Config&, const StartupFacts& facts) {
+       return facts.public_base;
+     }},
+    {"threads", "N", "WEBHOOKS_THREADS", SettingKind::kValue, nullptr, "64",
+     "worker threads, 1-1024; each keep-alive client holds one", false,
+     [](const std::string& value, Config* config) -> std::string {
+       long long number = 0;
+       if (!ParseInt(value, 1, 1024, &number)) {
+         return "--threads must be a number from 1 to 1024, got '" + value +
+                "'";
+       }
+       config->threads = static_cast<int>(number);
+       return "";
+     },
+     "threads",
+     [](const Config& config, const StartupFacts&) {
+       return std::to_string(config.threads);
+     }},
+    {"read-connections", "N", "WEBHOOKS_READ_CONNECTIONS", SettingKind::kValue,
+     nullptr, "4",
+     "database connections serving reads beside the one writer, 1-64", false,
+     [](const std::string& value, Config* config) -> std::string {
+       long long number = 0;
+       if (!ParseInt(value, 1, 64, &number)) {
+         return "--read-connections must be a number from 1 to 64, got '" +
+                value + "'";
+       }
+       config->read_connections = static_cast<int>(number);
+       return "";
+     },
+     "read_connections",
+     [](const Config& config, const StartupFacts&) {
+       return std::to_string(config.read_connections);
+     }},
+    {"max-body", "BYTES", "WEBHOOKS_MAX_BODY", SettingKind::kValue, nullptr,
+     "65536", "largest request body, 1024-16777216", false,
+     [](const std::string& value, Config* config) -> std::string {
+       long long number = 0;
+       if (!ParseInt(value, 1024, 16 * 1024 * 1024, &number)) {
+         return "--max-body must be a number of bytes from 1024 to 16777216, "
+                "got '" +
+                value + "'";
+       }
+       config->max_body = static_cast<size_t>(number);
+       return "";
+     },
+     "max_body",
+     [](const Config& config, const StartupFacts&) {
+       return std::to_string(config.max_body);
+     }},
+    {"toolkits", "FILE", "WEBHOOKS_TOOLKITS", SettingKind::kValue, nullptr,
+     "built-in: slack, slackbot, notion",
+     "toolkit catalog JSON that extends (or, with \"replace\": true, "
+     "replaces) the built-in one",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       if (value.empty()) return "--toolkits must name a file";
+       config->toolkits_path = value;
+       return "";
+     },
+     "toolkits",
+     [](const Config& config, const StartupFacts& facts) {
+       std::string shown;
+       for (const std::string& slug : facts.toolkits) {
+         shown += (shown.empty() ? "" : ",") + slug;
+       }
+       if (!config.toolkits_path.empty()) {
+         shown += " from " + config.toolkits_path;
+       }
+       return shown;
+     }},
+    {"secrets-key-file", "FILE", "WEBHOOKS_SECRETS_KEY_FILE",
+     SettingKind::kValue, nullptr, "none: stored in clear",
+     "encrypt setup values at rest with the key in FILE: 64 hex characters, "
+     "e.g. from `openssl rand -hex 32`",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       if (value.empty()) return "--secrets-key-file must name a file";
+       config->secrets_key_path = value;
+       return "";
+     },
+     "secrets",
+     [](const Config& config, const StartupFacts&) {
+       return std::string(config.secrets_key_path.empty() ? "clear"
+                                                          : "encrypted");
+     }},
+    {"api-key", "KEY", "WEBHOOKS_API_KEYS", SettingKind::kList,
+     &Config::api_keys, "none: local mode",
+     "accept this API key; without any, here or from `keys create`, any "
+     "non-empty key is accepted as its own project (local mode)",
+     true,
+     [](const std::string& value, Config* config) -> std::string {
+       if (!IsTokenText(value, kMaxApiKeyLength)) {
+         return "--api-key values must be 1-256 printable ASCII characters "
+                "without spaces";
+       }
+       config->api_keys.push_back(value);
+       return "";
+     },
+     "auth",
+     [](const Config& config, const StartupFacts& facts) {
+       if (config.api_keys.empty() && !facts.admin_keys) {
+         return std::string("local (any non-empty key is its own project)");
+       }
+       return std::to_string(config.api_keys.size()) + " configured key(s)" +
+              (facts.admin_keys ? " and admin keys" : "");
+     }},
+    {"allowed-host", "NAME", "WEBHOOKS_ALLOWED_HOSTS", SettingKind::kList,
+     &Config::allowed_hosts,
+     "localhost, loopback addresses and the --public-url host",
+     "in local mode (no API keys), also accept requests whose Host is NAME; "
+     "\"*\" for any",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       const std::string host = Lowercase(value);
+       if (host != "*" && !IsHostName(host)) {
+         return "--allowed-host must be a host name or IP address without a "
+                "port, or *, got '" +
+                value + "'";
+       }
+       config->allowed_hosts.push_back(host);
+       return "";
+     },
+     "hosts",
+     [](const Config&, const StartupFacts& facts) { return facts.hosts; }},
+    {"require-keys", "", "WEBHOOKS_REQUIRE_KEYS", SettingKind::kSwitch, nullptr,
+     "off",
+     "refuse to start without API keys, even on loopback (behind a reverse "
+     "proxy loopback is not private)",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       return ParseBool("require-keys", value, &config->require_keys);
+     },
+     "require_keys",
+     [](const Config& config, const StartupFacts&) {
+       return std::string(config.require_keys ? "on" : "off");
+     }},
+    {"event-retention", "N|AGE|AGE,N", "WEBHOOKS_EVENT_RETENTION",
+     SettingKind::kValue, nullptr, "1000",
+     "keep the newest N events per endpoint, and with an AGE (30s, 30m, 24h, "
+     "7d) only those younger than it; AGE alone keeps at most 1000 per "
+     "endpoint",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       if (!ParseEventRetention(value, &config->event_retention)) {
+         return "--event-retention must be a count (1000), an age (30s, 30m, "
+                "24h, 7d, at most 3650d) or both (24h,5000), got '" +
+                value + "'";
+       }
+       return "";
+     },
+     "event_retention",
+     [](const Config& config, const StartupFacts&) {
+       return ShowRetention(config.event_retention);
+     }},
+    {"rate-limit", "N", "WEBHOOKS_RATE_LIMIT", SettingKind::kValue, nullptr,
+     "0: no limit",
+     "requests per minute per project, 0-1000000; more get 429 with "
+     "Retry-After",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       long long number = 0;
+       if (!ParseInt(value, 0, 1'000'000, &number)) {
+         return "--rate-limit must be a number of requests per minute from 0 "
+                "(no limit) to 1000000, got '" +
+                value + "'";
+       }
+       config->rate_limit = static_cast<int>(number);
+       return "";
+     },
+     "rate_limit",
+     [](const Config& config, const StartupFacts&) {
+       return std::to_string(config.rate_limit);
+     }},
+    {"log-format", "json|text", "WEBHOOKS_LOG_FORMAT", SettingKind::kValue,
+     nullptr, "json",
+     "the log's format: one line per request on standard error", false,
+     [](const std::string& value, Config* config) -> std::string {
+       if (value != "json" && value != "text") {
+         return "--log-format must be json or text, got '" + value + "'";
+       }
+       config->log_format = value;
+       return "";
+     },
+     "log_format",
+     [](const Config& config, const StartupFacts&) {
+       return config.log_format;
+     }},
+    {"log-level", "debug|info|warn|error", "WEBHOOKS_LOG_LEVEL",
+     SettingKind::kValue, nullptr, "info: every request",
+     "least severe level logged", false,
+     [](const std::string& value, Config* config) -> std::string {
+       if (value != "debug" && value != "info" && value != "warn" &&
+           value != "error") {
+         return "--log-level must be debug, info, warn or error, got '" +
+                value + "'";
+       }
+       config->log_level = value;
+       return "";
+     },
+     "log_level",
+     [](const Config& config, const StartupFacts&) {
+       return config.log_level;
+     }},
+};
+
+const Setting* FindSetting(std::string_view flag) {
+  for (const Setting& setting : kSettings) {
+    if (flag == setting.flag) return &setting;
+  }
+  return nullptr;
+}
+
+bool Contains(const std::vector<std::string>& names, std::string_view name) {
+  for (const std::string& each : names) {
+    if (each == name) return true;
+  }
+  return false;
+}
+
+// Where --help's text column starts, and where it wraps.
+constexpr size_t kHelpColumn = 21;
+constexpr size_t kHelpWidth = 79;
+
+// One setting's --help entry: "  --port N", then its help, environment
+// variable and default, word-wrapped in the text column.
+std::string SettingHelp(const Setting& setting) {
+  std::string out = std::string("  --") + setting.flag;
+  if (setting.kind == SettingKind::kSwitch) {
+    out += "[=BOOL]";
+  } else {
+    out += std::string(" ") + setting.placeholder;
+  }
+  if (out.size() + 2 > kHelpColumn) {
+    out += "\n" + std::string(kHelpColumn, ' ');
+  } else {
+    out += std::string(kHelpColumn - out.size(), ' ');
+  }
+  std::string text = setting.help;
+  if (setting.kind == SettingKind::kList) text += "; repeatable";
+  if (setting.secret) text += "; never printed";
+  text += std::string(" [") + setting.variable;
+  if (setting.kind == SettingKind::kList) text += ", comma-separated";
+  if (setting.kind == SettingKind::kSwitch) text += "=BOOL";
+  // "(default" stays on the line of the value's first word (\x1f: a space
+  // the wrapping keeps), so that "(default 9900)" can be searched for.
+  text += std::string("] (default\x1f") + setting.default_text + ")";
+  size_t column = kHelpColumn;
+  bool line_start = true;
+  for (std::string_view rest = text; !rest.empty();) {
+    const size_t space = rest.find(' ');
+    const std::string_view word = rest.substr(0, space);
+    rest = space == std::string_view::npos ? "" : rest.substr(space + 1);
+    if (!line_start && column + 1 + word.size() > kHelpWidth) {
+      out += "\n" + std::string(kHelpColumn, ' ');
+      column = kHelpColumn;
+      line_start = true;
+    }
+    if (!line_start) {
+      out += ' ';
+      ++column;
+    }
+    for (const char c : word) out += c == '\x1f' ? ' ' : c;
+    column += word.size();
+    line_start = false;
+  }
+  return out + "\n";
+}
+
+// Applies an environment variable's value: a list is comma separated.
+std::string ApplyVariable(const Setting& setting, const char* value,
+                          Config* config) {
+  if (setting.kind != SettingKind::kList) return setting.parse(value, config);
+  for (const std::string& item : SplitCommas(value)) {
+    if (std::string complaint = setting.parse(item, config);
+        !complaint.empty()) {
+      return complaint;
+    }
   }
   return "";
 }
 
 }  // namespace
 
-// Reads the environment through `getenv` (a parameter, so tests and main
-// decide what it is) and then the flags. On kError, *error is the one line
-// to print before exiting 2.
-ParseOutcome ParseConfig(int argc, char** argv,
-                         const std::function<const char*(const char*)>& getenv,
-                         Config* config, std::string* error) {
-  static constexpr std::pair<const char*, const char*> kEnvironment[] = {
-      {"WEBHOOKS_HOST", "host"},
-      {"WEBHOOKS_PORT", "port"},
-      {"WEBHOOKS_DB", "db"},
-      {"WEBHOOKS_PUBLIC_URL", "public-url"},
-      {"WEBHOOKS_THREADS", "threads"},
-      {"WEBHOOKS_READ_CONNECTIONS", "read-connections"},
-      {"WEBHOOKS_MAX_BODY", "max-body"},
-      {"WEBHOOKS_TOOLKITS", "toolkits"},
-      {"WEBHOOKS_SECRETS_KEY_FILE", "secrets-key-file"},
-      {"WEBHOOKS_EVENT_RETENTION", "event-retention"},
-      {"WEBHOOKS_LOG_FORMAT", "log-format"},
-      {"WEBHOOKS_RATE_LIMIT", "rate-limit"},
-      {"WEBHOOKS_LOG_LEVEL", "log-level"},
-  };
-  for (const auto& [variable, name] : kEnvironment) {
-    if (const char* value = getenv(variable)) {
-      *error = ApplySetting(name, value, config);
-      if (!error->empty()) {
-        *error = std::string(variable) + ": " + *error;
-        return ParseOutcome::kError;
-      }
-    }
+std::string VersionLine() {
+  return std::string("webhooks-server ") + WEBHOOKS_VERSION + "\n";
+}
+
+std::string SettingsHelp(const std::vector<std::string>& flags) {
+  std::string out;
+  for (const Setting& setting : kSettings) {
+    if (Contains(flags, setting.flag)) out += SettingHelp(setting);
   }
-  if (const char* hosts = getenv("WEBHOOKS_ALLOWED_HOSTS")) {
-    for (const std::string& host : SplitCommas(hosts)) {
-      *error = ApplySetting("allowed-host", host, config);
-      if (!error->empty()) {
-        *error = "WEBHOOKS_ALLOWED_HOSTS: " + *error;
-        return ParseOutcome::kError;
-      }
-    }
+  return out;
+}
+
+std::string ServerHelp() {
+  std::vector<std::string> every;
+  for (const Setting& setting : kSettings) every.emplace_back(setting.flag);
+  return R"(usage: webhooks-server [options]
+       webhooks-server keys create --project NAME | keys list |
+                       keys revoke KEY_ID   [--db PATH]
+       webhooks-server backup --to FILE [--db PATH]
+       webhooks-server check [--db PATH]
+       webhooks-server send-test-event --url WEBHOOK_URL --secret SECRET
+                                       [--file event.json]
+       webhooks-server --version
+
+A self-hosted Composio webhook endpoints API. Options (each also read from the
+environment variable in brackets; a flag wins over the environment; a bad value
+stops start-up with exit code 2):
+
+)" + SettingsHelp(every) +
+         R"(  --help             print this text and exit
+  --version          print the version and exit
+
+A BOOL is 1/0, true/false, yes/no or on/off, in any case. Each command has a
+--help of its own (webhooks-server keys --help).
+
+On start-up the first line on standard output is
+"listening on http://HOST:PORT"; the server is ready when it appears. The
+configuration in effect goes to standard error, without any API key.
+)";
+}
+
+std::string CommandLine::Option(const std::string& name) const {
+  for (auto it = options.rbegin(); it != options.rend(); ++it) {
+    if (it->first == name) return it->second;
   }
-  if (const char* keys = getenv("WEBHOOKS_API_KEYS")) {
-    for (const std::string& key : SplitCommas(keys)) {
-      *error = ApplySetting("api-key", key, config);
-      if (!error->empty()) {
-        *error = "WEBHOOKS_API_KEYS: " + *error;
+  return "";
+}
+
+ParseOutcome ParseCommand(int argc, char** argv, int first,
+                          const CommandSyntax& syntax,
+                          const std::function<const char*(const char*)>& getenv,
+                          Config* config, CommandLine* given,
+                          std::string* error) {
+  bool version = false;
+  for (int i = first; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") return ParseOutcome::kHelp;
+    if (arg == "--version") version = true;
+  }
+  if (version) return ParseOutcome::kVersion;
+
+  for (const Setting& setting : kSettings) {
+    if (!Contains(syntax.settings, setting.flag)) continue;
+    if (const char* value = getenv(setting.variable)) {
+      if (std::string complaint = ApplyVariable(setting, value, config);
+          !complaint.empty()) {
+        *error = std::string(setting.variable) + ": " + complaint;
         return ParseOutcome::kError;
       }
     }
   }
 
-  if (const char* require = getenv("WEBHOOKS_REQUIRE_KEYS")) {
-    config->require_keys = std::string_view(require) == "1";
-  }
-  bool keys_from_flags = false;
-  bool hosts_from_flags = false;
-  for (int i = 1; i < argc; ++i) {
+  const std::string see = " (see " + syntax.name + " --help)";
+  std::vector<const Setting*> lists_replaced;
+  for (int i = first; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") return ParseOutcome::kHelp;
-    if (arg == "--require-keys") {  // the one flag without a value
-      config->require_keys = true;
+    if (arg.rfind("--", 0) != 0) {
+      if (given->words.size() == syntax.max_words) {
+        *error = "unexpected argument '" + std::string(arg) + "'" + see;
+        return ParseOutcome::kError;
+      }
+      given->words.emplace_back(arg);
       continue;
     }
-    if (arg.rfind("--", 0) != 0) {
-      *error = "unexpected argument '" + std::string(arg) +
-               "' (see webhooks-server --help)";
+    arg.remove_prefix(2);
+    const size_t eq = arg.find('=');
+    const std::string name(arg.substr(0, eq));
+    const Setting* setting =
+        Contains(syntax.settings, name) ? FindSetting(name) : nullptr;
+    if (setting == nullptr && !Contains(syntax.options, name)) {
+      *error = "unknown option --" + name + see;
       return ParseOutcome::kError;
     }
-    arg.remove_prefix(2);
-    std::string name, value;
-    if (size_t eq = arg.find('='); eq != std::string_view::npos) {
-      name = arg.substr(0, eq);
+    std::string value;
+    if (eq != std::string_view::npos) {
       value = arg.substr(eq + 1);
+    } else if (setting != nullptr && setting->kind == SettingKind::kSwitch) {
+      value = "on";
     } else if (i + 1 < argc) {
-      name = arg;
       value = argv[++i];
     } else {
-      *error = "option --" + std::string(arg) + " needs a value";
+      *error = "option --" + name + " needs a value";
       return ParseOutcome::kError;
     }
-    // Keys and hosts given as flags replace those from the environment:
-    // flag wins.
-    if (name == "api-key" && !keys_from_flags) {
-      config->api_keys.clear();
-      keys_from_flags = true;
+    if (setting == nullptr) {
+      given->options.emplace_back(name, value);
+      continue;
     }
-    if (name == "allowed-host" && !hosts_from_flags) {
-      config->allowed_hosts.clear();
-      hosts_from_flags = true;
+    if (setting->kind == SettingKind::kList) {
+      bool replaced = false;
+      for (const Setting* each : lists_replaced) replaced |= each == setting;
+      if (!replaced) {
+        (config->*setting->list).clear();
+        lists_replaced.push_back(setting);
+      }
     }
-    *error = ApplySetting(name, value, config);
+    *error = setting->parse(value, config);
     if (!error->empty()) return ParseOutcome::kError;
   }
   return ParseOutcome::kRun;
+}
+
+ParseOutcome ParseConfig(int argc, char** argv,
+                         const std::function<const char*(const char*)>& getenv,
+                         Config* config, std::string* error) {
+  CommandSyntax syntax;
+  syntax.name = "webhooks-server";
+  for (const Setting& setting : kSettings) {
+    syntax.settings.emplace_back(setting.flag);
+  }
+  CommandLine ignored;
+  return ParseCommand(argc, argv, 1, syntax, getenv, config, &ignored, error);
+}
+
+std::string ConfigLine(const Config& config, const StartupFacts& facts) {
+  std::string line = "webhooks-server:";
+  for (const Setting& setting : kSettings) {
+    line +=
+        std::string(" ") + setting.shown_as + "=" + setting.show(config, facts);
+  }
+  return line;
 }
 
 }  // namespace webhooks

@@ -1,6 +1,9 @@
-// The server's settings: every flag, its environment variable, default and
-// help text, and the parser that reads them (flags win over the
-// environment, which wins over the defaults).
+// The server's settings. config.cpp holds them in one table, each setting
+// written once: its flag, environment variable, default, help text, parser
+// and how the start-up line shows it. From that table come the parsing of
+// flags and environment (flags win over the environment, which wins over the
+// defaults), the --help text and the start-up line. The admin commands read
+// --db through the same table.
 
 #ifndef WEBHOOKS_CONFIG_H_
 #define WEBHOOKS_CONFIG_H_
@@ -8,6 +11,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/store.h"
@@ -54,9 +58,10 @@ struct Config {
   // ("24h,5000"). The count bound is always there: an age alone keeps at
   // most kDefaultEventCount per endpoint too. Default: 1000 events.
   EventRetention event_retention{kDefaultEventCount, 0};
-  // Refuse to start without API keys even on loopback (--require-keys,
-  // WEBHOOKS_REQUIRE_KEYS=1): for a server behind a reverse proxy, where
-  // loopback is not private.
+  // Refuse to start without API keys even on loopback (--require-keys, or
+  // --require-keys=BOOL; WEBHOOKS_REQUIRE_KEYS=BOOL, where BOOL is 1/0,
+  // true/false, yes/no or on/off): for a server behind a reverse proxy,
+  // where loopback is not private.
   bool require_keys = false;
   // Requests per minute per project (--rate-limit, WEBHOOKS_RATE_LIMIT);
   // 0: no limit. Over it, 429 as Composio answers.
@@ -80,17 +85,75 @@ struct Config {
 // Longest API key accepted, from a flag or a request.
 constexpr size_t kMaxApiKeyLength = 256;
 
-// The text of --help.
-extern const char kUsage[];
+// What --version prints: "webhooks-server 0.13.0\n", the version from
+// CMake's project(webhooks VERSION ...).
+std::string VersionLine();
 
-enum class ParseOutcome { kRun, kHelp, kError };
+// The text of webhooks-server --help: usage lines, then every setting of the
+// table (flag, placeholder, help, environment variable, default).
+std::string ServerHelp();
 
-// Reads the environment through `getenv` (a parameter, so tests and main
-// decide what it is) and then the flags. On kError, *error is the one line
-// to print before exiting 2.
+// The --help lines of the settings named by flag ("db"), in table order, for
+// a command's own help text. Unknown names are skipped.
+std::string SettingsHelp(const std::vector<std::string>& flags);
+
+enum class ParseOutcome { kRun, kHelp, kVersion, kError };
+
+// What a command reads from its arguments: settings of the table, named by
+// flag, from flags and their environment variables (the server reads them
+// all, `keys` only "db"), options of its own that take a value ("--project
+// NAME"), and at most `max_words` positional arguments.
+struct CommandSyntax {
+  std::string name;  // "webhooks-server keys", for "see ... --help"
+  std::vector<std::string> settings;
+  std::vector<std::string> options;
+  size_t max_words = 0;
+};
+
+// The options (last value given wins) and words a command was given.
+struct CommandLine {
+  std::vector<std::pair<std::string, std::string>> options;
+  std::vector<std::string> words;
+
+  // The value of option `name`, or "" if it was not given.
+  std::string Option(const std::string& name) const;
+};
+
+// Parses argv[first..] for a command. --help or -h anywhere gives kHelp,
+// --version kVersion, before anything else is read. Then the environment,
+// read through `getenv` (a parameter, so tests and main decide what it is),
+// for the settings of `syntax`, then the flags in order: a flag wins over
+// the environment, and list settings (--api-key, --allowed-host) given as
+// flags replace the environment's list. Flags take "--name value" or
+// "--name=value"; a boolean switch (--require-keys) takes no value, or
+// "=BOOL". On kError, *error is the one line to print before exiting 2;
+// *config and *given are then partly filled.
+ParseOutcome ParseCommand(int argc, char** argv, int first,
+                          const CommandSyntax& syntax,
+                          const std::function<const char*(const char*)>& getenv,
+                          Config* config, CommandLine* given,
+                          std::string* error);
+
+// ParseCommand for the server: every setting, no words, from argv[1].
 ParseOutcome ParseConfig(int argc, char** argv,
                          const std::function<const char*(const char*)>& getenv,
                          Config* config, std::string* error);
+
+// What the server learned at start-up that the start-up line shows beside
+// the settings themselves.
+struct StartupFacts {
+  std::string public_base;            // the origin of every webhook_url
+  std::vector<std::string> toolkits;  // slugs of the catalog loaded
+  bool admin_keys = false;            // the database holds `keys create` keys
+  std::string hosts;  // Host names local mode accepts, as shown ("any", ...)
+};
+
+// The start-up line, without its newline: "webhooks-server: host=...
+// port=... db=... public_url=... threads=... read_connections=...
+// max_body=... toolkits=... secrets=... auth=... hosts=...", then the other
+// settings, one key=value each, in table order. Never holds an API key or
+// any other secret.
+std::string ConfigLine(const Config& config, const StartupFacts& facts);
 
 }  // namespace webhooks
 

@@ -105,33 +105,18 @@ int CheckSecretsKeyAtStart(const Config& config, Store& store) {
 void PrintConfig(const Config& config, const std::string& public_base,
                  const ToolkitCatalog& catalog, bool admin_keys,
                  const HostPolicy& hosts) {
-  std::string toolkits;
-  for (const std::string& slug : catalog.Slugs()) {
-    toolkits += (toolkits.empty() ? "" : ",") + slug;
-  }
-  const std::string auth = config.api_keys.empty() && !admin_keys
-                               ? "local (any non-empty key is its own project)"
-                               : std::to_string(config.api_keys.size()) +
-                                     " configured key(s)" +
-                                     (admin_keys ? " and admin keys" : "");
+  StartupFacts facts;
+  facts.public_base = public_base;
+  facts.toolkits = catalog.Slugs();
+  facts.admin_keys = admin_keys;
   // The Host names local mode accepts (HostPolicy), so that a refused one
   // can be told from the start-up line.
-  std::string allowed = "any";
+  facts.hosts = "any";
   if (hosts.enforced && !hosts.any) {
-    allowed = "localhost,loopback";
-    for (const std::string& name : hosts.names) allowed += "," + name;
+    facts.hosts = "localhost,loopback";
+    for (const std::string& name : hosts.names) facts.hosts += "," + name;
   }
-  std::fprintf(stderr,
-               "webhooks-server: host=%s port=%d db=%s public_url=%s "
-               "threads=%d read_connections=%d max_body=%zu toolkits=%s%s%s "
-               "secrets=%s auth=%s hosts=%s\n",
-               config.host.c_str(), config.port, config.db_path.c_str(),
-               public_base.c_str(), config.threads, config.read_connections,
-               config.max_body, toolkits.c_str(),
-               config.toolkits_path.empty() ? "" : " from ",
-               config.toolkits_path.c_str(),
-               config.secrets_key_path.empty() ? "clear" : "encrypted",
-               auth.c_str(), allowed.c_str());
+  std::fprintf(stderr, "%s\n", ConfigLine(config, facts).c_str());
 }
 
 // webhooks-server routes: the route table, one "METHOD /path/{param}" a
@@ -175,7 +160,10 @@ int Run(int argc, char** argv) {
       argc, argv, [](const char* name) { return std::getenv(name); }, &config,
       &error)) {
     case ParseOutcome::kHelp:
-      std::fputs(kUsage, stdout);
+      std::fputs(ServerHelp().c_str(), stdout);
+      return 0;
+    case ParseOutcome::kVersion:
+      std::fputs(VersionLine().c_str(), stdout);
       return 0;
     case ParseOutcome::kError:
       std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());

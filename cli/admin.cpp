@@ -8,9 +8,9 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
-#include <utility>
 #include <vector>
 
+#include "config.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
 #include "util/crypto.h"
@@ -20,48 +20,102 @@
 namespace webhooks {
 namespace {
 
-constexpr char kAdminUsage[] =
-    "usage: webhooks-server keys create --project NAME [--db PATH]\n"
-    "       webhooks-server keys list [--db PATH]\n"
-    "       webhooks-server keys revoke KEY_ID [--db PATH]\n"
-    "       webhooks-server backup --to FILE [--db PATH]\n"
-    "       webhooks-server check [--db PATH]\n"
-    "--db defaults to WEBHOOKS_DB, else data/webhooks.db.\n";
+// Each command's --help, before the options, which come from the settings
+// table (--db) and the command's own (listed in the text).
+constexpr char kKeysHelp[] =
+    R"(usage: webhooks-server keys create --project NAME [--db PATH]
+       webhooks-server keys list [--db PATH]
+       webhooks-server keys revoke KEY_ID [--db PATH]
 
-// Splits "--name value" pairs and positional words; false on a dangling
-// flag.
-bool SplitArgs(int argc, char** argv, int first,
-               std::vector<std::pair<std::string, std::string>>* flags,
-               std::vector<std::string>* words) {
-  for (int i = first; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) {
-      words->push_back(arg);
-      continue;
-    }
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      flags->emplace_back(arg.substr(2, eq - 2), arg.substr(eq + 1));
-    } else if (i + 1 < argc) {
-      flags->emplace_back(arg.substr(2), argv[++i]);
-    } else {
-      return false;
-    }
-  }
-  return true;
+The API keys kept in the database. The commands work while a server runs on
+it, and take effect from its next request.
+
+  create             make a key for a project and print it once (see
+                     webhooks-server keys create --help)
+  list               show key ids, projects, origins and times, never keys
+  revoke KEY_ID      refuse that key from now on, a start-up key too
+
+)";
+
+constexpr char kKeysCreateHelp[] =
+    R"(usage: webhooks-server keys create --project NAME [--db PATH]
+
+Makes an API key for project NAME, a new one or one made before (create a
+new key, then revoke the old one: a rotation). Prints the key once, alone on
+standard output; the key id and project go to standard error. Only the key's
+SHA-256 digest is stored. Creates the database, and its folder, if missing.
+
+  --project NAME     1-128 characters
+)";
+
+constexpr char kKeysListHelp[] =
+    R"(usage: webhooks-server keys list [--db PATH]
+
+Shows every key's id, project id, origin (admin: keys create; config:
+--api-key; local: local mode), creation and revocation times and project
+name. Never the keys themselves.
+
+)";
+
+constexpr char kKeysRevokeHelp[] =
+    R"(usage: webhooks-server keys revoke KEY_ID [--db PATH]
+
+Refuses the key with id KEY_ID (see keys list) from the server's next
+request on. A key given at start-up too: remove it from the configuration,
+or each start warns about it.
+
+)";
+
+constexpr char kBackupHelp[] =
+    R"(usage: webhooks-server backup --to FILE [--db PATH]
+
+Copies the database to the new file FILE (mode 0600) with SQLite's online
+backup API: a consistent copy, even while a server writes to it. Refuses
+an existing FILE.
+
+  --to FILE          where the copy goes
+)";
+
+constexpr char kCheckHelp[] =
+    R"(usage: webhooks-server check [--db PATH]
+
+Runs SQLite's full integrity check on the database, opened read-only, and
+prints "PATH: ok" or "PATH: damaged" with the problems on standard error.
+
+)";
+
+constexpr char kHelpEnd[] =
+    R"(  --help             print this text and exit
+
+Except keys create, the commands refuse a database file that does not exist
+(exit 1) rather than create an empty one. Exit status: 0 done, 1 failed, 2 a
+usage error.
+)";
+
+// The --help of `command` (and of the keys `action` if one is named).
+std::string HelpFor(std::string_view command, std::string_view action) {
+  const char* text = command == "backup"  ? kBackupHelp
+                     : command == "check" ? kCheckHelp
+                     : action == "create" ? kKeysCreateHelp
+                     : action == "list"   ? kKeysListHelp
+                     : action == "revoke" ? kKeysRevokeHelp
+                                          : kKeysHelp;
+  return text + SettingsHelp({"db"}) + kHelpEnd;
 }
 
-std::string FlagValue(
-    const std::vector<std::pair<std::string, std::string>>& flags,
-    std::string_view name, std::string fallback) {
-  for (const auto& [flag, value] : flags) {
-    if (flag == name) return value;
-  }
-  return fallback;
-}
-
-int AdminUsageError(const std::string& problem) {
-  std::fprintf(stderr, "webhooks-server: %s\n%s", problem.c_str(), kAdminUsage);
+int UsageError(std::string_view command, const std::string& problem) {
+  std::fprintf(stderr, "webhooks-server: %s (see webhooks-server %s --help)\n",
+               problem.c_str(), std::string(command).c_str());
   return 2;
+}
+
+// Every command but `keys create` needs the database to exist: opening a
+// mistyped path would create an empty database (and its folder) and report
+// on that instead.
+bool DatabaseExists(const std::string& path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0 ||
+         (errno != ENOENT && errno != ENOTDIR);
 }
 
 }  // namespace
@@ -78,18 +132,81 @@ bool EnsureParentFolder(const std::string& db_path, std::string* error) {
 
 int RunAdminCommand(int argc, char** argv) {
   const std::string command = argv[1];
-  std::vector<std::pair<std::string, std::string>> flags;
-  std::vector<std::string> words;
-  if (!SplitArgs(argc, argv, 2, &flags, &words)) {
-    return AdminUsageError("an option needs a value");
+  CommandSyntax syntax;
+  syntax.name = "webhooks-server " + command;
+  syntax.settings = {"db"};  // --db and WEBHOOKS_DB, as the server reads them
+  if (command == "keys") {
+    syntax.options = {"project"};
+    syntax.max_words = 2;  // create | list | revoke KEY_ID
+  } else if (command == "backup") {
+    syntax.options = {"to"};
   }
-  const char* env_db = std::getenv("WEBHOOKS_DB");
-  const std::string db =
-      FlagValue(flags, "db", env_db ? env_db : "data/webhooks.db");
-  for (const auto& [flag, value] : flags) {
-    if (flag != "db" && flag != "project" && flag != "to") {
-      return AdminUsageError("unknown option --" + flag);
+  Config config;
+  CommandLine given;
+  std::string error;
+  switch (ParseCommand(
+      argc, argv, 2, syntax, [](const char* name) { return std::getenv(name); },
+      &config, &given, &error)) {
+    case ParseOutcome::kHelp: {
+      std::string_view action;
+      for (int i = 2; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "create" || arg == "list" || arg == "revoke") {
+          action = arg;
+          break;
+        }
+      }
+      std::fputs(HelpFor(command, action).c_str(), stdout);
+      return 0;
     }
+    case ParseOutcome::kVersion:
+      std::fputs(VersionLine().c_str(), stdout);
+      return 0;
+    case ParseOutcome::kError:
+      std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
+      return 2;
+    case ParseOutcome::kRun:
+      break;
+  }
+  const std::string& db = config.db_path;
+  const std::string action = given.words.empty() ? "" : given.words[0];
+  if (command == "keys") {
+    if (action != "create" && action != "list" && action != "revoke") {
+      return UsageError(command, "keys needs create, list or revoke");
+    }
+    if (action == "revoke" && given.words.size() != 2) {
+      return UsageError(command, "keys revoke needs KEY_ID");
+    }
+    if (action != "revoke" && given.words.size() != 1) {
+      return UsageError(command, "unexpected argument '" + given.words[1] +
+                                     "' after keys " + action);
+    }
+    const std::string project = given.Option("project");
+    if (action == "create" &&
+        (project.empty() || !IsCleanText(project) || project.size() > 128)) {
+      return UsageError(command,
+                        "keys create needs --project NAME (1-128 characters)");
+    }
+    if (action != "create" && !project.empty()) {
+      return UsageError(command, "--project is for keys create only");
+    }
+  }
+  if (command == "backup" && given.Option("to").empty()) {
+    return UsageError(command, "backup needs --to FILE");
+  }
+  // A database private to one process: nothing for a command to act on.
+  if (db == ":memory:") {
+    return UsageError(command, command +
+                                   " needs a database file, not :memory: "
+                                   "(--db or WEBHOOKS_DB)");
+  }
+  if (action != "create" && !DatabaseExists(db)) {
+    std::fprintf(stderr,
+                 "webhooks-server: no database at '%s' (nothing was "
+                 "created): start the server once to create it, or check "
+                 "--db and WEBHOOKS_DB\n",
+                 db.c_str());
+    return 1;
   }
   if (command == "check") {
     std::vector<std::string> problems;
@@ -105,8 +222,7 @@ int RunAdminCommand(int argc, char** argv) {
     return problems.empty() ? 0 : 1;
   }
   if (command == "backup") {
-    const std::string to = FlagValue(flags, "to", "");
-    if (to.empty()) return AdminUsageError("backup needs --to FILE");
+    const std::string to = given.Option("to");
     Status status = BackupSqliteDatabase(db, to);
     if (!status.ok()) {
       std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
@@ -116,11 +232,6 @@ int RunAdminCommand(int argc, char** argv) {
     return 0;
   }
   // keys: on the store, so the schema exists even on a new database.
-  const std::string action = words.empty() ? "" : words[0];
-  if (action != "create" && action != "list" && action != "revoke") {
-    return AdminUsageError("keys needs create, list or revoke");
-  }
-  std::string error;
   if (!EnsureParentFolder(db, &error)) {
     std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
     return 1;
@@ -131,12 +242,7 @@ int RunAdminCommand(int argc, char** argv) {
     return 1;
   }
   if (action == "create") {
-    const std::string project = FlagValue(flags, "project", "");
-    if (project.empty() || !IsCleanText(project) || project.size() > 128) {
-      return AdminUsageError(
-          "keys create needs --project NAME (1-128 "
-          "characters)");
-    }
+    const std::string project = given.Option("project");
     // 32 random characters of 64 symbols: 192 bits.
     const std::string key = "whk_" + RandomToken(32);
     NewApiKey new_key;
@@ -160,14 +266,14 @@ int RunAdminCommand(int argc, char** argv) {
     return 0;
   }
   if (action == "revoke") {
-    if (words.size() != 2) return AdminUsageError("keys revoke needs KEY_ID");
-    Status status = store->RevokeKey(words[1], NowMillis());
+    const std::string& key_id = given.words[1];
+    Status status = store->RevokeKey(key_id, NowMillis());
     if (!status.ok()) {
-      std::fprintf(stderr, "webhooks-server: %s: %s\n", words[1].c_str(),
+      std::fprintf(stderr, "webhooks-server: %s: %s\n", key_id.c_str(),
                    status.message().c_str());
       return 1;
     }
-    std::printf("revoked %s\n", words[1].c_str());
+    std::printf("revoked %s\n", key_id.c_str());
     return 0;
   }
   std::vector<ApiKeyInfo> keys;

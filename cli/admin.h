@@ -9,8 +9,12 @@
 
 namespace webhooks {
 
-// argv[1] is "keys", "backup" or "check". Returns the exit code: 0 done, 1
-// failed, 2 a usage error.
+// argv[1] is "keys", "backup" or "check". Reads --db and WEBHOOKS_DB
+// through the settings table (config.h), as the server does. Every command
+// but `keys create` refuses a database file that does not exist, and none
+// takes :memory:. --help (also after `keys create` etc.) prints the
+// command's own help. Returns the exit code: 0 done (or help), 1 failed
+// (a missing database among them), 2 a usage error.
 int RunAdminCommand(int argc, char** argv);
 
 // Creates the folder of a database file if it is missing (one level, mode

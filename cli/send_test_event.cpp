@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "config.h"
 #include "toolkits/verify.h"
 #include "util/crypto.h"
 #include "util/time.h"
@@ -26,21 +27,31 @@ constexpr char kSendTestEventUsage[] =
 }  // namespace
 
 int SendTestEvent(int argc, char** argv) {
-  std::string url, secret, file;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
+  CommandSyntax syntax;
+  syntax.name = "webhooks-server send-test-event";
+  syntax.options = {"url", "secret", "file"};  // no settings
+  Config unused;
+  CommandLine given;
+  std::string error;
+  switch (ParseCommand(
+      argc, argv, 1, syntax, [](const char*) -> const char* { return nullptr; },
+      &unused, &given, &error)) {
+    case ParseOutcome::kHelp:
       std::fputs(kSendTestEventUsage, stdout);
       return 0;
-    }
-    if (i + 1 >= argc ||
-        (arg != "--url" && arg != "--secret" && arg != "--file")) {
-      std::fprintf(stderr, "send-test-event: unexpected '%s'\n%s",
-                   std::string(arg).c_str(), kSendTestEventUsage);
+    case ParseOutcome::kVersion:
+      std::fputs(VersionLine().c_str(), stdout);
+      return 0;
+    case ParseOutcome::kError:
+      std::fprintf(stderr, "send-test-event: %s\n%s", error.c_str(),
+                   kSendTestEventUsage);
       return 2;
-    }
-    (arg == "--url" ? url : arg == "--secret" ? secret : file) = argv[++i];
+    case ParseOutcome::kRun:
+      break;
   }
+  const std::string url = given.Option("url");
+  const std::string secret = given.Option("secret");
+  const std::string file = given.Option("file");
   const size_t scheme_end = url.find("://");
   const size_t path_start = scheme_end == std::string::npos
                                 ? std::string::npos
