@@ -137,6 +137,82 @@ int PrintRoutes() {
   return 0;
 }
 
+// Blocks the signals the watcher takes, before any thread starts, so that
+// all threads inherit the mask and only the watcher's sigwait receives them.
+sigset_t BlockWatchedSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+// Opens the store the settings name (the one place that chooses the
+// backend), creating its folder, and says when the last server did not stop
+// cleanly. Returns 0, or the exit code after one line on stderr.
+int OpenStore(const Config& config, std::unique_ptr<Store>* store) {
+  std::string error;
+  if (!EnsureParentFolder(config.db_path, &error)) {
+    std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
+    return 1;
+  }
+  StoreOptions store_options;
+  store_options.read_connections = static_cast<size_t>(config.read_connections);
+  // Ages events out (and finishes deleted endpoints' events) even on
+  // endpoints that receive nothing more.
+  store_options.background_retention = config.event_retention;
+  store_options.track_clean_stop = true;
+  if (!config.secrets_key_path.empty() &&
+      !ReadSecretsKeyFile(config.secrets_key_path, &store_options.secrets_key,
+                          &error)) {
+    std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
+    return 2;
+  }
+  const auto opening = std::chrono::steady_clock::now();
+  if (Status status = OpenSqliteStore(config.db_path, store_options, store);
+      !status.ok()) {
+    std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
+    return 1;
+  }
+  if ((*store)->FullCheckAtOpen()) {
+    std::fprintf(stderr,
+                 "webhooks-server: the last server on %s did not stop "
+                 "cleanly (or was an older version): checked every page of "
+                 "it in %lld ms\n",
+                 config.db_path.c_str(),
+                 static_cast<long long>(
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - opening)
+                         .count()));
+  }
+  return 0;
+}
+
+// The keys given at start-up, and whether admin keys exist; refuses to go
+// on without keys where anyone could reach the server. Returns 0, or the
+// exit code after one line on stderr.
+int BuildKeys(const Config& config, Store& store, KeyPolicy* keys,
+              bool* admin_keys) {
+  if (!BuildKeyPolicy(config, store, keys)) return 1;
+  if (Status status = store.HasAdminKeys(admin_keys); !status.ok()) {
+    std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
+    return 1;
+  }
+  if (keys->configured.empty() && !*admin_keys &&
+      (config.require_keys || !IsLoopbackHost(config.host))) {
+    std::fprintf(stderr,
+                 "webhooks-server: refusing to serve on %s without API keys: "
+                 "anyone who can reach it could use it. Add --api-key KEY (or "
+                 "WEBHOOKS_API_KEYS, or `webhooks-server keys create`)%s\n",
+                 config.host.c_str(),
+                 config.require_keys ? "" : ", or listen on 127.0.0.1");
+    return 2;
+  }
+  return 0;
+}
+
 int Run(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "send-test-event") {
     return SendTestEvent(argc - 1, argv + 1);
@@ -177,50 +253,10 @@ int Run(int argc, char** argv) {
     return 2;
   }
 
-  // Block the signals the watcher takes before any thread starts, so that
-  // all threads inherit the mask and only the watcher's sigwait receives
-  // them.
-  sigset_t watched_signals;
-  sigemptyset(&watched_signals);
-  sigaddset(&watched_signals, SIGTERM);
-  sigaddset(&watched_signals, SIGINT);
-  sigaddset(&watched_signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &watched_signals, nullptr);
+  const sigset_t watched_signals = BlockWatchedSignals();
 
-  if (!EnsureParentFolder(config.db_path, &error)) {
-    std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
-    return 1;
-  }
-  StoreOptions store_options;
-  store_options.read_connections = static_cast<size_t>(config.read_connections);
-  // Ages events out (and finishes deleted endpoints' events) even on
-  // endpoints that receive nothing more.
-  store_options.background_retention = config.event_retention;
-  store_options.track_clean_stop = true;
-  if (!config.secrets_key_path.empty() &&
-      !ReadSecretsKeyFile(config.secrets_key_path, &store_options.secrets_key,
-                          &error)) {
-    std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
-    return 2;
-  }
   std::unique_ptr<Store> store;
-  const auto opening = std::chrono::steady_clock::now();
-  if (Status status = OpenSqliteStore(config.db_path, store_options, &store);
-      !status.ok()) {
-    std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
-    return 1;
-  }
-  if (store->FullCheckAtOpen()) {
-    std::fprintf(stderr,
-                 "webhooks-server: the last server on %s did not stop "
-                 "cleanly (or was an older version): checked every page of "
-                 "it in %lld ms\n",
-                 config.db_path.c_str(),
-                 static_cast<long long>(
-                     std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::steady_clock::now() - opening)
-                         .count()));
-  }
+  if (int code = OpenStore(config, &store); code != 0) return code;
   // Any return from here on is a clean stop: a start that fails (a busy
   // port, say) must not make the next one check every page.
   struct CleanStopOnReturn {
@@ -231,21 +267,9 @@ int Run(int argc, char** argv) {
     return code;
   }
   KeyPolicy keys;
-  if (!BuildKeyPolicy(config, *store, &keys)) return 1;
   bool admin_keys = false;
-  if (Status status = store->HasAdminKeys(&admin_keys); !status.ok()) {
-    std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
-    return 1;
-  }
-  if (keys.configured.empty() && !admin_keys &&
-      (config.require_keys || !IsLoopbackHost(config.host))) {
-    std::fprintf(stderr,
-                 "webhooks-server: refusing to serve on %s without API keys: "
-                 "anyone who can reach it could use it. Add --api-key KEY (or "
-                 "WEBHOOKS_API_KEYS, or `webhooks-server keys create`)%s\n",
-                 config.host.c_str(),
-                 config.require_keys ? "" : ", or listen on 127.0.0.1");
-    return 2;
+  if (int code = BuildKeys(config, *store, &keys, &admin_keys); code != 0) {
+    return code;
   }
 
   HardenedServer::Limits limits;
