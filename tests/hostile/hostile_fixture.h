@@ -1,13 +1,13 @@
 // The fixture of the hostile-input and authorization suites of
 // webhooks-server (issue 7, sections "Hostile input" and "Authorization and
 // secrets"; the libFuzzer targets live elsewhere): hostile_json_test.cpp,
-// hostile_framing_test.cpp and hostile_auth_test.cpp. As in the suites of
-// tests/api/, every test runs the real binary (ServerTest, through
-// ServerProcess) on 127.0.0.1 and speaks HTTP to it, over raw sockets
-// (RawConnection) wherever the bytes themselves are the attack; what
-// tests/api/ already checks once is not repeated there. Beside the fixture:
-// the spec's whole error envelope (ExpectErrorEnvelope), and the timing
-// helpers the suites share.
+// hostile_framing_test.cpp, hostile_connection_test.cpp and
+// hostile_auth_test.cpp. As in the suites of tests/api/, every test runs the
+// real binary (ServerTest, through ServerProcess) on 127.0.0.1 and speaks
+// HTTP to it, over raw sockets (RawConnection) wherever the bytes themselves
+// are the attack; what tests/api/ already checks once is not repeated there.
+// Beside the fixture: the spec's whole error envelope (ExpectErrorEnvelope),
+// and the timing helpers the suites share.
 
 #ifndef WEBHOOKS_TESTS_HOSTILE_HOSTILE_FIXTURE_H_
 #define WEBHOOKS_TESTS_HOSTILE_HOSTILE_FIXTURE_H_
