@@ -1,9 +1,9 @@
 // The fixture of the ingress suites (tests/api/ingress_test.cpp,
-// events_test.cpp, tests/cli/send_test_event_test.cpp): HttpIngressTest posts
-// as a provider would (signed with tests/signer.h, never with the server's
-// own code) and reads the events listing; beside it, the providers' bodies
-// and what the ingress answers: the acknowledgement, Slack's challenge, an
-// events page.
+// ingress_catalog_test.cpp, events_test.cpp,
+// tests/cli/send_test_event_test.cpp): HttpIngressTest posts as a provider
+// would (signed with tests/signer.h, never with the server's own code) and
+// reads the events listing; beside it, the providers' bodies and what the
+// ingress answers: the acknowledgement, Slack's challenge, an events page.
 
 #ifndef WEBHOOKS_TESTS_API_INGRESS_FIXTURE_H_
 #define WEBHOOKS_TESTS_API_INGRESS_FIXTURE_H_
