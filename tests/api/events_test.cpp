@@ -520,11 +520,16 @@ int64_t StoredEventCount(const std::string& db) {
 // all in the deleting transaction, holding the one writer (320 ms) while
 // every other project's writes waited. Now the endpoint is gone at once and
 // its events go in bounded slices: another project's creates, timed all
-// along, stay fast.
+// along, never wait for more than a small part of the purge. The bound is
+// relative to the purge's own duration, not a wall-clock figure: a fixed
+// 150 ms failed on a loaded machine (192 ms under ASan beside another
+// suite) with nothing wrong, while the old one-transaction delete made the
+// slowest create as long as the whole purge.
 TEST_F(HttpIngressEventsTest, DeletingABigEndpointKeepsOtherWritesFast) {
   constexpr int kEvents = 50'000;
-  // Generous for a busy 2-core machine; the old code took 300+ ms here.
-  constexpr auto kMaxCreate = std::chrono::milliseconds(150);
+  // The slowest create may take at most this share of the whole purge; the
+  // old code made it the whole purge (one transaction).
+  constexpr int kPurgeSharePercent = 25;
   Endpoint big;
   ASSERT_NO_FATAL_FAILURE(MustCreateSlack("big", &big));
   server_->Stop();
@@ -576,7 +581,9 @@ TEST_F(HttpIngressEventsTest, DeletingABigEndpointKeepsOtherWritesFast) {
             << ms(purge_took) << " ms; another project's slowest of "
             << creates.load() << " creates meanwhile: " << ms(slowest)
             << " ms\n";
-  EXPECT_LT(slowest, kMaxCreate);
+  EXPECT_LT(slowest * 100, purge_took * kPurgeSharePercent)
+      << "a create waited for more than " << kPurgeSharePercent
+      << "% of the purge";
 }
 
 }  // namespace
