@@ -17,6 +17,12 @@
 #endif
 
 namespace webhooks {
+
+std::vector<int64_t> DefaultRetrySchedule() {
+  return {5'000,      300'000,    1'800'000, 7'200'000,
+          18'000'000, 36'000'000, 36'000'000};
+}
+
 namespace {
 
 // "N", "AGE" or "AGE,N" (either order): see --event-retention. Without a
@@ -88,6 +94,54 @@ std::string ShowRetention(const EventRetention& retention) {
     }
   }
   return shown + std::to_string(retention.max_count_per_endpoint);
+}
+
+// --retry-schedule: 1 to 20 delays "200ms,5s,30m,2h", each at most 24h.
+bool ParseRetrySchedule(std::string_view text, std::vector<int64_t>* out) {
+  std::vector<int64_t> delays;
+  for (;;) {
+    const size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    long long unit_ms = 0;
+    if (part.size() > 2 && part.substr(part.size() - 2) == "ms") {
+      unit_ms = 1;
+      part.remove_suffix(2);
+    } else if (!part.empty()) {
+      const char unit = part.back();
+      unit_ms = unit == 's'   ? 1'000LL
+                : unit == 'm' ? 60'000LL
+                : unit == 'h' ? 3'600'000LL
+                              : 0;
+      part.remove_suffix(1);
+    }
+    long long number = 0;
+    if (unit_ms == 0 || !ParseInt(part, 0, 86'400'000LL / unit_ms, &number)) {
+      return false;
+    }
+    delays.push_back(number * unit_ms);
+    if (delays.size() > 20) return false;
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  *out = std::move(delays);
+  return true;
+}
+
+// --retry-schedule as it would be written: "5s,5m,30m".
+std::string ShowRetrySchedule(const std::vector<int64_t>& delays_ms) {
+  std::string shown;
+  for (int64_t delay : delays_ms) {
+    if (!shown.empty()) shown += ',';
+    constexpr std::pair<int64_t, const char*> kUnits[] = {
+        {3'600'000, "h"}, {60'000, "m"}, {1'000, "s"}, {1, "ms"}};
+    for (const auto& [unit_ms, suffix] : kUnits) {
+      if (delay % unit_ms == 0 && (delay != 0 || unit_ms == 1'000)) {
+        shown += std::to_string(delay / unit_ms) + suffix;
+        break;
+      }
+    }
+  }
+  return shown;
 }
 
 enum class SettingKind {
@@ -386,6 +440,75 @@ constexpr Setting kSettings[] = {
      "log_level",
      [](const Config& config, const StartupFacts&) {
        return config.log_level;
+     }},
+    {"retry-schedule", "DELAYS", "WEBHOOKS_RETRY_SCHEDULE", SettingKind::kValue,
+     nullptr, "5s,5m,30m,2h,5h,10h,10h",
+     "delays between automatic delivery attempts, comma separated, each a "
+     "number and a unit (ms, s, m, h), at most 20 of them, each at most 24h; "
+     "N delays give N + 1 attempts, with +-20 % jitter",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       if (!ParseRetrySchedule(value, &config->retry_schedule_ms)) {
+         return "--retry-schedule must be 1 to 20 comma-separated delays, "
+                "each a number and a unit (200ms, 5s, 30m, 2h) of at most 24h, "
+                "got '" +
+                value + "'";
+       }
+       return "";
+     },
+     "retry_schedule",
+     [](const Config& config, const StartupFacts&) {
+       return ShowRetrySchedule(config.retry_schedule_ms);
+     }},
+    {"deny-private-targets", "", "WEBHOOKS_DENY_PRIVATE_TARGETS",
+     SettingKind::kSwitch, nullptr, "off",
+     "refuse deliveries to loopback, private (RFC 1918), CGNAT, ULA and other "
+     "special addresses too; link-local and metadata addresses are always "
+     "refused",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       return ParseBool("deny-private-targets", value,
+                        &config->deny_private_targets);
+     },
+     "deny_private_targets",
+     [](const Config& config, const StartupFacts&) {
+       return std::string(config.deny_private_targets ? "on" : "off");
+     }},
+    {"delivery-timeout", "MS", "WEBHOOKS_DELIVERY_TIMEOUT", SettingKind::kValue,
+     nullptr, "15000",
+     "milliseconds a delivery attempt may take in all, 100-600000 (connecting "
+     "at most 5000 of them)",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       long long number = 0;
+       if (!ParseInt(value, 100, 600'000, &number)) {
+         return "--delivery-timeout must be a number of milliseconds from 100 "
+                "to 600000, got '" +
+                value + "'";
+       }
+       config->delivery_timeout_ms = number;
+       return "";
+     },
+     "delivery_timeout_ms",
+     [](const Config& config, const StartupFacts&) {
+       return std::to_string(config.delivery_timeout_ms);
+     }},
+    {"delivery-concurrency", "N", "WEBHOOKS_DELIVERY_CONCURRENCY",
+     SettingKind::kValue, nullptr, "64",
+     "delivery attempts in flight at once, 1-1024", false,
+     [](const std::string& value, Config* config) -> std::string {
+       long long number = 0;
+       if (!ParseInt(value, 1, 1024, &number)) {
+         return "--delivery-concurrency must be a number from 1 to 1024, got "
+                "'" +
+                value + "'";
+       }
+       config->delivery_concurrency = static_cast<int>(number);
+       return "";
+     },
+     "delivery_concurrency",
+     [](const Config& config, const StartupFacts&) {
+       return std::to_string(config.delivery_concurrency);
      }},
 };
 

@@ -9,6 +9,7 @@
 #define WEBHOOKS_CONFIG_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -17,6 +18,10 @@
 #include "store/store.h"
 
 namespace webhooks {
+
+// Svix's retry schedule: after the first attempt, 5 s, 5 min, 30 min, 2 h,
+// 5 h, 10 h, 10 h.
+std::vector<int64_t> DefaultRetrySchedule();
 
 // Events kept per endpoint when no count is configured.
 constexpr size_t kDefaultEventCount = 1000;
@@ -80,6 +85,21 @@ struct Config {
   // loopback addresses and the --public-url host; "*" allows any. Lower
   // case. See HostPolicy.
   std::vector<std::string> allowed_hosts;
+  // Delays between automatic delivery attempts, in milliseconds
+  // (--retry-schedule, WEBHOOKS_RETRY_SCHEDULE: "5s,5m,30m"): N delays give
+  // N + 1 attempts, each delay with +-20 % jitter. Default: Svix's schedule
+  // (our choice; Composio publishes none).
+  std::vector<int64_t> retry_schedule_ms = DefaultRetrySchedule();
+  // Refuse deliveries to loopback, private and other special addresses too
+  // (--deny-private-targets[=BOOL], WEBHOOKS_DENY_PRIVATE_TARGETS), not only
+  // to link-local and metadata ones. For shared installs.
+  bool deny_private_targets = false;
+  // Per delivery attempt (--delivery-timeout, WEBHOOKS_DELIVERY_TIMEOUT):
+  // the whole attempt, in milliseconds; connecting has at most 5 s of it.
+  int64_t delivery_timeout_ms = 15000;
+  // Attempts in flight at once (--delivery-concurrency,
+  // WEBHOOKS_DELIVERY_CONCURRENCY).
+  int delivery_concurrency = 64;
 };
 
 // Longest API key accepted, from a flag or a request.

@@ -108,6 +108,79 @@ CREATE TABLE IF NOT EXISTS store_settings (
   value TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
 
+-- A project's webhook subscription (one per project: the UNIQUE project_id is what makes a second
+-- create a conflict, even when two arrive at once). `secret` is sealed with the secrets key when
+-- one is given (store/secret_box, bound to the subscription's id), like setup values.
+-- enabled_events is a JSON array of strings, as given.
+CREATE TABLE IF NOT EXISTS webhook_subscriptions (
+  id             TEXT    PRIMARY KEY,
+  project_id     TEXT    NOT NULL UNIQUE REFERENCES projects (id),
+  webhook_url    TEXT    NOT NULL,
+  version        TEXT    NOT NULL CHECK (version IN ('V1', 'V2', 'V3')),
+  enabled_events TEXT    NOT NULL,
+  secret         TEXT    NOT NULL,
+  enabled        INTEGER NOT NULL DEFAULT 1,  -- 0 after a receiver answered 410 Gone
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL
+) STRICT;
+
+-- The outbox: one row per event to deliver, written in the transaction that stores the event.
+-- It keeps its own copy of the body and of what the trigger message needs, so that event retention
+-- or a deleted endpoint never loses a delivery not yet made. subscription_id has no REFERENCES
+-- clause: a deleted subscription leaves its deliveries, cancelled, for the record.
+-- `due_at` is when a worker may claim the row: the next attempt's time (pending, retrying) or the
+-- end of the lease (in_flight); NULL for every other status. One index on it serves every claim.
+-- `automatic_attempts` counts the scheduled attempts (where the schedule stands); `attempts`
+-- counts every attempt started, manual ones included (the x-composio-delivery-attempt header).
+-- `manual` = 1: the next attempt is a resend or recover, never rescheduled.
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id                 TEXT    PRIMARY KEY,
+  subscription_id    TEXT    NOT NULL,
+  project_id         TEXT    NOT NULL,
+  message_id         TEXT    NOT NULL,
+  event_id           TEXT    NOT NULL,
+  endpoint_id        TEXT    NOT NULL,
+  toolkit_slug       TEXT    NOT NULL,
+  trigger_slug       TEXT    NOT NULL,
+  user_id            TEXT    NOT NULL,
+  content_type       TEXT    NOT NULL,
+  event_received_at  INTEGER NOT NULL,
+  body               BLOB    NOT NULL,
+  status             TEXT    NOT NULL CHECK (status IN ('pending', 'in_flight', 'succeeded',
+                                             'retrying', 'failed', 'held', 'cancelled')),
+  due_at             INTEGER,
+  attempts           INTEGER NOT NULL DEFAULT 0,
+  automatic_attempts INTEGER NOT NULL DEFAULT 0,
+  manual             INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at    INTEGER,
+  last_status_code   INTEGER,
+  last_error         TEXT    NOT NULL DEFAULT '',
+  created_at         INTEGER NOT NULL,
+  updated_at         INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (due_at)
+  WHERE due_at IS NOT NULL;
+-- The list (newest first), recover's window and the cancellations of a deleted subscription.
+CREATE INDEX IF NOT EXISTS webhook_deliveries_by_subscription
+  ON webhook_deliveries (subscription_id, created_at, id);
+
+-- Every attempt of a delivery, as sent and as answered.
+CREATE TABLE IF NOT EXISTS webhook_delivery_attempts (
+  delivery_id      TEXT    NOT NULL,
+  attempt          INTEGER NOT NULL,
+  started_at       INTEGER NOT NULL,
+  request_headers  TEXT    NOT NULL,  -- JSON object, as sent
+  status_code      INTEGER,
+  error_class      TEXT    NOT NULL,
+  duration_ms      INTEGER NOT NULL,
+  response_headers TEXT    NOT NULL,  -- JSON object
+  response_body    BLOB    NOT NULL,  -- at most 20,000 bytes
+  PRIMARY KEY (delivery_id, attempt)
+) STRICT, WITHOUT ROWID;
+
+-- The three tables above came without a version change: like every table here they are
+-- created on open when missing.
 -- Version 2: webhook_events without a foreign key, endpoint_event_counts, endpoint_purges. A
 -- version 1 database is migrated on open (MigrateToVersion2 in store/sqlite_database.cpp).
 PRAGMA user_version = 2;

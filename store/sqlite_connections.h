@@ -77,7 +77,7 @@ class Connection {
  public:
   // Statements are identified by a small index chosen by the caller, who
   // always passes the same SQL for the same index.
-  static constexpr size_t kMaxStatements = 48;
+  static constexpr size_t kMaxStatements = 96;
 
   explicit Connection(SQLite::Database db) : db_(std::move(db)) {}
   Connection(const Connection&) = delete;

@@ -486,6 +486,70 @@ class SqliteStore final : public Store {
     return status;
   }
 
+  // ---- Subscriptions (issue 14): wrappers over store/sqlite_subscriptions.
+
+  Status CreateSubscription(const WebhookSubscription&,
+                            WebhookSubscription*) override {
+    return Status::Internal("subscriptions: not built yet");
+  }
+  Status GetSubscription(std::string_view, std::string_view,
+                         WebhookSubscription*) override {
+    return Status::Internal("subscriptions: not built yet");
+  }
+  Status ListSubscriptions(std::string_view,
+                           std::vector<WebhookSubscription>*) override {
+    return Status::Internal("subscriptions: not built yet");
+  }
+  Status UpdateSubscription(std::string_view, std::string_view,
+                            const SubscriptionChanges&,
+                            WebhookSubscription*) override {
+    return Status::Internal("subscriptions: not built yet");
+  }
+  Status DeleteSubscription(std::string_view, std::string_view,
+                            int64_t) override {
+    return Status::Internal("subscriptions: not built yet");
+  }
+  Status RotateSubscriptionSecret(std::string_view, std::string_view,
+                                  const std::string&, int64_t,
+                                  WebhookSubscription*) override {
+    return Status::Internal("subscriptions: not built yet");
+  }
+
+  // ---- Deliveries (issue 14): wrappers over store/sqlite_deliveries.
+
+  Status ListDeliveries(const DeliveryListQuery&, std::vector<DeliveryRecord>*,
+                        bool*) override {
+    return Status::Internal("deliveries: not built yet");
+  }
+  Status GetDelivery(std::string_view, std::string_view, std::string_view,
+                     DeliveryRecord*, std::vector<DeliveryAttempt>*) override {
+    return Status::Internal("deliveries: not built yet");
+  }
+  Status ResendDelivery(std::string_view, std::string_view, std::string_view,
+                        int64_t, int*) override {
+    return Status::Internal("deliveries: not built yet");
+  }
+  Status RecoverDeliveries(std::string_view, std::string_view, int64_t, int64_t,
+                           int64_t, int64_t*) override {
+    return Status::Internal("deliveries: not built yet");
+  }
+  Status ClaimDeliveries(int64_t, int64_t, size_t,
+                         std::vector<ClaimedDelivery>*) override {
+    return Status::Internal("deliveries: not built yet");
+  }
+  Status FinishAttempts(const std::vector<AttemptOutcome>&, int64_t) override {
+    return Status::Internal("deliveries: not built yet");
+  }
+  Status ReleaseLeases(int64_t) override {
+    return Status::Internal("deliveries: not built yet");
+  }
+  Status NextDeliveryDue(std::optional<int64_t>*) override {
+    return Status::Internal("deliveries: not built yet");
+  }
+  Status CountDeliveryQueue(int64_t, DeliveryQueueStats*) override {
+    return Status::Internal("deliveries: not built yet");
+  }
+
   Status ListKeys(std::vector<ApiKeyInfo>* out) override {
     std::vector<ApiKeyInfo> keys;
     Status status = Read("list keys", [&](Connection& c) {

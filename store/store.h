@@ -75,6 +75,17 @@ struct ListQuery {
   std::optional<EndpointCursor> after;      // unset: from the start
 };
 
+// What the ingress adds to a new event so that it is delivered: the trigger
+// message's fields that come from the catalog. RecordEvent uses it only if
+// the endpoint's project has a subscription to kTriggerMessageEvent.
+struct NewDelivery {
+  std::string id;          // ours, "dlv_..."
+  std::string message_id;  // "msg_...": the webhook-id of every attempt
+  std::string trigger_slug;
+  std::string user_id;       // the provider's user, or ""
+  std::string content_type;  // of the event's body, as received
+};
+
 // An event the ingress accepted, to be stored.
 struct NewEvent {
   std::string id;  // ours, "ev_..."
@@ -83,6 +94,8 @@ struct NewEvent {
   int64_t received_at_ms = 0;
   std::string headers_json;  // a JSON object of the headers that matter
   std::string body;          // the raw body
+  // Set: deliver the event to the project's subscription, if any.
+  std::optional<NewDelivery> delivery;
 };
 
 // A stored event. `sequence` orders events (higher is newer).
@@ -93,6 +106,163 @@ struct StoredEvent {
   int64_t received_at_ms = 0;
   std::string headers_json;
   std::string body;
+};
+
+// A project's webhook subscription: where its events are delivered. One
+// per project. Times are milliseconds since the Unix epoch.
+struct WebhookSubscription {
+  std::string id;  // "whs_..."
+  std::string project_id;
+  std::string webhook_url;
+  std::string version;                      // "V1", "V2" or "V3"
+  std::vector<std::string> enabled_events;  // in the order given
+  std::string secret;  // in clear: signs deliveries (sealed at rest with a key)
+  bool enabled = true;  // false after a receiver answered 410 Gone
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+// What UpdateSubscription changes: the fields that are set. Any successful
+// update also enables the subscription again (the usual fix after a 410 is
+// a new URL).
+struct SubscriptionChanges {
+  std::optional<std::string> webhook_url;
+  std::optional<std::string> version;
+  std::optional<std::vector<std::string>> enabled_events;
+  int64_t updated_at_ms = 0;
+};
+
+// The event type whose subscribers receive every stored event.
+constexpr char kTriggerMessageEvent[] = "composio.trigger.message";
+
+enum class DeliveryStatus {
+  kPending,    // not attempted yet, due at next_attempt_at
+  kInFlight,   // claimed by a worker until its lease ends
+  kSucceeded,  // the receiver answered 2xx
+  kRetrying,   // failed, due again at next_attempt_at
+  kFailed,     // failed for good (schedule exhausted, 410, a manual attempt)
+  kHeld,       // created or stopped while the subscription was disabled
+  kCancelled,  // its subscription was deleted before it was made
+};
+// The contract's name for `status` ("pending", ...), and back. Both
+// backends store these names.
+inline const char* DeliveryStatusName(DeliveryStatus status) {
+  switch (status) {
+    case DeliveryStatus::kPending:
+      return "pending";
+    case DeliveryStatus::kInFlight:
+      return "in_flight";
+    case DeliveryStatus::kSucceeded:
+      return "succeeded";
+    case DeliveryStatus::kRetrying:
+      return "retrying";
+    case DeliveryStatus::kFailed:
+      return "failed";
+    case DeliveryStatus::kHeld:
+      return "held";
+    case DeliveryStatus::kCancelled:
+      return "cancelled";
+  }
+  return "pending";
+}
+inline std::optional<DeliveryStatus> DeliveryStatusFromName(
+    std::string_view name) {
+  for (DeliveryStatus status :
+       {DeliveryStatus::kPending, DeliveryStatus::kInFlight,
+        DeliveryStatus::kSucceeded, DeliveryStatus::kRetrying,
+        DeliveryStatus::kFailed, DeliveryStatus::kHeld,
+        DeliveryStatus::kCancelled}) {
+    if (name == DeliveryStatusName(status)) return status;
+  }
+  return std::nullopt;
+}
+
+// A delivery as listed.
+struct DeliveryRecord {
+  std::string id;
+  std::string subscription_id;
+  std::string webhook_id;  // the message id
+  std::string event_id;
+  std::string endpoint_id;
+  DeliveryStatus status = DeliveryStatus::kPending;
+  int attempts = 0;  // attempts started, manual ones included
+  std::optional<int64_t> next_attempt_at_ms;  // set while pending/retrying
+  std::optional<int> last_status_code;        // of the last finished attempt
+  std::string last_error;  // its error class, "" if none or it succeeded
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+// One attempt as recorded.
+struct DeliveryAttempt {
+  int attempt = 0;
+  int64_t started_at_ms = 0;
+  std::string request_headers_json;  // JSON object, as sent
+  std::optional<int> status_code;    // unset: no response
+  std::string error_class;           // "" on success
+  int64_t duration_ms = 0;
+  std::string response_headers_json;  // JSON object
+  std::string response_body;          // at most what the worker kept
+};
+
+// A position in a subscription's delivery list, newest first: the list
+// continues after (older than) this delivery.
+struct DeliveryCursor {
+  int64_t created_at_ms = 0;
+  std::string id;
+};
+
+struct DeliveryListQuery {
+  std::string project_id;
+  std::string subscription_id;
+  std::optional<DeliveryStatus> status;  // unset: any
+  size_t limit = 50;
+  std::optional<DeliveryCursor> after;
+};
+
+// A delivery a worker claimed: everything its attempt needs.
+struct ClaimedDelivery {
+  std::string id;
+  int attempt = 0;  // this attempt's number (1 for the first)
+  // Automatic attempts made before this one: where the schedule stands.
+  int automatic_attempts = 0;
+  bool manual = false;  // a resend or recover: never rescheduled
+  std::string webhook_id;
+  std::string event_id;
+  std::string endpoint_id;
+  std::string toolkit_slug;
+  std::string trigger_slug;
+  std::string user_id;
+  std::string content_type;
+  int64_t event_received_at_ms = 0;
+  std::string body;  // the provider's body, as received
+  // The subscription as it is now (a rotated secret signs the next attempt).
+  std::string subscription_id;
+  std::string url;
+  std::string secret;
+  std::string version;
+};
+
+// How an attempt ended, and what happens to its delivery.
+enum class AttemptVerdict {
+  kSucceeded,  // 2xx: the delivery is done
+  kRetry,      // again at next_attempt_at_ms
+  kFailed,     // no more attempts
+  kGone,       // 410: failed, and the subscription is disabled and held
+};
+
+struct AttemptOutcome {
+  std::string delivery_id;
+  DeliveryAttempt record;  // record.attempt is the claimed attempt number
+  AttemptVerdict verdict = AttemptVerdict::kFailed;
+  int64_t next_attempt_at_ms = 0;  // for kRetry
+};
+
+// For metrics: deliveries waiting to be attempted.
+struct DeliveryQueueStats {
+  int64_t due = 0;               // pending or retrying, due now or earlier
+  int64_t waiting = 0;           // pending, retrying or in flight, due or not
+  int64_t oldest_due_at_ms = 0;  // 0: none due
 };
 
 // How many events to keep. The count bound is applied when an event is
@@ -205,11 +375,15 @@ class Store {
 
   // Stores an event durably, unless one with the same (endpoint_id,
   // provider_event_id) is stored already: then nothing changes and *stored
-  // is false. Then applies the count bound of `retention` to that endpoint:
-  // its oldest events beyond it are deleted, at most kMaxPrunedPerEvent at a
-  // time, so the cost of a call does not depend on the bound nor on how many
-  // events are stored (a bound lowered on restart is reached over the next
-  // events). The age bound is PruneEvents's.
+  // is false. With event.delivery set and a subscription of the endpoint's
+  // project to kTriggerMessageEvent, the event's delivery is stored in the
+  // same transaction: pending and due at once, or held if the subscription
+  // is disabled (the outbox: a stored event is a scheduled delivery). Then
+  // applies the count bound of `retention` to that endpoint: its oldest events
+  // beyond it are deleted, at most kMaxPrunedPerEvent at a time, so the cost of
+  // a call does not depend on the bound nor on how many events are stored (a
+  // bound lowered on restart is reached over the next events). The age bound is
+  // PruneEvents's.
   virtual Status RecordEvent(const NewEvent& event,
                              const EventRetention& retention, bool* stored) = 0;
 
@@ -239,6 +413,89 @@ class Store {
   // work (then call again: more may be due).
   virtual Status PruneEvents(const EventRetention& retention, int64_t now_ms,
                              size_t max_rows, bool* more) = 0;
+
+  // ---- Subscriptions. Every method is scoped to one project, like the
+  // endpoint methods: another project's id is NotFound.
+
+  // Stores a project's subscription. If the project has one already,
+  // nothing changes, *out is the existing one and the code is Conflict.
+  virtual Status CreateSubscription(const WebhookSubscription& subscription,
+                                    WebhookSubscription* out) = 0;
+  virtual Status GetSubscription(std::string_view project_id,
+                                 std::string_view id,
+                                 WebhookSubscription* out) = 0;
+  // The project's subscriptions (at most one).
+  virtual Status ListSubscriptions(std::string_view project_id,
+                                   std::vector<WebhookSubscription>* out) = 0;
+  // Applies the changes that are set and enables the subscription. Its
+  // held deliveries stay held (recover releases them).
+  virtual Status UpdateSubscription(std::string_view project_id,
+                                    std::string_view id,
+                                    const SubscriptionChanges& changes,
+                                    WebhookSubscription* out) = 0;
+  // Deletes it; its deliveries not yet made (pending, retrying, held) are
+  // cancelled in the same transaction. An attempt in flight finishes, and
+  // its outcome is recorded, but it is not retried.
+  virtual Status DeleteSubscription(std::string_view project_id,
+                                    std::string_view id, int64_t now_ms) = 0;
+  // Replaces the secret: the next attempt is signed with `secret`.
+  virtual Status RotateSubscriptionSecret(std::string_view project_id,
+                                          std::string_view id,
+                                          const std::string& secret,
+                                          int64_t now_ms,
+                                          WebhookSubscription* out) = 0;
+
+  // ---- Deliveries. RecordEvent creates them (the outbox); a worker claims
+  // and finishes them; the API lists and replays them.
+
+  // Newest first. NotFound if the subscription is not the project's.
+  virtual Status ListDeliveries(const DeliveryListQuery& query,
+                                std::vector<DeliveryRecord>* out,
+                                bool* more) = 0;
+  // A delivery with its attempts, oldest first. NotFound as for a list, or
+  // if the delivery is not the subscription's.
+  virtual Status GetDelivery(std::string_view project_id,
+                             std::string_view subscription_id,
+                             std::string_view delivery_id, DeliveryRecord* out,
+                             std::vector<DeliveryAttempt>* attempts) = 0;
+  // Makes a delivery due now and sets *attempt to the number its next
+  // attempt will have. A pending or retrying delivery just moves its next
+  // automatic attempt to now (the schedule goes on after it); a succeeded,
+  // failed or held one gets one manual attempt, never rescheduled.
+  // Conflict if an attempt is in flight or the delivery was cancelled.
+  virtual Status ResendDelivery(std::string_view project_id,
+                                std::string_view subscription_id,
+                                std::string_view delivery_id, int64_t now_ms,
+                                int* attempt) = 0;
+  // Gives every failed or held delivery of the subscription created in
+  // [since_ms, until_ms] one manual attempt now. *scheduled: how many.
+  virtual Status RecoverDeliveries(std::string_view project_id,
+                                   std::string_view subscription_id,
+                                   int64_t since_ms, int64_t until_ms,
+                                   int64_t now_ms, int64_t* scheduled) = 0;
+
+  // The worker's side, across projects. Claims at most `max` deliveries
+  // that are due at now_ms (pending or retrying whose time has come, or in
+  // flight whose lease ended), oldest due first, in one transaction: each
+  // becomes in flight until now_ms + lease_ms, its attempt count goes up by
+  // one, and no other claim returns it until then.
+  virtual Status ClaimDeliveries(int64_t now_ms, int64_t lease_ms, size_t max,
+                                 std::vector<ClaimedDelivery>* out) = 0;
+  // Records the attempts and applies their verdicts, all in one
+  // transaction. An outcome whose delivery is no longer in flight with that
+  // attempt number (its lease ended and it was claimed again, or it was
+  // cancelled) is recorded as an attempt and changes nothing else.
+  virtual Status FinishAttempts(const std::vector<AttemptOutcome>& outcomes,
+                                int64_t now_ms) = 0;
+  // Makes every delivery in flight due at now_ms: for a start-up that knows
+  // no other process works on this database (one SQLite server), so that
+  // attempts cut short by a crash do not wait for their lease.
+  virtual Status ReleaseLeases(int64_t now_ms) = 0;
+  // The earliest time any delivery becomes due (its next attempt or the
+  // end of its lease); unset if none will.
+  virtual Status NextDeliveryDue(std::optional<int64_t>* at_ms) = 0;
+  virtual Status CountDeliveryQueue(int64_t now_ms,
+                                    DeliveryQueueStats* out) = 0;
 
   // Adds an admin key to the project named key.project_name, creating the
   // project (with id key.project_id) if no project has that name. Sets
