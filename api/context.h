@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ struct Context {
   RateLimiter* rate_limiter;  // null: no limit
   // Null: memory is never trimmed (commands and fuzz targets). Set by Run.
   MemoryTrimmer* trimmer = nullptr;
+  // Tells the delivery worker that a delivery may be due now (an event was
+  // stored, a resend, a recover). Empty: no worker (commands, fuzz
+  // targets). Set by Run.
+  std::function<void()> wake_deliveries;
 };
 
 // Who is calling: the project an authenticated request acts for.

@@ -63,6 +63,12 @@ constexpr ErrorInfo kErrorTable[] = {
      "WebhookIngress_AlreadyVerified",
      "The endpoint completed its handshake already; send events, or delete "
      "the endpoint and create a new one to verify again."},
+    {ErrorKind::kDeliveryNotFound, 404, 6404, "WebhookDelivery_NotFound",
+     "Check the id: list the subscription's deliveries with GET "
+     "/api/v3.1/webhook_subscriptions/{id}/deliveries."},
+    {ErrorKind::kDeliveryConflict, 409, 6409, "WebhookDelivery_Conflict",
+     "Wait for the attempt in flight to finish (GET the delivery to see it), "
+     "then resend; a cancelled delivery cannot be resent."},
 };
 
 // The table is indexed by kind; this keeps its order honest.

@@ -36,6 +36,8 @@ enum class ErrorKind {
   kIngressNotConfigured,
   kIngressInvalidSignature,
   kIngressAlreadyVerified,
+  kDeliveryNotFound,
+  kDeliveryConflict,
 };
 
 struct ErrorInfo {

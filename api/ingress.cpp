@@ -10,6 +10,7 @@
 #include "api/errors.h"
 #include "api/params.h"
 #include "api/resources.h"
+#include "toolkits/trigger.h"
 #include "toolkits/verify.h"
 #include "util/crypto.h"
 #include "util/json_writer.h"
@@ -181,6 +182,13 @@ void HandleIngress(const Context& ctx, const httplib::Request& req,
   event.received_at_ms = NowMillis();
   event.headers_json = EventHeadersJson(req, spec);
   event.body = req.body;
+  // What the trigger message delivered to the project's app says; used by
+  // the store only if the project has a subscription.
+  const TriggerDescription trigger = DescribeEvent(*toolkit, req.body);
+  event.delivery = NewDelivery{"dlv_" + RandomToken(16),
+                               "msg_" + RandomToken(16), trigger.trigger_slug,
+                               trigger.user_id,
+                               req.get_header_value("Content-Type")};
   bool stored = false;
   Status status =
       ctx.store.RecordEvent(event, ctx.config.event_retention, &stored);
@@ -188,6 +196,7 @@ void HandleIngress(const Context& ctx, const httplib::Request& req,
     return ReplyError(res, IngressEndpointNotFound(slug, id));
   }
   if (!status.ok()) return ReplyStoreError(ctx, res, status);
+  if (stored && ctx.wake_deliveries) ctx.wake_deliveries();
   ReplyJson(res, 200, "{}");
 }
 

@@ -1,6 +1,7 @@
 #include "api/operations.h"
 
 #include "api/errors.h"
+#include "util/time.h"
 
 // The OpenAPI document of every route, compiled in from openapi.json
 // (CMake generates its definition, as it does for schema.sql).
@@ -44,13 +45,22 @@ void HandleOpenApi(const Context&, const httplib::Request&,
 
 void HandleMetrics(const Context& ctx, const httplib::Request&,
                    httplib::Response& res) {
-  int64_t endpoints = 0, events = 0;
-  Status status = ctx.store.CountRows(&endpoints, &events);
+  Metrics::Gauges gauges;
+  Status status = ctx.store.CountRows(&gauges.endpoints, &gauges.events);
+  const int64_t now = NowMillis();
+  DeliveryQueueStats queue;
+  if (status.ok()) status = ctx.store.CountDeliveryQueue(now, &queue);
   if (!status.ok()) return ReplyStoreError(ctx, res, status);
+  gauges.log_lines_dropped = ctx.log.dropped_lines();
+  gauges.deliveries_due = queue.due;
+  gauges.deliveries_waiting = queue.waiting;
+  if (queue.oldest_due_at_ms > 0) {
+    gauges.oldest_due_delivery_seconds =
+        static_cast<double>(now - queue.oldest_due_at_ms) / 1000.0;
+  }
   res.status = 200;
-  res.set_content(
-      ctx.metrics.Render(endpoints, events, ctx.log.dropped_lines()),
-      "text/plain; version=0.0.4; charset=utf-8");
+  res.set_content(ctx.metrics.Render(gauges),
+                  "text/plain; version=0.0.4; charset=utf-8");
 }
 
 }  // namespace webhooks

@@ -39,8 +39,18 @@ void Metrics::CountStoreError(Status::Code code) {
   ++store_errors_[kind];
 }
 
-std::string Metrics::Render(int64_t endpoints, int64_t events,
-                            uint64_t log_lines_dropped) const {
+void Metrics::ObserveDeliveryAttempt(const char* outcome, double seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++delivery_attempts_[outcome];
+  size_t bucket = 0;
+  while (bucket < kDeliveryBuckets.size() && seconds > kDeliveryBuckets[bucket]) {
+    ++bucket;
+  }
+  ++delivery_counts_[bucket];
+  delivery_sum_ += seconds;
+}
+
+std::string Metrics::Render(const Gauges& gauges) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   auto number = [](double value) {
@@ -81,21 +91,66 @@ std::string Metrics::Render(int64_t endpoints, int64_t events,
            std::to_string(it == store_errors_.end() ? 0 : it->second) + "\n";
   }
   out +=
+      "# HELP webhooks_delivery_attempts_total Delivery attempts that "
+      "ended, by outcome.\n"
+      "# TYPE webhooks_delivery_attempts_total counter\n";
+  for (const char* outcome : {"succeeded", "retrying", "failed", "gone"}) {
+    auto it = delivery_attempts_.find(outcome);
+    out += std::string("webhooks_delivery_attempts_total{outcome=\"") +
+           outcome + "\"} " +
+           std::to_string(it == delivery_attempts_.end() ? 0 : it->second) +
+           "\n";
+  }
+  out +=
+      "# HELP webhooks_delivery_attempt_duration_seconds Time from an "
+      "attempt's start to the receiver's answer or the error.\n"
+      "# TYPE webhooks_delivery_attempt_duration_seconds histogram\n";
+  uint64_t attempts = 0;
+  for (size_t i = 0; i <= kDeliveryBuckets.size(); ++i) {
+    attempts += delivery_counts_[i];
+    out += "webhooks_delivery_attempt_duration_seconds_bucket{le=\"" +
+           (i < kDeliveryBuckets.size() ? Bound(kDeliveryBuckets[i])
+                                        : "+Inf") +
+           "\"} " + std::to_string(attempts) + "\n";
+  }
+  out += "webhooks_delivery_attempt_duration_seconds_sum " +
+         number(delivery_sum_) + "\n" +
+         "webhooks_delivery_attempt_duration_seconds_count " +
+         std::to_string(attempts) + "\n";
+  out +=
+      "# HELP webhooks_deliveries_due Deliveries due now, not yet "
+      "claimed.\n"
+      "# TYPE webhooks_deliveries_due gauge\n"
+      "webhooks_deliveries_due " +
+      std::to_string(gauges.deliveries_due) +
+      "\n"
+      "# HELP webhooks_deliveries_waiting Deliveries not finished: due "
+      "later, due now or in flight.\n"
+      "# TYPE webhooks_deliveries_waiting gauge\n"
+      "webhooks_deliveries_waiting " +
+      std::to_string(gauges.deliveries_waiting) +
+      "\n"
+      "# HELP webhooks_oldest_due_delivery_age_seconds How long the "
+      "oldest due delivery has waited; 0 if none.\n"
+      "# TYPE webhooks_oldest_due_delivery_age_seconds gauge\n"
+      "webhooks_oldest_due_delivery_age_seconds " +
+      number(gauges.oldest_due_delivery_seconds) + "\n";
+  out +=
       "# HELP webhooks_endpoints Webhook endpoints stored.\n"
       "# TYPE webhooks_endpoints gauge\n"
       "webhooks_endpoints " +
-      std::to_string(endpoints) +
+      std::to_string(gauges.endpoints) +
       "\n"
       "# HELP webhooks_events Ingress events stored.\n"
       "# TYPE webhooks_events gauge\n"
       "webhooks_events " +
-      std::to_string(events) +
+      std::to_string(gauges.events) +
       "\n"
       "# HELP webhooks_log_lines_dropped_total Log lines dropped because "
       "standard error did not keep up (or failed).\n"
       "# TYPE webhooks_log_lines_dropped_total counter\n"
       "webhooks_log_lines_dropped_total " +
-      std::to_string(log_lines_dropped) +
+      std::to_string(gauges.log_lines_dropped) +
       "\n"
       "# HELP process_start_time_seconds Start time of the process "
       "since the Unix epoch in seconds.\n"

@@ -38,6 +38,9 @@ class Metrics {
   static constexpr std::array<double, 11> kBuckets = {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0};
 
+  // An attempt waits for a receiver across the network: up to seconds.
+  static constexpr std::array<double, 10> kDeliveryBuckets = {
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1.0, 5.0, 15.0};
   // A bucket bound as written in the table ("0.0005", not 17 digits).
   static std::string Bound(double value);
 
@@ -51,6 +54,9 @@ class Metrics {
   std::array<uint64_t, kBuckets.size() + 1> latency_counts_{};
   double latency_sum_ = 0;
   std::map<std::string, uint64_t> store_errors_;
+  std::map<std::string, uint64_t> delivery_attempts_;  // by outcome
+  std::array<uint64_t, kDeliveryBuckets.size() + 1> delivery_counts_{};
+  double delivery_sum_ = 0;
 };
 
 }  // namespace webhooks

@@ -34,7 +34,9 @@ constexpr char kBuiltinCatalog[] = R"json({
         }
       },
       "verification": {"scheme": "slack_v0", "secret_field": "webhook_signing_secret",
-                       "event_id_field": "event_id"}
+                       "event_id_field": "event_id"},
+      "triggers": {"event_type_pointer": "/event/type", "user_pointer": "/event/user",
+                   "slugs": {"message": "SLACK_RECEIVE_MESSAGE"}}
     },
     "slackbot": {
       "setup_fields": {
@@ -52,12 +54,14 @@ constexpr char kBuiltinCatalog[] = R"json({
         }
       },
       "verification": {"scheme": "slack_v0", "secret_field": "webhook_signing_secret",
-                       "event_id_field": "event_id"}
+                       "event_id_field": "event_id"},
+      "triggers": {"event_type_pointer": "/event/type", "user_pointer": "/event/user"}
     },
     "notion": {
       "setup_fields": {},
       "verification": {"scheme": "notion", "secret_field": "verification_token",
-                       "event_id_field": "id"}
+                       "event_id_field": "id"},
+      "triggers": {"event_type_pointer": "/type"}
     }
   }
 })json";
@@ -247,6 +251,47 @@ std::string ParseVerification(simdjson::dom::element value,
   return "";
 }
 
+// A JSON pointer as the catalog writes one: empty, or "/a/b" (RFC 6901).
+bool IsJsonPointer(const std::string& text) {
+  return text.empty() || (text[0] == '/' && text.size() <= 256);
+}
+
+std::string ParseTriggers(simdjson::dom::element value, TriggerSpec* out) {
+  simdjson::dom::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) {
+    return "triggers must be an object";
+  }
+  std::string problem = ForEachMember(
+      object, [&](std::string_view key, simdjson::dom::element member) {
+        if (key == "event_type_pointer") {
+          return ReadString(member, key, &out->event_type_pointer);
+        }
+        if (key == "user_pointer") {
+          return ReadString(member, key, &out->user_pointer);
+        }
+        if (key == "slugs") {
+          simdjson::dom::object slugs;
+          if (member.get_object().get(slugs) != simdjson::SUCCESS) {
+            return std::string("slugs must be an object");
+          }
+          return ForEachMember(slugs, [&](std::string_view event_type,
+                                          simdjson::dom::element slug) {
+            out->slugs.emplace_back(std::string(event_type), "");
+            return ReadString(slug, event_type, &out->slugs.back().second);
+          });
+        }
+        return "unknown key '" + std::string(key) +
+               "' (allowed: event_type_pointer, user_pointer, slugs)";
+      });
+  if (!problem.empty()) return "triggers: " + problem;
+  if (!IsJsonPointer(out->event_type_pointer) ||
+      !IsJsonPointer(out->user_pointer)) {
+    return "triggers: a pointer is empty or starts with / (RFC 6901), at "
+           "most 256 characters";
+  }
+  return "";
+}
+
 std::string ParseToolkit(std::string_view slug, simdjson::dom::element value,
                          ToolkitSpec* toolkit) {
   if (!IsName(slug, kSlugChars)) {
@@ -274,8 +319,9 @@ std::string ParseToolkit(std::string_view slug, simdjson::dom::element value,
           toolkit->verification.emplace();
           return ParseVerification(member, &*toolkit->verification);
         }
+        if (key == "triggers") return ParseTriggers(member, &toolkit->triggers);
         return "unknown key '" + std::string(key) +
-               "' (allowed: setup_fields, verification)";
+               "' (allowed: setup_fields, verification, triggers)";
       });
   if (!problem.empty()) return problem;
   // Notion's secret arrives in its handshake, so it is not a setup field.

@@ -30,6 +30,11 @@
 //           "signed_payload": "{timestamp}.{body}",  // default "{body}"
 //           "event_id_header": "X-GitHub-Delivery",
 //           "event_id_field": "event_id"          // top-level JSON field
+//         },
+//         "triggers": {              // how a delivered event is described
+//           "event_type_pointer": "/action",      // JSON pointer in the body
+//           "user_pointer": "/sender/login",
+//           "slugs": {"push": "GITHUB_PUSH_EVENT"}  // event type -> slug
 //         }
 //       }
 //     }
@@ -42,6 +47,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace webhooks {
@@ -85,10 +91,24 @@ struct VerificationSpec {
   std::string event_id_field;
 };
 
+// How a stored event is described in the trigger message delivered to the
+// project's app (the contract's trigger_slug and user_id).
+struct TriggerSpec {
+  // JSON pointers (RFC 6901) into the provider's body: its event type
+  // (Slack "/event/type") and the provider's user ("/event/user"); empty:
+  // none.
+  std::string event_type_pointer;
+  std::string user_pointer;
+  // Event type -> trigger slug, where Composio's name is not the default
+  // TOOLKIT_EVENTTYPE (Slack "message" -> "SLACK_RECEIVE_MESSAGE").
+  std::vector<std::pair<std::string, std::string>> slugs;
+};
+
 struct ToolkitSpec {
   std::string slug;
   std::vector<SetupFieldSpec> setup_fields;  // in the catalog's order
   std::optional<VerificationSpec> verification;
+  TriggerSpec triggers;
 
   // The field called `name`, or null.
   const SetupFieldSpec* FindField(std::string_view name) const;

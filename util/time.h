@@ -16,6 +16,11 @@ int64_t NowMillis();
 // "2026-12-02T06:12:30.123Z".
 std::string FormatTime(int64_t millis);
 
+// Reads what FormatTime writes, and the same without milliseconds
+// ("2026-12-02T06:12:30Z") or with an offset instead of Z ("+01:00"). False
+// for anything else, or a date that does not exist.
+bool ParseTime(const std::string& text, int64_t* millis);
+
 }  // namespace webhooks
 
 #endif  // WEBHOOKS_UTIL_TIME_H_

@@ -1,0 +1,101 @@
+// The delivery worker: one thread that claims due deliveries from the store
+// under a lease, sends them concurrently through one OutboundClient (libcurl's
+// multi interface), records every attempt and applies the schedule. The store
+// is the queue: nothing lives only in memory, so a crash loses nothing (an
+// attempt in flight is made again once its lease ends, or at once at the next
+// start of a single SQLite server). Contract:
+// ../shared/spec/subscriptions-and-delivery.md.
+
+#ifndef WEBHOOKS_DELIVERY_WORKER_H_
+#define WEBHOOKS_DELIVERY_WORKER_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "delivery/schedule.h"
+#include "http/client.h"
+#include "ops/logger.h"
+#include "ops/metrics.h"
+#include "store/store.h"
+
+namespace webhooks {
+
+struct DeliveryOptions {
+  std::vector<int64_t> retry_schedule_ms;  // see RetrySchedule
+  int64_t connect_timeout_ms = 5000;
+  int64_t attempt_timeout_ms = 15000;
+  size_t concurrency = 64;
+  bool deny_private_targets = false;
+  size_t max_response_bytes = 20000;  // kept with each attempt
+  std::string user_agent;             // "webhooks-server/<version>"
+  // For one SQLite server, which alone works on its database: attempts a
+  // crash cut short are due at once instead of when their lease ends.
+  bool release_leases_at_start = false;
+};
+
+class DeliveryWorker {
+ public:
+  // A claim's lease: longer than an attempt may take, so that an attempt
+  // still running is never claimed again (the contract: timeout + 5 s).
+  static constexpr int64_t kLeaseMarginMs = 5000;
+  // How often the worker looks for due work when nothing woke it (other
+  // processes may add work; a scheduled retry comes due).
+  static constexpr int64_t kIdleLookMs = 1000;
+
+  // Starts the thread. `store`, `log` and `metrics` outlive the worker.
+  DeliveryWorker(Store& store, DeliveryOptions options, const Logger& log,
+                 Metrics& metrics);
+  DeliveryWorker(const DeliveryWorker&) = delete;
+  DeliveryWorker& operator=(const DeliveryWorker&) = delete;
+  // Stop(0) if Stop was not called.
+  ~DeliveryWorker();
+
+  // A delivery may be due now (an event was stored, a resend, a recover).
+  // Thread-safe and cheap: wakes the thread, which looks.
+  void Wake();
+
+  // Stops claiming, waits up to `grace` for the attempts in flight and
+  // records them; attempts still running then are abandoned to their lease.
+  void Stop(std::chrono::milliseconds grace);
+
+ private:
+  // An attempt started and not finished.
+  struct InFlight {
+    ClaimedDelivery delivery;  // its body released once sent
+    int64_t started_at_ms = 0;
+    std::string request_headers_json;
+  };
+
+  void Loop();
+  // Claims what is due and starts it; returns whether the claim was full
+  // (more may be due).
+  bool ClaimAndStart(int64_t now_ms);
+  void Finish(std::vector<OutboundResponse>& done);
+  void Note(const InFlight& attempt, const OutboundResponse& response,
+            AttemptVerdict verdict) const;
+
+  Store& store_;
+  const DeliveryOptions options_;
+  const Logger& log_;
+  Metrics& metrics_;
+  OutboundClient client_;
+  std::atomic<bool> woken_{true};  // look at once after start
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> stop_deadline_ms_{0};
+  RetrySchedule schedule_;
+  // By transfer tag; the thread's own.
+  std::unordered_map<uint64_t, InFlight> in_flight_;
+  uint64_t next_tag_ = 1;
+  std::thread thread_;  // started last
+};
+
+}  // namespace webhooks
+
+#endif  // WEBHOOKS_DELIVERY_WORKER_H_
