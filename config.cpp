@@ -594,6 +594,10 @@ std::string VersionLine() {
   return std::string("webhooks-server ") + WEBHOOKS_VERSION + "\n";
 }
 
+std::string UserAgent() {
+  return std::string("webhooks-server/") + WEBHOOKS_VERSION;
+}
+
 std::string SettingsHelp(const std::vector<std::string>& flags) {
   std::string out;
   for (const Setting& setting : kSettings) {

@@ -109,6 +109,9 @@ constexpr size_t kMaxApiKeyLength = 256;
 // CMake's project(webhooks VERSION ...).
 std::string VersionLine();
 
+// What deliveries send as user-agent: "webhooks-server/0.14.0".
+std::string UserAgent();
+
 // The text of webhooks-server --help: usage lines, then every setting of the
 // table (flag, placeholder, help, environment variable, default).
 std::string ServerHelp();

@@ -42,6 +42,8 @@
 #include "cli/admin.h"
 #include "cli/send_test_event.h"
 #include "config.h"
+#include "delivery/worker.h"
+#include "http/client.h"
 #include "http/hardened_server.h"
 #include "ops/logger.h"
 #include "ops/memory_trimmer.h"
@@ -213,6 +215,24 @@ int BuildKeys(const Config& config, Store& store, KeyPolicy* keys,
   return 0;
 }
 
+// How long a stop waits for delivery attempts in flight before it leaves
+// them to their lease (our choice: a supervisor's usual grace is 10 s, and
+// the HTTP side needs some of it).
+constexpr std::chrono::milliseconds kDeliveryStopGrace{5000};
+
+DeliveryOptions DeliveryOptionsFor(const Config& config) {
+  DeliveryOptions options;
+  options.retry_schedule_ms = config.retry_schedule_ms;
+  options.attempt_timeout_ms = config.delivery_timeout_ms;
+  options.concurrency = static_cast<size_t>(config.delivery_concurrency);
+  options.deny_private_targets = config.deny_private_targets;
+  options.user_agent = UserAgent();
+  // One SQLite server works on its database alone: what it had in flight
+  // when it died is due again at once, not after the lease.
+  options.release_leases_at_start = true;
+  return options;
+}
+
 int Run(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "send-test-event") {
     return SendTestEvent(argc - 1, argv + 1);
@@ -297,6 +317,11 @@ int Run(int argc, char** argv) {
               public_base, log,  metrics, rate_limiter.get()};
   MemoryTrimmer trimmer;
   ctx.trimmer = &trimmer;
+  // Deliveries to the projects' apps: one thread, woken by every stored
+  // event; destroyed before the store.
+  const CurlLibrary curl;
+  DeliveryWorker deliveries(*store, DeliveryOptionsFor(config), log, metrics);
+  ctx.wake_deliveries = [&deliveries] { deliveries.Wake(); };
   std::vector<CompiledRoute> compiled;
   RegisterRoutes(server, FullRouteTable(ctx), kFaultInjector, &compiled);
   const HostPolicy hosts =
@@ -313,6 +338,8 @@ int Run(int argc, char** argv) {
   // Declared after the log and the server, so it is finished before they go.
   SignalWatcher watcher([&server] { server.Stop(); }, watched_signals, log);
   if (!server.Serve()) return 1;
+  // No request can add work now: let attempts in flight finish (bounded).
+  deliveries.Stop(kDeliveryStopGrace);
   // Stopped by a signal, every request answered: record the clean stop,
   // then fold the WAL into the database file so it is complete on its own.
   if (Status status = store->RecordCleanStop(); !status.ok()) {
