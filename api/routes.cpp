@@ -1,5 +1,6 @@
 #include "api/routes.h"
 
+#include "api/deliveries.h"
 #include "api/endpoints.h"
 #include "api/ingress.h"
 #include "api/operations.h"
@@ -31,6 +32,7 @@ std::vector<Route> RouteTable(const Context& ctx) {
         };
   };
   const std::string kId = "/webhook_endpoints/{id}";
+  const std::string kSubscription = "/webhook_subscriptions/{id}";
   return {
       {"POST", "/webhook_endpoints", Bind(ctx, HandleCreateEndpoint)},
       {"GET", "/webhook_endpoints", Bind(ctx, HandleListEndpoints)},
@@ -42,6 +44,12 @@ std::vector<Route> RouteTable(const Context& ctx) {
       {"GET", kId + "/events", Bind(ctx, HandleListEvents)},
       {"POST", "/webhook_ingress/{toolkit_slug}/{id}/trigger_event",
        Bind(ctx, HandleIngress)},
+      {"GET", kSubscription + "/deliveries", Bind(ctx, HandleListDeliveries)},
+      {"GET", kSubscription + "/deliveries/{delivery_id}",
+       Bind(ctx, HandleGetDelivery)},
+      {"POST", kSubscription + "/deliveries/{delivery_id}/resend",
+       Bind(ctx, HandleResendDelivery)},
+      {"POST", kSubscription + "/recover", Bind(ctx, HandleRecoverDeliveries)},
   };
 }
 
