@@ -164,6 +164,11 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (due_at)
 -- The list (newest first), recover's window and the cancellations of a deleted subscription.
 CREATE INDEX IF NOT EXISTS webhook_deliveries_by_subscription
   ON webhook_deliveries (subscription_id, created_at, id);
+-- Age retention of deliveries: only finished ones are pruned, oldest first, a slice at a time.
+-- Partial, so the deliveries still to be made cost it nothing; a query uses it only when it spells
+-- the same status term.
+CREATE INDEX IF NOT EXISTS webhook_deliveries_finished ON webhook_deliveries (created_at)
+  WHERE status IN ('succeeded', 'failed', 'cancelled');
 
 -- Every attempt of a delivery, as sent and as answered.
 CREATE TABLE IF NOT EXISTS webhook_delivery_attempts (
