@@ -133,6 +133,11 @@ CREATE TABLE IF NOT EXISTS webhook_subscriptions (
 -- `automatic_attempts` counts the scheduled attempts (where the schedule stands); `attempts`
 -- counts every attempt started, manual ones included (the x-composio-delivery-attempt header).
 -- `manual` = 1: the next attempt is a resend or recover, never rescheduled.
+-- Lists of statuses are spelled as OR chains, here and in the index below: SQLite evaluates an IN
+-- list of more than two constants through a temporary table built for each statement, so every
+-- outbox insert allocated and freed two of them, and glibc gave the memory back to the kernel each
+-- time (madvise, a TLB flush on every core): the store's ingress rate fell to a third with a
+-- subscription, against a half with the OR chains.
 CREATE TABLE IF NOT EXISTS webhook_deliveries (
   id                 TEXT    PRIMARY KEY,
   subscription_id    TEXT    NOT NULL,
@@ -146,8 +151,10 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
   content_type       TEXT    NOT NULL,
   event_received_at  INTEGER NOT NULL,
   body               BLOB    NOT NULL,
-  status             TEXT    NOT NULL CHECK (status IN ('pending', 'in_flight', 'succeeded',
-                                             'retrying', 'failed', 'held', 'cancelled')),
+  status             TEXT    NOT NULL CHECK (status = 'pending' OR status = 'in_flight' OR
+                                             status = 'succeeded' OR status = 'retrying' OR
+                                             status = 'failed' OR status = 'held' OR
+                                             status = 'cancelled'),
   due_at             INTEGER,
   attempts           INTEGER NOT NULL DEFAULT 0,
   automatic_attempts INTEGER NOT NULL DEFAULT 0,
@@ -168,7 +175,7 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_by_subscription
 -- Partial, so the deliveries still to be made cost it nothing; a query uses it only when it spells
 -- the same status term.
 CREATE INDEX IF NOT EXISTS webhook_deliveries_finished ON webhook_deliveries (created_at)
-  WHERE status IN ('succeeded', 'failed', 'cancelled');
+  WHERE status = 'succeeded' OR status = 'failed' OR status = 'cancelled';
 
 -- Every attempt of a delivery, as sent and as answered.
 CREATE TABLE IF NOT EXISTS webhook_delivery_attempts (

@@ -283,9 +283,9 @@ const char* SqlText(Sql sql) {
     // The status term is spelled as in the partial index
     // webhook_deliveries_finished, which SQLite needs to use it.
     case Sql::kSelectFinishedDeliveries:
-      return "SELECT id FROM webhook_deliveries WHERE status IN "
-             "('succeeded', 'failed', 'cancelled') AND created_at < :cutoff "
-             "ORDER BY created_at LIMIT :limit";
+      return "SELECT id FROM webhook_deliveries WHERE (status = 'succeeded' "
+             "OR status = 'failed' OR status = 'cancelled') AND created_at < "
+             ":cutoff ORDER BY created_at LIMIT :limit";
     case Sql::kCountDeliveryAttempts:
       return "SELECT count(*) FROM webhook_delivery_attempts WHERE "
              "delivery_id = :delivery_id";
