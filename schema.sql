@@ -133,6 +133,11 @@ CREATE TABLE IF NOT EXISTS webhook_subscriptions (
 -- `automatic_attempts` counts the scheduled attempts (where the schedule stands); `attempts`
 -- counts every attempt started, manual ones included (the x-composio-delivery-attempt header).
 -- `manual` = 1: the next attempt is a resend or recover, never rescheduled.
+-- Lists of statuses are spelled as OR chains, here and in the index below: SQLite evaluates an IN
+-- list of more than two constants through a temporary table built for each statement, so every
+-- outbox insert allocated and freed two of them, and glibc gave the memory back to the kernel each
+-- time (madvise, a TLB flush on every core): the store's ingress rate fell to a third with a
+-- subscription, against a half with the OR chains.
 CREATE TABLE IF NOT EXISTS webhook_deliveries (
   id                 TEXT    PRIMARY KEY,
   subscription_id    TEXT    NOT NULL,
@@ -146,8 +151,10 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
   content_type       TEXT    NOT NULL,
   event_received_at  INTEGER NOT NULL,
   body               BLOB    NOT NULL,
-  status             TEXT    NOT NULL CHECK (status IN ('pending', 'in_flight', 'succeeded',
-                                             'retrying', 'failed', 'held', 'cancelled')),
+  status             TEXT    NOT NULL CHECK (status = 'pending' OR status = 'in_flight' OR
+                                             status = 'succeeded' OR status = 'retrying' OR
+                                             status = 'failed' OR status = 'held' OR
+                                             status = 'cancelled'),
   due_at             INTEGER,
   attempts           INTEGER NOT NULL DEFAULT 0,
   automatic_attempts INTEGER NOT NULL DEFAULT 0,
@@ -164,6 +171,11 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (due_at)
 -- The list (newest first), recover's window and the cancellations of a deleted subscription.
 CREATE INDEX IF NOT EXISTS webhook_deliveries_by_subscription
   ON webhook_deliveries (subscription_id, created_at, id);
+-- Age retention of deliveries: only finished ones are pruned, oldest first, a slice at a time.
+-- Partial, so the deliveries still to be made cost it nothing; a query uses it only when it spells
+-- the same status term.
+CREATE INDEX IF NOT EXISTS webhook_deliveries_finished ON webhook_deliveries (created_at)
+  WHERE status = 'succeeded' OR status = 'failed' OR status = 'cancelled';
 
 -- Every attempt of a delivery, as sent and as answered.
 CREATE TABLE IF NOT EXISTS webhook_delivery_attempts (

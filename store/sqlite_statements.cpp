@@ -5,6 +5,8 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -157,6 +159,141 @@ const char* SqlText(Sql sql) {
     case Sql::kUpdateSetupFieldValue:
       return "UPDATE endpoint_setup_fields SET value = :value WHERE "
              "endpoint_id = :endpoint_id AND name = :name";
+    // ---- Deliveries (store/sqlite_deliveries.cpp). The columns of a
+    // DeliveryRecord, in ReadDeliveryRecord's order: id, subscription_id,
+    // message_id, event_id, endpoint_id, status, attempts, next_attempt_at,
+    // last_status_code, last_error, created_at, updated_at.
+    //
+    // The outbox: one statement, so that an event without a subscription
+    // costs two indexed look-ups (the endpoint by id, the subscription by
+    // its unique project_id) and writes nothing.
+    case Sql::kInsertDelivery:
+      return "INSERT INTO webhook_deliveries (id, subscription_id, "
+             "project_id, message_id, event_id, endpoint_id, toolkit_slug, "
+             "trigger_slug, user_id, content_type, event_received_at, body, "
+             "status, due_at, next_attempt_at, created_at, updated_at) "
+             "SELECT :id, s.id, s.project_id, :message_id, :event_id, e.id, "
+             "e.toolkit_slug, :trigger_slug, :user_id, :content_type, "
+             ":received_at, :body, CASE WHEN s.enabled THEN 'pending' ELSE "
+             "'held' END, CASE WHEN s.enabled THEN :received_at END, CASE "
+             "WHEN s.enabled THEN :received_at END, :received_at, "
+             ":received_at FROM webhook_endpoints e JOIN "
+             "webhook_subscriptions s ON s.project_id = e.project_id WHERE "
+             "e.id = :endpoint_id AND EXISTS (SELECT 1 FROM "
+             "json_each(s.enabled_events) WHERE value = :event_type)";
+    case Sql::kSelectSubscriptionOfProject:
+      return "SELECT 1 FROM webhook_subscriptions WHERE id = :id AND "
+             "project_id = :project_id";
+    // Newest first from the cursor, which always bounds the index search
+    // (see kListEndpoints); with no cursor the bound is past any time. A
+    // status filter is checked row by row along the subscription's index.
+    case Sql::kListDeliveries:
+      return "SELECT id, subscription_id, message_id, event_id, "
+             "endpoint_id, status, attempts, next_attempt_at, "
+             "last_status_code, last_error, created_at, updated_at FROM "
+             "webhook_deliveries WHERE subscription_id = :subscription_id "
+             "AND (:status IS NULL OR status = :status) AND (created_at, id) "
+             "< (coalesce(:after_created_at, 9223372036854775807), "
+             "coalesce(:after_id, '')) ORDER BY created_at DESC, id DESC "
+             "LIMIT :limit";
+    case Sql::kSelectDelivery:
+      return "SELECT id, subscription_id, message_id, event_id, "
+             "endpoint_id, status, attempts, next_attempt_at, "
+             "last_status_code, last_error, created_at, updated_at FROM "
+             "webhook_deliveries WHERE id = :id AND subscription_id = "
+             ":subscription_id";
+    case Sql::kSelectDeliveryAttempts:
+      return "SELECT attempt, started_at, request_headers, status_code, "
+             "error_class, duration_ms, response_headers, response_body "
+             "FROM webhook_delivery_attempts WHERE delivery_id = "
+             ":delivery_id ORDER BY attempt";
+    case Sql::kSelectDeliveryState:
+      return "SELECT status, attempts FROM webhook_deliveries WHERE id = "
+             ":id AND subscription_id = :subscription_id";
+    case Sql::kRescheduleDelivery:
+      return "UPDATE webhook_deliveries SET due_at = :now, next_attempt_at "
+             "= :now, updated_at = :now WHERE id = :id";
+    case Sql::kResendDelivery:
+      return "UPDATE webhook_deliveries SET status = 'pending', manual = 1, "
+             "due_at = :now, next_attempt_at = :now, updated_at = :now WHERE "
+             "id = :id";
+    case Sql::kRecoverDeliveries:
+      return "UPDATE webhook_deliveries SET status = 'pending', manual = 1, "
+             "due_at = :now, next_attempt_at = :now, updated_at = :now WHERE "
+             "subscription_id = :subscription_id AND created_at >= :since AND "
+             "created_at <= :until AND status IN ('failed', 'held')";
+    // Through the partial index on due_at: the claim's cost is the rows it
+    // takes. The LEFT JOIN tells a delivery whose subscription is gone.
+    case Sql::kSelectDueDeliveries:
+      return "SELECT d.id, d.attempts, d.automatic_attempts, d.manual, "
+             "d.message_id, d.event_id, d.endpoint_id, d.toolkit_slug, "
+             "d.trigger_slug, d.user_id, d.content_type, "
+             "d.event_received_at, d.body, d.subscription_id, s.id IS NOT "
+             "NULL, s.webhook_url, s.secret, s.version FROM "
+             "webhook_deliveries d LEFT JOIN webhook_subscriptions s ON s.id "
+             "= d.subscription_id WHERE d.due_at <= :now ORDER BY d.due_at "
+             "LIMIT :limit";
+    case Sql::kCancelDelivery:
+      return "UPDATE webhook_deliveries SET status = 'cancelled', due_at = "
+             "NULL, next_attempt_at = NULL, updated_at = :now WHERE id = :id";
+    case Sql::kClaimDelivery:
+      return "UPDATE webhook_deliveries SET status = 'in_flight', due_at = "
+             ":lease_end, next_attempt_at = NULL, attempts = attempts + 1, "
+             "automatic_attempts = automatic_attempts + (manual = 0), "
+             "updated_at = :now WHERE id = :id";
+    // Only for a delivery that exists: pruning finds attempts through their
+    // delivery, and an orphan would stay for ever.
+    case Sql::kInsertDeliveryAttempt:
+      return "INSERT INTO webhook_delivery_attempts (delivery_id, attempt, "
+             "started_at, request_headers, status_code, error_class, "
+             "duration_ms, response_headers, response_body) SELECT "
+             ":delivery_id, :attempt, :started_at, :request_headers, "
+             ":status_code, :error_class, :duration_ms, :response_headers, "
+             ":response_body WHERE EXISTS (SELECT 1 FROM webhook_deliveries "
+             "WHERE id = :delivery_id) ON CONFLICT (delivery_id, attempt) DO "
+             "NOTHING";
+    case Sql::kFinishDelivery:
+      return "UPDATE webhook_deliveries SET status = :status, due_at = "
+             ":next, next_attempt_at = :next, manual = 0, last_status_code = "
+             ":status_code, last_error = :error, updated_at = :now WHERE id = "
+             ":id AND status = 'in_flight' AND attempts = :attempt RETURNING "
+             "subscription_id";
+    case Sql::kDisableSubscription:
+      return "UPDATE webhook_subscriptions SET enabled = 0, updated_at = "
+             ":now WHERE id = :id";
+    case Sql::kHoldDeliveries:
+      return "UPDATE webhook_deliveries SET status = 'held', due_at = NULL, "
+             "next_attempt_at = NULL, updated_at = :now WHERE "
+             "subscription_id = :subscription_id AND status IN ('pending', "
+             "'retrying')";
+    // Rows already due are left alone: the range stays on the index.
+    case Sql::kReleaseLeases:
+      return "UPDATE webhook_deliveries SET due_at = :now WHERE due_at > "
+             ":now AND status = 'in_flight'";
+    case Sql::kNextDeliveryDue:
+      return "SELECT min(due_at) FROM webhook_deliveries WHERE due_at IS NOT "
+             "NULL";
+    // Counts over the partial index on due_at: its size is the queue's, not
+    // the table's. A due row is pending, retrying or an ended lease.
+    case Sql::kCountDeliveryQueue:
+      return "SELECT (SELECT count(*) FROM webhook_deliveries WHERE due_at "
+             "<= :now), (SELECT count(*) FROM webhook_deliveries WHERE due_at "
+             "IS NOT NULL), (SELECT min(due_at) FROM webhook_deliveries WHERE "
+             "due_at <= :now)";
+    // The status term is spelled as in the partial index
+    // webhook_deliveries_finished, which SQLite needs to use it.
+    case Sql::kSelectFinishedDeliveries:
+      return "SELECT id FROM webhook_deliveries WHERE (status = 'succeeded' "
+             "OR status = 'failed' OR status = 'cancelled') AND created_at < "
+             ":cutoff ORDER BY created_at LIMIT :limit";
+    case Sql::kCountDeliveryAttempts:
+      return "SELECT count(*) FROM webhook_delivery_attempts WHERE "
+             "delivery_id = :delivery_id";
+    case Sql::kDeleteDeliveryAttempts:
+      return "DELETE FROM webhook_delivery_attempts WHERE delivery_id = "
+             ":delivery_id";
+    case Sql::kDeleteDelivery:
+      return "DELETE FROM webhook_deliveries WHERE id = :id";
     case Sql::kCount:
       break;
   }
@@ -203,6 +340,29 @@ bool SelectEndpoint(Connection& c, std::string_view project_id,
   if (!select->executeStep()) return false;
   ReadEndpointRow(*select, out);
   return true;
+}
+
+void PruneOverCount(Connection& c, const std::string& endpoint_id,
+                    size_t keep) {
+  int64_t stored = 0;
+  {
+    Use select(c, Sql::kSelectEventCount);
+    select->bind(":endpoint_id", endpoint_id);
+    if (select->executeStep()) stored = select->getColumn(0).getInt64();
+  }
+  const int64_t excess = stored - static_cast<int64_t>(keep);
+  if (excess <= 0) return;
+  DeleteOldestEvents(
+      c, endpoint_id,
+      std::min(excess, static_cast<int64_t>(kMaxPrunedPerEvent)));
+}
+
+int64_t DeleteOldestEvents(Connection& c, const std::string& endpoint_id,
+                           int64_t limit) {
+  Use remove(c, Sql::kDeleteOldestEvents);
+  remove->bind(":endpoint_id", endpoint_id);
+  remove->bind(":limit", limit);
+  return remove->exec();
 }
 
 void InsertProject(Connection& c, const std::string& id,

@@ -61,6 +61,30 @@ enum class Sql : size_t {
   kSelectSealedField,
   kSelectClearFields,
   kUpdateSetupFieldValue,
+  // Deliveries.
+  kInsertDelivery,
+  kSelectSubscriptionOfProject,
+  kListDeliveries,
+  kSelectDelivery,
+  kSelectDeliveryAttempts,
+  kSelectDeliveryState,
+  kRescheduleDelivery,
+  kResendDelivery,
+  kRecoverDeliveries,
+  kSelectDueDeliveries,
+  kCancelDelivery,
+  kClaimDelivery,
+  kInsertDeliveryAttempt,
+  kFinishDelivery,
+  kDisableSubscription,
+  kHoldDeliveries,
+  kReleaseLeases,
+  kNextDeliveryDue,
+  kCountDeliveryQueue,
+  kSelectFinishedDeliveries,
+  kCountDeliveryAttempts,
+  kDeleteDeliveryAttempts,
+  kDeleteDelivery,
   kCount,  // not a statement: how many there are
 };
 static_assert(static_cast<size_t>(Sql::kCount) <= Connection::kMaxStatements);
@@ -88,6 +112,15 @@ void ReadEndpointRow(SQLite::Statement& row, WebhookEndpoint* out);
 // endpoint of `project_id`.
 bool SelectEndpoint(Connection& c, std::string_view project_id,
                     std::string_view id, WebhookEndpoint* out);
+
+// Deletes the endpoint's oldest events beyond `keep`, at most
+// kMaxPrunedPerEvent of them. Inside the writer's transaction.
+void PruneOverCount(Connection& c, const std::string& endpoint_id, size_t keep);
+
+// Deletes at most `limit` of the endpoint's oldest events; returns how many
+// it deleted. Inside the writer's transaction.
+int64_t DeleteOldestEvents(Connection& c, const std::string& endpoint_id,
+                           int64_t limit);
 
 // Inside a transaction.
 void InsertProject(Connection& c, const std::string& id,

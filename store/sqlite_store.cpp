@@ -17,100 +17,41 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "store/secret_box.h"
 #include "store/sqlite_connections.h"
 #include "store/sqlite_database.h"
+#include "store/sqlite_deliveries.h"
 #include "store/sqlite_secrets.h"
 #include "store/sqlite_statements.h"
+#include "util/background_loop.h"
 #include "util/crypto.h"
+#include "util/time.h"
 
 namespace webhooks {
 namespace {
 
+using sqlite_internal::DeleteOldestEvents;
 using sqlite_internal::InsertKey;
 using sqlite_internal::InsertProject;
 using sqlite_internal::kMemoryPath;
 using sqlite_internal::kRunningSetting;
 using sqlite_internal::OpenDatabase;
 using sqlite_internal::OriginFromName;
+using sqlite_internal::PruneOverCount;
 using sqlite_internal::ReadEndpointRow;
 using sqlite_internal::SecretsAtRest;
 using sqlite_internal::SelectEndpoint;
 using sqlite_internal::Sql;
 using sqlite_internal::Use;
 using sqlite_internal::WhyUnopenable;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// Runs `step` on a thread of its own, at once and then again while it
-// returns true (more work is due, after a pause as long as the step), and
-// otherwise after `interval` or a Wake(). Each step is meant to be short: the
-// destructor waits for the one running, then stops.
-class BackgroundLoop {
- public:
-  BackgroundLoop(std::chrono::milliseconds interval, std::function<bool()> step)
-      : interval_(interval), step_(std::move(step)) {
-    thread_ = std::thread([this] { Loop(); });
-  }
-  BackgroundLoop(const BackgroundLoop&) = delete;
-  BackgroundLoop& operator=(const BackgroundLoop&) = delete;
-  ~BackgroundLoop() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-  }
-
-  void Wake() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      woken_ = true;
-    }
-    wake_.notify_one();
-  }
-
- private:
-  void Loop() {
-    for (;;) {
-      const auto start = std::chrono::steady_clock::now();
-      const bool more = step_();
-      // After a step with more to do, a pause as long as the step: other
-      // writes queued behind it get the writer at least half the time.
-      const auto pause = more ? std::chrono::steady_clock::now() - start
-                              : std::chrono::steady_clock::duration(interval_);
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, pause, [this] { return stopping_ || woken_; });
-      if (stopping_) return;
-      woken_ = false;
-    }
-  }
-
-  const std::chrono::milliseconds interval_;
-  const std::function<bool()> step_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
-  bool woken_ = false;     // guarded by mu_
-  std::thread thread_;     // started last, in the constructor body
-};
 
 // Idempotency does not rest on the writer thread but on UNIQUE constraints,
 // so it also holds against other processes writing the same file.
@@ -144,7 +85,7 @@ class SqliteStore final : public Store {
           [this, retention = *options.background_retention] {
             bool more = false;
             // A failure (busy, a full disk) is tried again at the next look.
-            return PruneEvents(retention, NowMs(), kPruneSliceRows, &more)
+            return PruneEvents(retention, NowMillis(), kPruneSliceRows, &more)
                        .ok() &&
                    more;
           });
@@ -370,6 +311,9 @@ class SqliteStore final : public Store {
           return Status::NotFound("no such endpoint");
         }
       }
+      if (inserted && event.delivery) {
+        sqlite_internal::InsertDeliveryForEvent(c, event);  // the outbox
+      }
       if (inserted && retention.max_count_per_endpoint > 0) {
         PruneOverCount(c, event.endpoint_id, retention.max_count_per_endpoint);
       }
@@ -440,7 +384,7 @@ class SqliteStore final : public Store {
         if (select->executeStep()) purged = select->getColumn(0).getString();
       }
       if (purged) {
-        const int64_t deleted = DeleteOldest(c, *purged, budget);
+        const int64_t deleted = DeleteOldestEvents(c, *purged, budget);
         budget -= deleted;
         worked = true;
         if (budget > 0) {  // fewer than asked for: none are left
@@ -453,7 +397,14 @@ class SqliteStore final : public Store {
         Use remove(c, Sql::kDeleteAgedEvents);
         remove->bind(":cutoff", now_ms - retention.max_age_ms);
         remove->bind(":limit", budget);
-        if (remove->exec() > 0) worked = true;
+        const int64_t deleted = remove->exec();
+        // Finished deliveries share what the events left of the budget.
+        budget -= deleted;
+        if (deleted + sqlite_internal::PruneFinishedDeliveries(
+                          c, now_ms - retention.max_age_ms, budget) >
+            0) {
+          worked = true;
+        }
       }
       return Status::Ok();
     });
@@ -515,39 +466,68 @@ class SqliteStore final : public Store {
     return Status::Internal("subscriptions: not built yet");
   }
 
-  // ---- Deliveries (issue 14): wrappers over store/sqlite_deliveries.
+  // ---- Deliveries (issue 14): wrappers over store/sqlite_deliveries,
+  // which set their outputs only when they return Ok.
 
-  Status ListDeliveries(const DeliveryListQuery&, std::vector<DeliveryRecord>*,
-                        bool*) override {
-    return Status::Internal("deliveries: not built yet");
+  Status ListDeliveries(const DeliveryListQuery& query,
+                        std::vector<DeliveryRecord>* out, bool* more) override {
+    return ReadSnapshot("list deliveries", [&](Connection& c) {
+      return sqlite_internal::ListDeliveries(c, query, out, more);
+    });
   }
-  Status GetDelivery(std::string_view, std::string_view, std::string_view,
-                     DeliveryRecord*, std::vector<DeliveryAttempt>*) override {
-    return Status::Internal("deliveries: not built yet");
+  Status GetDelivery(std::string_view project_id, std::string_view id,
+                     std::string_view delivery_id, DeliveryRecord* out,
+                     std::vector<DeliveryAttempt>* attempts) override {
+    return ReadSnapshot("get delivery", [&](Connection& c) {
+      return sqlite_internal::GetDelivery(c, project_id, id, delivery_id, out,
+                                          attempts);
+    });
   }
-  Status ResendDelivery(std::string_view, std::string_view, std::string_view,
-                        int64_t, int*) override {
-    return Status::Internal("deliveries: not built yet");
+  Status ResendDelivery(std::string_view project_id, std::string_view id,
+                        std::string_view delivery_id, int64_t now_ms,
+                        int* attempt) override {
+    return writer_->Run("resend delivery", [&](Connection& c) {
+      return sqlite_internal::ResendDelivery(c, project_id, id, delivery_id,
+                                             now_ms, attempt);
+    });
   }
-  Status RecoverDeliveries(std::string_view, std::string_view, int64_t, int64_t,
-                           int64_t, int64_t*) override {
-    return Status::Internal("deliveries: not built yet");
+  Status RecoverDeliveries(std::string_view project_id, std::string_view id,
+                           int64_t since_ms, int64_t until_ms, int64_t now_ms,
+                           int64_t* scheduled) override {
+    return writer_->Run("recover deliveries", [&](Connection& c) {
+      return sqlite_internal::RecoverDeliveries(c, project_id, id, since_ms,
+                                                until_ms, now_ms, scheduled);
+    });
   }
-  Status ClaimDeliveries(int64_t, int64_t, size_t,
-                         std::vector<ClaimedDelivery>*) override {
-    return Status::Internal("deliveries: not built yet");
+  Status ClaimDeliveries(int64_t now_ms, int64_t lease_ms, size_t max,
+                         std::vector<ClaimedDelivery>* out) override {
+    Status status = writer_->Run("claim deliveries", [&](Connection& c) {
+      return sqlite_internal::ClaimDeliveries(c, secrets_, now_ms, lease_ms,
+                                              max, out);
+    });
+    if (!status.ok()) out->clear();  // the claims were rolled back
+    return status;
   }
-  Status FinishAttempts(const std::vector<AttemptOutcome>&, int64_t) override {
-    return Status::Internal("deliveries: not built yet");
+  Status FinishAttempts(const std::vector<AttemptOutcome>& outcomes,
+                        int64_t now_ms) override {
+    return writer_->Run("finish attempts", [&](Connection& c) {
+      return sqlite_internal::FinishAttempts(c, outcomes, now_ms);
+    });
   }
-  Status ReleaseLeases(int64_t) override {
-    return Status::Internal("deliveries: not built yet");
+  Status ReleaseLeases(int64_t now_ms) override {
+    return writer_->Run("release leases", [&](Connection& c) {
+      return sqlite_internal::ReleaseLeases(c, now_ms);
+    });
   }
-  Status NextDeliveryDue(std::optional<int64_t>*) override {
-    return Status::Internal("deliveries: not built yet");
+  Status NextDeliveryDue(std::optional<int64_t>* at_ms) override {
+    return Read("next delivery due", [&](Connection& c) {
+      return sqlite_internal::NextDeliveryDue(c, at_ms);
+    });
   }
-  Status CountDeliveryQueue(int64_t, DeliveryQueueStats*) override {
-    return Status::Internal("deliveries: not built yet");
+  Status CountDeliveryQueue(int64_t now_ms, DeliveryQueueStats* out) override {
+    return Read("count delivery queue", [&](Connection& c) {
+      return sqlite_internal::CountDeliveryQueue(c, now_ms, out);
+    });
   }
 
   Status ListKeys(std::vector<ApiKeyInfo>* out) override {
@@ -734,32 +714,6 @@ class SqliteStore final : public Store {
   }
 
  private:
-  // Deletes the endpoint's oldest events beyond `keep`, at most
-  // kMaxPrunedPerEvent of them. Inside the writer's transaction.
-  static void PruneOverCount(Connection& c, const std::string& endpoint_id,
-                             size_t keep) {
-    int64_t stored = 0;
-    {
-      Use select(c, Sql::kSelectEventCount);
-      select->bind(":endpoint_id", endpoint_id);
-      if (select->executeStep()) stored = select->getColumn(0).getInt64();
-    }
-    const int64_t excess = stored - static_cast<int64_t>(keep);
-    if (excess <= 0) return;
-    DeleteOldest(c, endpoint_id,
-                 std::min(excess, static_cast<int64_t>(kMaxPrunedPerEvent)));
-  }
-
-  // Deletes at most `limit` of the endpoint's oldest events; returns how
-  // many it deleted.
-  static int64_t DeleteOldest(Connection& c, const std::string& endpoint_id,
-                              int64_t limit) {
-    Use remove(c, Sql::kDeleteOldestEvents);
-    remove->bind(":endpoint_id", endpoint_id);
-    remove->bind(":limit", limit);
-    return remove->exec();
-  }
-
   // Reads run on the reader pool, or, for ":memory:", on the writer.
   // Runs `work`, which runs one statement, on a reader.
   Status Read(const char* operation, ConnectionWork work) {
