@@ -9,7 +9,8 @@
 //   util/        text, crypto, time, JSON out: no dependencies of ours
 //   toolkits/    the toolkit catalog and provider signature checks
 //   ops/         log, metrics, rate limit, memory trimming, signals
-//   http/        the hardened connection loop over cpp-httplib
+//   http/        the hardened connection loop over cpp-httplib, and the
+//                outbound client on libcurl
 //   store/       the storage contract (store.h) and the SQLite backend
 //   api/         everything that knows httplib's Request and Response
 //   cli/         the admin commands and send-test-event
@@ -42,6 +43,7 @@
 #include "cli/admin.h"
 #include "cli/send_test_event.h"
 #include "config.h"
+#include "http/client.h"
 #include "http/hardened_server.h"
 #include "ops/logger.h"
 #include "ops/memory_trimmer.h"
@@ -214,6 +216,8 @@ int BuildKeys(const Config& config, Store& store, KeyPolicy* keys,
 }
 
 int Run(int argc, char** argv) {
+  // libcurl's global state, set up before any thread starts (client.h).
+  const CurlLibrary curl;
   if (argc > 1 && std::string_view(argv[1]) == "send-test-event") {
     return SendTestEvent(argc - 1, argv + 1);
   }
