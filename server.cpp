@@ -9,7 +9,8 @@
 //   util/        text, crypto, time, JSON out: no dependencies of ours
 //   toolkits/    the toolkit catalog and provider signature checks
 //   ops/         log, metrics, rate limit, memory trimming, signals
-//   http/        the hardened connection loop over cpp-httplib
+//   http/        the hardened connection loop over cpp-httplib, and the
+//                outbound client on libcurl
 //   store/       the storage contract (store.h) and the SQLite backend
 //   api/         everything that knows httplib's Request and Response
 //   cli/         the admin commands and send-test-event
@@ -234,6 +235,8 @@ DeliveryOptions DeliveryOptionsFor(const Config& config) {
 }
 
 int Run(int argc, char** argv) {
+  // libcurl's global state, set up before any thread starts (client.h).
+  const CurlLibrary curl;
   if (argc > 1 && std::string_view(argv[1]) == "send-test-event") {
     return SendTestEvent(argc - 1, argv + 1);
   }
@@ -319,7 +322,6 @@ int Run(int argc, char** argv) {
   ctx.trimmer = &trimmer;
   // Deliveries to the projects' apps: one thread, woken by every stored
   // event; destroyed before the store.
-  const CurlLibrary curl;
   DeliveryWorker deliveries(*store, DeliveryOptionsFor(config), log, metrics);
   ctx.wake_deliveries = [&deliveries] { deliveries.Wake(); };
   std::vector<CompiledRoute> compiled;

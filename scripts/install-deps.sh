@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ make cmake pkg-config libcpp-httplib-dev libsqlitecpp-dev
-          libsimdjson-dev libgtest-dev libsqlite3-dev libssl-dev)
+          libsimdjson-dev libgtest-dev libsqlite3-dev libssl-dev
+          libcurl4-openssl-dev)
 if [[ "${1:-}" == "--for-tests" ]]; then
   packages+=(clang-format wrk sqlite3 strace slowhttptest clang libclang-rt-14-dev)
   command -v node >/dev/null || packages+=(nodejs)
