@@ -61,6 +61,17 @@ enum class Sql : size_t {
   kSelectSealedField,
   kSelectClearFields,
   kUpdateSetupFieldValue,
+  // Subscriptions.
+  kInsertSubscription,
+  kSelectSubscriptionById,
+  kSelectSubscriptionByProject,
+  kUpdateSubscription,
+  kRotateSubscriptionSecret,
+  kDeleteSubscription,
+  kCancelSubscriptionDeliveries,
+  kSelectSealedSubscriptionSecret,
+  kSelectClearSubscriptionSecrets,
+  kSealSubscriptionSecret,
   kCount,  // not a statement: how many there are
 };
 static_assert(static_cast<size_t>(Sql::kCount) <= Connection::kMaxStatements);
