@@ -3,6 +3,7 @@
 #include "api/endpoints.h"
 #include "api/ingress.h"
 #include "api/operations.h"
+#include "api/subscriptions.h"
 #include "http/hardened_server.h"
 
 namespace webhooks {
@@ -21,8 +22,8 @@ RouteHandler Bind(const Context& ctx, HandlerFunction handler) {
 }
 
 // The whole API, one line a route. Every route is served under both
-// prefixes. Order matters where patterns overlap: "schema" is matched before
-// it could be taken for an id.
+// prefixes. Order matters where patterns overlap: "schema" and
+// "event_types" are matched before they could be taken for an id.
 std::vector<Route> RouteTable(const Context& ctx) {
   auto set_data = [&ctx](bool replace) {
     return
@@ -31,6 +32,7 @@ std::vector<Route> RouteTable(const Context& ctx) {
         };
   };
   const std::string kId = "/webhook_endpoints/{id}";
+  const std::string kSubscription = "/webhook_subscriptions/{id}";
   return {
       {"POST", "/webhook_endpoints", Bind(ctx, HandleCreateEndpoint)},
       {"GET", "/webhook_endpoints", Bind(ctx, HandleListEndpoints)},
@@ -42,6 +44,15 @@ std::vector<Route> RouteTable(const Context& ctx) {
       {"GET", kId + "/events", Bind(ctx, HandleListEvents)},
       {"POST", "/webhook_ingress/{toolkit_slug}/{id}/trigger_event",
        Bind(ctx, HandleIngress)},
+      {"POST", "/webhook_subscriptions", Bind(ctx, HandleCreateSubscription)},
+      {"GET", "/webhook_subscriptions", Bind(ctx, HandleListSubscriptions)},
+      {"GET", "/webhook_subscriptions/event_types",
+       Bind(ctx, HandleListEventTypes)},
+      {"GET", kSubscription, Bind(ctx, HandleGetSubscription)},
+      {"PATCH", kSubscription, Bind(ctx, HandleUpdateSubscription)},
+      {"DELETE", kSubscription, Bind(ctx, HandleDeleteSubscription)},
+      {"POST", kSubscription + "/rotate_secret",
+       Bind(ctx, HandleRotateSubscriptionSecret)},
   };
 }
 
