@@ -69,6 +69,17 @@ constexpr ErrorInfo kErrorTable[] = {
     {ErrorKind::kDeliveryConflict, 409, 6409, "WebhookDelivery_Conflict",
      "Wait for the attempt in flight to finish (GET the delivery to see it), "
      "then resend; a cancelled delivery cannot be resent."},
+    {ErrorKind::kSubscriptionValidation, 400, 5400,
+     "WebhookSubscription_ValidationError",
+     "Fix the problems listed in errors and send the request again."},
+    {ErrorKind::kSubscriptionNotFound, 404, 5404,
+     "WebhookSubscription_NotFound",
+     "Check the id: list your subscription with GET "
+     "/api/v3.1/webhook_subscriptions."},
+    {ErrorKind::kSubscriptionAlreadyExists, 409, 5409,
+     "WebhookSubscription_AlreadyExists",
+     "A project has one subscription: change it with PATCH "
+     "/api/v3.1/webhook_subscriptions/{id}."},
 };
 
 // The table is indexed by kind; this keeps its order honest.
@@ -136,14 +147,13 @@ void ReplyError(httplib::Response& res, const ApiError& error) {
   res.set_content(json.Take(), "application/json");
 }
 
-ApiError ValidationError(std::vector<std::string> problems) {
+ApiError ValidationError(std::vector<std::string> problems, ErrorKind kind) {
   std::string message =
       problems.size() == 1
           ? "Invalid request: " + problems.front() + "."
           : "Invalid request: " + std::to_string(problems.size()) +
                 " problems, listed in errors.";
-  return MakeError(ErrorKind::kValidation, std::move(message),
-                   std::move(problems));
+  return MakeError(kind, std::move(message), std::move(problems));
 }
 
 void ReplyJson(httplib::Response& res, int status, std::string body) {

@@ -38,6 +38,9 @@ enum class ErrorKind {
   kIngressAlreadyVerified,
   kDeliveryNotFound,
   kDeliveryConflict,
+  kSubscriptionValidation,
+  kSubscriptionNotFound,
+  kSubscriptionAlreadyExists,
 };
 
 struct ErrorInfo {
@@ -73,8 +76,9 @@ std::string RequestIdOf(httplib::Response& res);
 void ReplyError(httplib::Response& res, const ApiError& error);
 
 // The validation error for a list of problems, with a message that stands on
-// its own when there is one.
-ApiError ValidationError(std::vector<std::string> problems);
+// its own when there is one. `kind`: the resource's validation kind.
+ApiError ValidationError(std::vector<std::string> problems,
+                         ErrorKind kind = ErrorKind::kValidation);
 
 // Sends `body`, which is JSON, with `status`.
 void ReplyJson(httplib::Response& res, int status, std::string body);

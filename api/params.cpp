@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "api/resources.h"
+#include "util/net.h"
 #include "util/text.h"
 
 namespace webhooks {
@@ -96,7 +97,195 @@ std::string EmptyValueProblem(const SetupFieldSpec& spec) {
                    "(POST webhook_endpoints/{id}) without it";
 }
 
+// Checks webhook_url as the contract asks: an absolute http or https URL
+// of at most kMaxWebhookUrlBytes, with a host, without user-info or
+// fragment. Sets *host (without brackets) when the URL is valid. Our
+// choices where the contract is silent: the scheme in any letter case;
+// no spaces or control characters; a port, if any, of 1-65535; the host a
+// DNS name or an IP literal (IPv6 in brackets).
+void CheckWebhookUrl(std::string_view url, std::string* host,
+                     std::vector<std::string>* problems) {
+  const size_t before = problems->size();
+  auto problem = [&](const std::string& text) {
+    problems->push_back("webhook_url " + text);
+  };
+  if (url.size() > kMaxWebhookUrlBytes) {
+    return problem("must be at most 2048 bytes, got " +
+                   std::to_string(url.size()));
+  }
+  if (std::any_of(url.begin(), url.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+      })) {
+    problem("must not contain spaces or control characters");
+  }
+  const size_t scheme_end = url.find("://");
+  const std::string scheme = Lowercase(
+      url.substr(0, scheme_end == std::string_view::npos ? 0 : scheme_end));
+  if (scheme != "http" && scheme != "https") {
+    return problem("must be an absolute http:// or https:// URL");
+  }
+  if (url.find('#') != std::string_view::npos) {
+    problem("must not have a fragment (#...)");
+  }
+  std::string_view authority = url.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos) {
+    problem("must not hold user-info (user:password@)");
+    authority = authority.substr(authority.rfind('@') + 1);
+  }
+  std::string_view name = authority, port;
+  if (!authority.empty() && authority.front() == '[') {
+    const size_t close = authority.find(']');
+    name = authority.substr(1, close == std::string_view::npos
+                                   ? std::string_view::npos
+                                   : close - 1);
+    port = close == std::string_view::npos ? std::string_view()
+                                           : authority.substr(close + 1);
+    if (close == std::string_view::npos ||
+        name.find(':') == std::string_view::npos ||
+        !IsIpLiteral(std::string(name))) {
+      problem("has a bracketed host that is not an IPv6 address");
+    }
+  } else {
+    const size_t colon = authority.find(':');
+    name = authority.substr(0, colon);
+    port = colon == std::string_view::npos ? std::string_view()
+                                           : authority.substr(colon);
+    if (name.empty()) {
+      problem("must name a host");
+    } else if (!IsHostName(std::string(name))) {
+      problem("has a host that is not a DNS name or an IP address");
+    }
+  }
+  long long port_number = 0;
+  if (!port.empty() && (port.front() != ':' ||
+                        !ParseInt(port.substr(1), 1, 65535, &port_number))) {
+    problem("has a port that is not a number from 1 to 65535");
+  }
+  if (problems->size() == before) *host = Lowercase(name);
+}
+
+// Reads enabled_events: a non-empty array of known event types, each once.
+void ReadEnabledEvents(simdjson::dom::element value,
+                       std::vector<std::string>* events,
+                       std::vector<std::string>* problems) {
+  simdjson::dom::array array;
+  if (value.get_array().get(array) != simdjson::SUCCESS) {
+    problems->push_back("enabled_events must be an array of event types");
+    return;
+  }
+  if (array.size() == 0) {
+    problems->push_back("enabled_events must name at least one event type");
+  }
+  std::string known;
+  for (const EventTypeInfo& type : kEventTypes) {
+    known += std::string(known.empty() ? "" : ", ") + type.event_type;
+  }
+  size_t index = 0;
+  for (simdjson::dom::element item : array) {
+    const std::string where = "enabled_events[" + std::to_string(index++) + "]";
+    std::string_view text;
+    if (item.get_string().get(text) != simdjson::SUCCESS) {
+      problems->push_back(where + " must be a string");
+      continue;
+    }
+    const bool is_known = std::any_of(
+        std::begin(kEventTypes), std::end(kEventTypes),
+        [&](const EventTypeInfo& type) { return text == type.event_type; });
+    if (!is_known) {
+      problems->push_back(where + " '" + Printable(text, 64) +
+                          "' is not a known event type (known: " + known + ")");
+    } else if (std::find(events->begin(), events->end(), text) !=
+               events->end()) {
+      problems->push_back(where + " repeats '" + std::string(text) + "'");
+    } else {
+      events->emplace_back(text);
+    }
+  }
+}
+
+// The subscription fields a client may think it can change.
+constexpr std::string_view kFixedSubscriptionFields[] = {
+    "id", "secret", "created_at", "updated_at"};
+
 }  // namespace
+
+void ParseSubscriptionParams(const httplib::Request& req, bool patch,
+                             SubscriptionParams* out,
+                             std::vector<std::string>* problems) {
+  if (!IsJsonContentType(req.get_header_value("Content-Type"))) {
+    problems->push_back("content-type must be application/json");
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (!ParseJsonObject(req.body, &parser, &object, problems)) return;
+  std::vector<std::string_view> seen_keys;
+  for (auto [key, value] : object) {
+    if (!FirstSighting(key, &seen_keys, problems)) continue;
+    // A null is a field not given (our choice): SDKs that serialise unset
+    // optional fields as null then mean what they say.
+    if (value.is_null()) continue;
+    std::string_view text;
+    const bool is_string = value.get_string().get(text) == simdjson::SUCCESS;
+    if (key == "webhook_url") {
+      if (!is_string) {
+        problems->push_back("webhook_url must be a string");
+        continue;
+      }
+      CheckWebhookUrl(text, &out->url_host, problems);
+      out->webhook_url = std::string(text);
+    } else if (key == "version") {
+      if (!is_string || (text != "V1" && text != "V2" && text != "V3")) {
+        problems->push_back("version must be one of V1, V2 and V3");
+        continue;
+      }
+      out->version = std::string(text);
+    } else if (key == "enabled_events") {
+      ReadEnabledEvents(value, &out->enabled_events.emplace(), problems);
+    } else if (key == "status" && patch) {
+      // Only a receiver's 410 Gone disables a subscription (our choice: a
+      // client that wants no deliveries deletes it).
+      if (!is_string || text != "enabled") {
+        problems->push_back(
+            "status can only be set to \"enabled\" (a subscription is "
+            "disabled only by its receiver answering 410 Gone)");
+      }
+    } else {
+      const bool fixed = std::find(std::begin(kFixedSubscriptionFields),
+                                   std::end(kFixedSubscriptionFields),
+                                   key) != std::end(kFixedSubscriptionFields);
+      problems->push_back(
+          fixed ? std::string(key) + " cannot be set"
+                : "unknown field '" + Printable(key, 64) +
+                      "'; the allowed fields are webhook_url, "
+                      "enabled_events and version" +
+                      (patch ? std::string(" (and status)") : std::string()));
+    }
+  }
+  if (patch) return;
+  if (!out->webhook_url) problems->push_back("webhook_url is required");
+  if (!out->enabled_events) problems->push_back("enabled_events is required");
+  if (!out->version) out->version = "V3";
+}
+
+bool ParseSubscriptionListParams(const httplib::Request& req, ApiError* err) {
+  std::vector<std::string> problems;
+  long long limit = 0;
+  if (req.has_param("limit") &&
+      !ParseInt(req.get_param_value("limit"), 1, 50, &limit)) {
+    problems.push_back("limit must be a whole number from 1 to 50");
+  }
+  // An empty cursor is no cursor (our choice).
+  if (!req.get_param_value("cursor").empty()) {
+    problems.push_back(
+        "cursor is not one this server gave out (a project's subscriptions "
+        "fit on one page: next_cursor is always null)");
+  }
+  if (problems.empty()) return true;
+  *err =
+      ValidationError(std::move(problems), ErrorKind::kSubscriptionValidation);
+  return false;
+}
 
 bool ParseCreateParams(const httplib::Request& req, CreateParams* out,
                        ApiError* err) {

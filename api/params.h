@@ -71,6 +71,30 @@ struct EventListParams {
 bool ParseEventListParams(const httplib::Request& req, EventListParams* out,
                           ApiError* err);
 
+// Validated body of POST webhook_subscriptions (create) or PATCH
+// webhook_subscriptions/{id} (patch): the fields given, checked.
+struct SubscriptionParams {
+  std::optional<std::string> webhook_url;
+  std::string url_host;  // of webhook_url, without brackets: for IP checks
+  std::optional<std::string> version;  // create: "V3" when not given
+  std::optional<std::vector<std::string>> enabled_events;
+};
+
+// Longest webhook_url accepted, in bytes (contract).
+constexpr size_t kMaxWebhookUrlBytes = 2048;
+
+// Reads the body into *out, adding every problem found to *problems (the
+// caller may add its own before replying). For a create, webhook_url and
+// enabled_events are required; for a patch every field is optional, and
+// "status" may be given as "enabled" (the only value a client may set).
+void ParseSubscriptionParams(const httplib::Request& req, bool patch,
+                             SubscriptionParams* out,
+                             std::vector<std::string>* problems);
+
+// Checks the query of GET webhook_subscriptions: limit 1-50 and no cursor
+// (a project's subscriptions are one page, so this server issues none).
+bool ParseSubscriptionListParams(const httplib::Request& req, ApiError* err);
+
 // A top-level string field of a JSON object body, if the body is one and
 // names the field exactly once: a duplicate is ambiguous (simdjson would
 // take the first, another parser the last), so it counts as absent, as

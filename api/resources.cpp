@@ -198,6 +198,90 @@ void WriteEventPage(std::vector<StoredEvent>& events, bool more,
           json);
 }
 
+void WriteSubscription(const WebhookSubscription& subscription,
+                       JsonWriter* json) {
+  json->BeginObject();
+  json->Key("id");
+  json->Value(subscription.id);
+  json->Key("webhook_url");
+  json->Value(subscription.webhook_url);
+  json->Key("version");
+  json->Value(subscription.version);
+  json->Key("enabled_events");
+  json->BeginArray();
+  for (const std::string& event : subscription.enabled_events) {
+    json->Value(event);
+  }
+  json->EndArray();
+  json->Key("secret");
+  json->Value(subscription.secret);
+  // Our field (Composio's object has none): "disabled" after a receiver
+  // answered 410 Gone, until a PATCH.
+  json->Key("status");
+  json->Value(std::string_view(subscription.enabled ? "enabled" : "disabled"));
+  json->Key("created_at");
+  json->Value(FormatTime(subscription.created_at_ms));
+  json->Key("updated_at");
+  json->Value(FormatTime(subscription.updated_at_ms));
+  json->EndObject();
+}
+
+void WriteSubscriptionPage(const std::vector<WebhookSubscription>& items,
+                           JsonWriter* json) {
+  json->BeginObject();
+  json->Key("items");
+  json->BeginArray();
+  for (const WebhookSubscription& item : items) WriteSubscription(item, json);
+  json->EndArray();
+  // Always one page, the first, even when empty (our choice: "page 1 of 1"
+  // reads the same to every pager).
+  json->Key("next_cursor");
+  json->Null();
+  json->Key("total_pages");
+  json->Value(1LL);
+  json->Key("current_page");
+  json->Value(1LL);
+  json->Key("total_items");
+  json->Value(static_cast<long long>(items.size()));
+  json->EndObject();
+}
+
+void WriteRotatedSecret(const WebhookSubscription& subscription,
+                        JsonWriter* json) {
+  json->BeginObject();
+  json->Key("id");
+  json->Value(subscription.id);
+  json->Key("secret");
+  json->Value(subscription.secret);
+  json->EndObject();
+}
+
+void WriteEventTypes(JsonWriter* json) {
+  json->BeginObject();
+  json->Key("items");
+  json->BeginArray();
+  for (const EventTypeInfo& type : kEventTypes) {
+    json->BeginObject();
+    json->Key("event_type");
+    json->Value(std::string_view(type.event_type));
+    json->Key("description");
+    json->Value(std::string_view(type.description));
+    json->Key("supported_versions");
+    json->BeginArray();
+    std::string_view versions = type.supported_versions;
+    while (!versions.empty()) {
+      const size_t comma = versions.find(',');
+      json->Value(versions.substr(0, comma));
+      versions = comma == std::string_view::npos ? std::string_view()
+                                                 : versions.substr(comma + 1);
+    }
+    json->EndArray();
+    json->EndObject();
+  }
+  json->EndArray();
+  json->EndObject();
+}
+
 void WriteRateLimited(int per_minute, int retry_after_seconds,
                       JsonWriter* json) {
   json->BeginObject();

@@ -88,6 +88,53 @@ void WriteEndpointPage(const std::vector<EndpointListItem>& items,
 void WriteEventPage(std::vector<StoredEvent>& events, bool more,
                     JsonWriter* json);
 
+// --- Webhook subscriptions -------------------------------------------------
+
+// An event type a subscription may list in enabled_events, as GET
+// webhook_subscriptions/event_types shows it.
+struct EventTypeInfo {
+  const char* event_type;
+  const char* description;
+  const char* supported_versions;  // comma-separated: "V1,V2,V3"
+};
+
+// The event types of the contract. Only composio.trigger.message is ever
+// sent by this server; the others are accepted so that apps written for
+// Composio subscribe unchanged.
+inline constexpr EventTypeInfo kEventTypes[] = {
+    {"composio.trigger.message",
+     "A trigger fired: an event a provider sent to one of the project's "
+     "webhook endpoints.",
+     "V1,V2,V3"},
+    {"composio.connected_account.expired",
+     "A connected account expired. Accepted for compatibility: this server "
+     "has no connected accounts and never sends it.",
+     "V3"},
+    {"composio.trigger.disabled",
+     "A trigger was disabled. Accepted for compatibility: this server never "
+     "sends it.",
+     "V3"},
+};
+
+// The subscription object: {"id", "webhook_url", "version",
+// "enabled_events", "secret", "status", "created_at", "updated_at"}. The
+// secret is shown in full, as Composio does.
+void WriteSubscription(const WebhookSubscription& subscription,
+                       JsonWriter* json);
+
+// GET webhook_subscriptions: one page holding them all (a project has at
+// most one), with Composio's paging fields.
+void WriteSubscriptionPage(const std::vector<WebhookSubscription>& items,
+                           JsonWriter* json);
+
+// POST webhook_subscriptions/{id}/rotate_secret: {"id", "secret"}.
+void WriteRotatedSecret(const WebhookSubscription& subscription,
+                        JsonWriter* json);
+
+// GET webhook_subscriptions/event_types: {"items": [{"event_type",
+// "description", "supported_versions"}]}.
+void WriteEventTypes(JsonWriter* json);
+
 // Composio's 429 body, the one error without the envelope (spec):
 // {"message": "..."}.
 void WriteRateLimited(int per_minute, int retry_after_seconds,

@@ -4,6 +4,7 @@
 #include "api/endpoints.h"
 #include "api/ingress.h"
 #include "api/operations.h"
+#include "api/subscriptions.h"
 #include "http/hardened_server.h"
 
 namespace webhooks {
@@ -22,8 +23,8 @@ RouteHandler Bind(const Context& ctx, HandlerFunction handler) {
 }
 
 // The whole API, one line a route. Every route is served under both
-// prefixes. Order matters where patterns overlap: "schema" is matched before
-// it could be taken for an id.
+// prefixes. Order matters where patterns overlap: "schema" and
+// "event_types" are matched before they could be taken for an id.
 std::vector<Route> RouteTable(const Context& ctx) {
   auto set_data = [&ctx](bool replace) {
     return
@@ -44,6 +45,15 @@ std::vector<Route> RouteTable(const Context& ctx) {
       {"GET", kId + "/events", Bind(ctx, HandleListEvents)},
       {"POST", "/webhook_ingress/{toolkit_slug}/{id}/trigger_event",
        Bind(ctx, HandleIngress)},
+      {"POST", "/webhook_subscriptions", Bind(ctx, HandleCreateSubscription)},
+      {"GET", "/webhook_subscriptions", Bind(ctx, HandleListSubscriptions)},
+      {"GET", "/webhook_subscriptions/event_types",
+       Bind(ctx, HandleListEventTypes)},
+      {"GET", kSubscription, Bind(ctx, HandleGetSubscription)},
+      {"PATCH", kSubscription, Bind(ctx, HandleUpdateSubscription)},
+      {"DELETE", kSubscription, Bind(ctx, HandleDeleteSubscription)},
+      {"POST", kSubscription + "/rotate_secret",
+       Bind(ctx, HandleRotateSubscriptionSecret)},
       {"GET", kSubscription + "/deliveries", Bind(ctx, HandleListDeliveries)},
       {"GET", kSubscription + "/deliveries/{delivery_id}",
        Bind(ctx, HandleGetDelivery)},

@@ -127,6 +127,10 @@ std::string SetupFieldContext(std::string_view endpoint_id,
   return std::string(endpoint_id) + '\0' + std::string(name);
 }
 
+std::string SubscriptionSecretContext(std::string_view subscription_id) {
+  return "subscription:" + std::string(subscription_id) + ":secret";
+}
+
 bool ReadSecretsKeyFile(const std::string& path, std::string* key,
                         std::string* error) {
   std::FILE* file = std::fopen(path.c_str(), "rb");

@@ -60,6 +60,11 @@ class SecretBox {
 std::string SetupFieldContext(std::string_view endpoint_id,
                               std::string_view name);
 
+// The context a subscription's secret is sealed under:
+// "subscription:<id>:secret". Without a NUL, so it never equals a setup
+// field's context; the id binds the value to its row.
+std::string SubscriptionSecretContext(std::string_view subscription_id);
+
 // Reads the secrets key from the file at `path`: 64 hex digits of either
 // case, surrounding white space allowed. On success sets *key to the 32 raw
 // bytes. On failure returns false with one line in *error (naming the path,

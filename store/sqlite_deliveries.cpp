@@ -416,14 +416,13 @@ int64_t PruneFinishedDeliveries(Connection& c, int64_t cutoff_ms,
   return deleted;
 }
 
-// TODO(issue 14, merge of issue14-subscriptions): the subscriptions branch
-// seals webhook_subscriptions.secret with `secrets` under a context of the
-// subscription's id; open it here with the same context. Until then the
-// column holds the secret in clear, as this branch's tests write it.
-std::string OpenSubscriptionSecret(
-    [[maybe_unused]] const SecretsAtRest& secrets,
-    [[maybe_unused]] std::string_view subscription_id, std::string stored) {
-  return stored;
+// The column is sealed under the subscription's id when a secrets key is
+// given (store/sqlite_subscriptions.cpp); SecretsAtRest opens it, or reads
+// it in clear without a key.
+std::string OpenSubscriptionSecret(const SecretsAtRest& secrets,
+                                   std::string_view subscription_id,
+                                   std::string stored) {
+  return secrets.OpenSubscriptionSecret(std::string(subscription_id), stored);
 }
 
 }  // namespace sqlite_internal

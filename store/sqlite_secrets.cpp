@@ -70,6 +70,21 @@ void SecretsAtRest::AppendSetupField(std::string name,
   endpoint->setup_fields.push_back(std::move(field));
 }
 
+std::string SecretsAtRest::OpenSubscriptionSecret(
+    const std::string& id, const std::string& stored) const {
+  std::string secret;
+  Status opened = box_.Open(SubscriptionSecretContext(id), stored, &secret);
+  if (CannotOpen(opened)) {
+    // Converted to Internal by StatusFromSqlite: never a garbage secret.
+    throw SQLite::Exception("the secret of subscription " + id +
+                                " cannot be decrypted (missing or different "
+                                "secrets key)",
+                            SQLITE_ERROR);
+  }
+  ThrowIfFailed(opened);
+  return secret;
+}
+
 std::optional<std::string> SecretsAtRest::SelectKeyCheck(Connection& c) {
   Use select(c, Sql::kSelectSetting);
   select->bind(":name", kKeyCheckSetting);
@@ -93,14 +108,26 @@ Status SecretsAtRest::JudgeKeyCheck(const std::string& recorded) const {
 }
 
 Status SecretsAtRest::JudgeFirstSealedValue(Connection& c) const {
-  Use select(c, Sql::kSelectSealedField);
-  select->bind(":prefix", SecretBox::SealedPrefix());
-  if (!select->executeStep()) return Status::Ok();
+  std::string context, sealed;
+  {
+    Use select(c, Sql::kSelectSealedField);
+    select->bind(":prefix", SecretBox::SealedPrefix());
+    if (select->executeStep()) {
+      context = SetupFieldContext(select->getColumn(0).getString(),
+                                  select->getColumn(1).getString());
+      sealed = select->getColumn(2).getString();
+    }
+  }
+  if (sealed.empty()) {
+    Use select(c, Sql::kSelectSealedSubscriptionSecret);
+    select->bind(":prefix", SecretBox::SealedPrefix());
+    if (!select->executeStep()) return Status::Ok();
+    context = SubscriptionSecretContext(select->getColumn(0).getString());
+    sealed = select->getColumn(1).getString();
+  }
   if (!box_.enabled()) return NoKey();
   std::string plain;
-  Status opened = box_.Open(SetupFieldContext(select->getColumn(0).getString(),
-                                              select->getColumn(1).getString()),
-                            select->getColumn(2).getString(), &plain);
+  Status opened = box_.Open(context, sealed, &plain);
   return CannotOpen(opened) ? WrongKey() : opened;
 }
 
@@ -125,6 +152,25 @@ void SecretsAtRest::SealClearValues(Connection& c) const {
     update->bind(
         ":value",
         Seal(SetupFieldContext(field.endpoint_id, field.name), field.value));
+    update->exec();
+  }
+  struct ClearSecret {
+    std::string id, secret;
+  };
+  std::vector<ClearSecret> secrets;
+  {
+    Use select(c, Sql::kSelectClearSubscriptionSecrets);
+    select->bind(":prefix", SecretBox::SealedPrefix());
+    while (select->executeStep()) {
+      secrets.push_back(
+          {select->getColumn(0).getString(), select->getColumn(1).getString()});
+    }
+  }
+  for (const ClearSecret& clear_secret : secrets) {
+    Use update(c, Sql::kSealSubscriptionSecret);
+    update->bind(":id", clear_secret.id);
+    update->bind(":secret", Seal(SubscriptionSecretContext(clear_secret.id),
+                                 clear_secret.secret));
     update->exec();
   }
 }

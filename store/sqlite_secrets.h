@@ -1,4 +1,5 @@
-// SecretsAtRest: how the SQLite backend keeps setup values encrypted at rest
+// SecretsAtRest: how the SQLite backend keeps setup values (and
+// subscription secrets) encrypted at rest
 // with a SecretBox: a value sealed for a statement, a value opened from a
 // row, and the steps of the secrets key check (the store_settings record of
 // how values are stored, judged against the key given, and the adoption of
@@ -42,6 +43,11 @@ class SecretsAtRest {
   void AppendSetupField(std::string name, const std::string& stored,
                         WebhookEndpoint* endpoint) const;
 
+  // Opens the stored secret (sealed or clear) of subscription `id`. Throws
+  // SQLite::Exception if it cannot be opened with our key.
+  std::string OpenSubscriptionSecret(const std::string& id,
+                                     const std::string& stored) const;
+
   // The steps of the key check (Store::CheckSecretsKey).
 
   // The recorded key check; unset if none was recorded yet.
@@ -54,10 +60,12 @@ class SecretsAtRest {
   Status JudgeKeyCheck(const std::string& recorded) const;
 
   // A database sealed before the record existed: one of its sealed values
-  // stands in for the record (all were sealed with the same key).
+  // (a setup value, else a subscription secret) stands in for the record
+  // (all were sealed with the same key).
   Status JudgeFirstSealedValue(Connection& c) const;
 
-  // Seals every value stored in clear (from before the key was given).
+  // Seals every value stored in clear (from before the key was given):
+  // setup values and subscription secrets.
   void SealClearValues(Connection& c) const;
 
   // Records how values are stored from now on: sealed with our key, or in

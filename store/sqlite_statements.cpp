@@ -294,6 +294,56 @@ const char* SqlText(Sql sql) {
              ":delivery_id";
     case Sql::kDeleteDelivery:
       return "DELETE FROM webhook_deliveries WHERE id = :id";
+    // Subscriptions. The columns ReadSubscriptionRow reads, in its order:
+    // id, project_id, webhook_url, version, enabled_events, secret,
+    // enabled, created_at, updated_at. The UNIQUE project_id makes a second
+    // create do nothing, even when two arrive at once. In the UPDATEs an
+    // unbound parameter is NULL, so coalesce keeps the stored value.
+    case Sql::kInsertSubscription:
+      return "INSERT INTO webhook_subscriptions (id, project_id, "
+             "webhook_url, version, enabled_events, secret, enabled, "
+             "created_at, updated_at) VALUES (:id, :project_id, :webhook_url, "
+             ":version, :enabled_events, :secret, :enabled, :created_at, "
+             ":updated_at) ON CONFLICT (project_id) DO NOTHING";
+    case Sql::kSelectSubscriptionById:
+      return "SELECT id, project_id, webhook_url, version, enabled_events, "
+             "secret, enabled, created_at, updated_at FROM "
+             "webhook_subscriptions WHERE id = :id AND project_id = "
+             ":project_id";
+    case Sql::kSelectSubscriptionByProject:
+      return "SELECT id, project_id, webhook_url, version, enabled_events, "
+             "secret, enabled, created_at, updated_at FROM "
+             "webhook_subscriptions WHERE project_id = :project_id";
+    case Sql::kUpdateSubscription:
+      return "UPDATE webhook_subscriptions SET webhook_url = "
+             "coalesce(:webhook_url, webhook_url), version = "
+             "coalesce(:version, version), enabled_events = "
+             "coalesce(:enabled_events, enabled_events), enabled = 1, "
+             "updated_at = :updated_at WHERE id = :id AND project_id = "
+             ":project_id RETURNING id, project_id, webhook_url, version, "
+             "enabled_events, secret, enabled, created_at, updated_at";
+    case Sql::kRotateSubscriptionSecret:
+      return "UPDATE webhook_subscriptions SET secret = :secret, updated_at "
+             "= :updated_at WHERE id = :id AND project_id = :project_id "
+             "RETURNING id, project_id, webhook_url, version, "
+             "enabled_events, secret, enabled, created_at, updated_at";
+    case Sql::kDeleteSubscription:
+      return "DELETE FROM webhook_subscriptions WHERE id = :id AND "
+             "project_id = :project_id";
+    case Sql::kCancelSubscriptionDeliveries:
+      return "UPDATE webhook_deliveries SET status = 'cancelled', due_at = "
+             "NULL, next_attempt_at = NULL, updated_at = :now WHERE "
+             "subscription_id = :id AND status IN ('pending', 'retrying', "
+             "'held')";
+    case Sql::kSelectSealedSubscriptionSecret:
+      return "SELECT id, secret FROM webhook_subscriptions WHERE "
+             "substr(secret, 1, length(:prefix)) = :prefix LIMIT 1";
+    case Sql::kSelectClearSubscriptionSecrets:
+      return "SELECT id, secret FROM webhook_subscriptions WHERE "
+             "substr(secret, 1, length(:prefix)) <> :prefix";
+    case Sql::kSealSubscriptionSecret:
+      return "UPDATE webhook_subscriptions SET secret = :secret WHERE id = "
+             ":id";
     case Sql::kCount:
       break;
   }

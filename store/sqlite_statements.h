@@ -85,6 +85,17 @@ enum class Sql : size_t {
   kCountDeliveryAttempts,
   kDeleteDeliveryAttempts,
   kDeleteDelivery,
+  // Subscriptions.
+  kInsertSubscription,
+  kSelectSubscriptionById,
+  kSelectSubscriptionByProject,
+  kUpdateSubscription,
+  kRotateSubscriptionSecret,
+  kDeleteSubscription,
+  kCancelSubscriptionDeliveries,
+  kSelectSealedSubscriptionSecret,
+  kSelectClearSubscriptionSecrets,
+  kSealSubscriptionSecret,
   kCount,  // not a statement: how many there are
 };
 static_assert(static_cast<size_t>(Sql::kCount) <= Connection::kMaxStatements);

@@ -31,6 +31,7 @@
 #include "store/sqlite_deliveries.h"
 #include "store/sqlite_secrets.h"
 #include "store/sqlite_statements.h"
+#include "store/sqlite_subscriptions.h"
 #include "util/background_loop.h"
 #include "util/crypto.h"
 #include "util/time.h"
@@ -439,31 +440,83 @@ class SqliteStore final : public Store {
 
   // ---- Subscriptions (issue 14): wrappers over store/sqlite_subscriptions.
 
-  Status CreateSubscription(const WebhookSubscription&,
-                            WebhookSubscription*) override {
-    return Status::Internal("subscriptions: not built yet");
+  Status CreateSubscription(const WebhookSubscription& subscription,
+                            WebhookSubscription* out) override {
+    WebhookSubscription row;
+    bool inserted = false;
+    Status status = writer_->Run("create subscription", [&](Connection& c) {
+      inserted =
+          sqlite_internal::InsertSubscription(c, secrets_, subscription, &row);
+      return Status::Ok();
+    });
+    if (!status.ok()) return status;
+    *out = std::move(row);
+    return inserted ? Status::Ok()
+                    : Status::Conflict("the project has a subscription");
   }
-  Status GetSubscription(std::string_view, std::string_view,
-                         WebhookSubscription*) override {
-    return Status::Internal("subscriptions: not built yet");
+
+  Status GetSubscription(std::string_view project_id, std::string_view id,
+                         WebhookSubscription* out) override {
+    WebhookSubscription row;
+    Status status = Read("get subscription", [&](Connection& c) {
+      return sqlite_internal::SelectSubscription(c, secrets_, project_id, id,
+                                                 &row)
+                 ? Status::Ok()
+                 : NoSuchSubscription();
+    });
+    if (status.ok()) *out = std::move(row);
+    return status;
   }
-  Status ListSubscriptions(std::string_view,
-                           std::vector<WebhookSubscription>*) override {
-    return Status::Internal("subscriptions: not built yet");
+
+  Status ListSubscriptions(std::string_view project_id,
+                           std::vector<WebhookSubscription>* out) override {
+    std::vector<WebhookSubscription> rows;
+    Status status = Read("list subscriptions", [&](Connection& c) {
+      rows =
+          sqlite_internal::SelectProjectSubscriptions(c, secrets_, project_id);
+      return Status::Ok();
+    });
+    if (status.ok()) *out = std::move(rows);
+    return status;
   }
-  Status UpdateSubscription(std::string_view, std::string_view,
-                            const SubscriptionChanges&,
-                            WebhookSubscription*) override {
-    return Status::Internal("subscriptions: not built yet");
+
+  Status UpdateSubscription(std::string_view project_id, std::string_view id,
+                            const SubscriptionChanges& changes,
+                            WebhookSubscription* out) override {
+    WebhookSubscription row;
+    Status status = writer_->Run("update subscription", [&](Connection& c) {
+      return sqlite_internal::UpdateSubscription(c, secrets_, project_id, id,
+                                                 changes, &row)
+                 ? Status::Ok()
+                 : NoSuchSubscription();
+    });
+    if (status.ok()) *out = std::move(row);
+    return status;
   }
-  Status DeleteSubscription(std::string_view, std::string_view,
-                            int64_t) override {
-    return Status::Internal("subscriptions: not built yet");
+
+  Status DeleteSubscription(std::string_view project_id, std::string_view id,
+                            int64_t now_ms) override {
+    return writer_->Run("delete subscription", [&](Connection& c) {
+      return sqlite_internal::DeleteSubscription(c, project_id, id, now_ms)
+                 ? Status::Ok()
+                 : NoSuchSubscription();
+    });
   }
-  Status RotateSubscriptionSecret(std::string_view, std::string_view,
-                                  const std::string&, int64_t,
-                                  WebhookSubscription*) override {
-    return Status::Internal("subscriptions: not built yet");
+
+  Status RotateSubscriptionSecret(std::string_view project_id,
+                                  std::string_view id,
+                                  const std::string& secret, int64_t now_ms,
+                                  WebhookSubscription* out) override {
+    WebhookSubscription row;
+    Status status =
+        writer_->Run("rotate subscription secret", [&](Connection& c) {
+          return sqlite_internal::RotateSubscriptionSecret(
+                     c, secrets_, project_id, id, secret, now_ms, &row)
+                     ? Status::Ok()
+                     : NoSuchSubscription();
+        });
+    if (status.ok()) *out = std::move(row);
+    return status;
   }
 
   // ---- Deliveries (issue 14): wrappers over store/sqlite_deliveries,
@@ -714,6 +767,10 @@ class SqliteStore final : public Store {
   }
 
  private:
+  static Status NoSuchSubscription() {
+    return Status::NotFound("no such subscription in this project");
+  }
+
   // Reads run on the reader pool, or, for ":memory:", on the writer.
   // Runs `work`, which runs one statement, on a reader.
   Status Read(const char* operation, ConnectionWork work) {

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import Composio, {
   AuthenticationError,
   BadRequestError,
+  ConflictError,
   NotFoundError,
 } from '@composio/client';
 
@@ -171,6 +172,105 @@ describe('@composio/client in local mode', () => {
         return true;
       },
     );
+  });
+});
+
+describe('@composio/client webhookSubscriptions (issue 14)', () => {
+  let server;
+  before(async () => {
+    server = await startServer([]);
+  });
+  after(() => stopServer(server));
+
+  test('create, list, retrieve, update, rotateSecret, listEventTypes, delete', async () => {
+    const client = new Composio({ apiKey: randomKey(), baseURL: server.baseURL });
+    const created = await client.webhookSubscriptions
+      .create({ webhook_url: 'http://localhost:3000/hooks', enabled_events: ['composio.trigger.message'] })
+      .withResponse();
+    assert.equal(created.response.status, 201);
+    const subscription = created.data;
+    assert.match(subscription.id, /^whs_[A-Za-z0-9_-]{12}$/);
+    assert.equal(subscription.webhook_url, 'http://localhost:3000/hooks');
+    assert.equal(subscription.version, 'V3');
+    assert.deepEqual(subscription.enabled_events, ['composio.trigger.message']);
+    assert.ok(subscription.secret.length >= 32);
+    assert.equal(subscription.status, 'enabled');
+    assert.match(subscription.updated_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+
+    const list = await client.webhookSubscriptions.list();
+    assert.deepEqual(list, {
+      items: [subscription], next_cursor: null, total_pages: 1, current_page: 1, total_items: 1,
+    });
+    assert.deepEqual(await client.webhookSubscriptions.list({ limit: 50 }), list);
+    assert.deepEqual(await client.webhookSubscriptions.retrieve(subscription.id), subscription);
+
+    const updated = await client.webhookSubscriptions.update(subscription.id, {
+      webhook_url: 'https://app.example.com/composio',
+      version: 'V1',
+      enabled_events: ['composio.trigger.message', 'composio.trigger.disabled'],
+    });
+    assert.equal(updated.id, subscription.id);
+    assert.equal(updated.webhook_url, 'https://app.example.com/composio');
+    assert.equal(updated.version, 'V1');
+    assert.deepEqual(updated.enabled_events, ['composio.trigger.message', 'composio.trigger.disabled']);
+    assert.equal(updated.secret, subscription.secret);
+    // update() with no body sends {}: a 200 that only re-enables.
+    assert.equal((await client.webhookSubscriptions.update(subscription.id)).status, 'enabled');
+
+    const rotated = await client.webhookSubscriptions.rotateSecret(subscription.id);
+    assert.deepEqual(Object.keys(rotated).sort(), ['id', 'secret']);
+    assert.equal(rotated.id, subscription.id);
+    assert.notEqual(rotated.secret, subscription.secret);
+    assert.equal((await client.webhookSubscriptions.retrieve(subscription.id)).secret, rotated.secret);
+
+    const types = await client.webhookSubscriptions.listEventTypes();
+    assert.deepEqual(
+      types.items.map((item) => [item.event_type, item.supported_versions]),
+      [
+        ['composio.trigger.message', ['V1', 'V2', 'V3']],
+        ['composio.connected_account.expired', ['V3']],
+        ['composio.trigger.disabled', ['V3']],
+      ],
+    );
+
+    assert.deepEqual(await client.webhookSubscriptions.delete(subscription.id), { success: true });
+    assert.deepEqual((await client.webhookSubscriptions.list()).items, []);
+  });
+
+  test('a second create raises ConflictError; errors carry the subscription slugs', async () => {
+    const client = new Composio({ apiKey: randomKey(), baseURL: server.baseURL });
+    const stranger = new Composio({ apiKey: randomKey(), baseURL: server.baseURL });
+    const body = { webhook_url: 'https://app.example.com/a', enabled_events: ['composio.trigger.message'] };
+    const first = await client.webhookSubscriptions.create(body);
+    await assert.rejects(client.webhookSubscriptions.create(body), (error) => {
+      assert.ok(error instanceof ConflictError, `got ${error?.constructor?.name}`);
+      assert.equal(error.error.error.slug, 'WebhookSubscription_AlreadyExists');
+      assert.equal(error.headers.get('x-should-retry'), 'false');
+      assert.match(error.error.error.suggested_fix, new RegExp(first.id));
+      return true;
+    });
+    for (const call of [
+      () => stranger.webhookSubscriptions.retrieve(first.id),
+      () => stranger.webhookSubscriptions.update(first.id, {}),
+      () => stranger.webhookSubscriptions.rotateSecret(first.id),
+      () => stranger.webhookSubscriptions.delete(first.id),
+    ]) {
+      await assert.rejects(call(), (error) => {
+        assert.ok(error instanceof NotFoundError, `got ${error?.constructor?.name}`);
+        assert.equal(error.error.error.slug, 'WebhookSubscription_NotFound');
+        return true;
+      });
+    }
+    await assert.rejects(
+      client.webhookSubscriptions.update(first.id, { enabled_events: [], webhook_url: 'ftp://x' }),
+      (error) => {
+        assert.ok(error instanceof BadRequestError, `got ${error?.constructor?.name}`);
+        assert.equal(error.error.error.slug, 'WebhookSubscription_ValidationError');
+        assert.equal(error.error.error.errors.length, 2);
+        return true;
+      },
+    );
+    assert.deepEqual(await client.webhookSubscriptions.retrieve(first.id), first);
   });
 });
 
