@@ -128,7 +128,7 @@ constexpr V6Range kV6Ranges[] = {
 bool InV6Prefix(const V6Bytes& address, const V6Bytes& base, int bits) {
   for (size_t i = 0; bits > 0; ++i, bits -= 8) {
     const uint8_t mask =
-        bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
+        static_cast<uint8_t>(bits >= 8 ? 0xff : 0xff << (8 - bits));
     if ((address[i] & mask) != (base[i] & mask)) return false;
   }
   return true;

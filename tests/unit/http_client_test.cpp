@@ -10,6 +10,10 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,6 +22,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -30,6 +35,7 @@
 #include "http/client.h"
 #include "http/hardened_server.h"
 #include "http/request_head.h"
+#include "tests/test_util.h"
 
 namespace webhooks {
 namespace {
@@ -244,6 +250,44 @@ class HttpReceiver {
   std::mutex mu_;
   std::vector<Seen> seen_;  // guarded by mu_
 };
+
+// Writes a self-signed certificate for 127.0.0.1 (subject alternative name
+// included, so only the missing trust is wrong with it) and its key.
+bool WriteSelfSignedCertificate(const std::string& cert_path,
+                                const std::string& key_path) {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"),
+                                                          EVP_PKEY_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
+  if (key == nullptr || cert == nullptr) return false;
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+  X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(
+      name, "CN", MBSTRING_ASC,
+      reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), name);
+  X509V3_CTX context;
+  X509V3_set_ctx_nodb(&context);
+  X509V3_set_ctx(&context, cert.get(), cert.get(), nullptr, nullptr, 0);
+  X509_EXTENSION* san = X509V3_EXT_conf_nid(
+      nullptr, &context, NID_subject_alt_name, "IP:127.0.0.1");
+  if (san == nullptr) return false;
+  X509_add_ext(cert.get(), san, -1);
+  X509_EXTENSION_free(san);
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) return false;
+  FILE* cert_file = std::fopen(cert_path.c_str(), "w");
+  FILE* key_file = std::fopen(key_path.c_str(), "w");
+  bool ok = cert_file != nullptr && key_file != nullptr &&
+            PEM_write_X509(cert_file, cert.get()) == 1 &&
+            PEM_write_PrivateKey(key_file, key.get(), nullptr, nullptr, 0,
+                                 nullptr, nullptr) == 1;
+  if (cert_file != nullptr) ok = std::fclose(cert_file) == 0 && ok;
+  if (key_file != nullptr) ok = std::fclose(key_file) == 0 && ok;
+  return ok;
+}
 
 // ===========================================================================
 // Driving the client
@@ -580,6 +624,30 @@ TEST_F(HttpClientTest, PlainHttpOnAnHttpsUrlIsATlsError) {
   const OutboundResponse response = PostOnce(Options(), Post(url));
   EXPECT_EQ(response.error, TransferError::kTls) << response.error_detail;
   EXPECT_STREQ(TransferErrorName(response.error), "tls");
+}
+
+TEST_F(HttpClientTest, AnUntrustedCertificateIsATlsError) {
+  const testing::TempDir dir;
+  ASSERT_TRUE(
+      WriteSelfSignedCertificate(dir.File("cert.pem"), dir.File("key.pem")));
+  httplib::SSLServer server(dir.File("cert.pem").c_str(),
+                            dir.File("key.pem").c_str());
+  ASSERT_TRUE(server.is_valid());
+  std::atomic<bool> reached{false};
+  server.Post("/", [&reached](const httplib::Request&, httplib::Response&) {
+    reached = true;
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&server] { server.listen_after_bind(); });
+  const OutboundResponse response = PostOnce(
+      Options(), Post("https://127.0.0.1:" + std::to_string(port) + "/"));
+  // The handshake needed the accept loop, so it runs and stop() is seen.
+  server.stop();
+  serving.join();
+  EXPECT_EQ(response.error, TransferError::kTls) << response.error_detail;
+  EXPECT_EQ(response.status_code, 0);
+  EXPECT_FALSE(reached);
 }
 
 TEST_F(HttpClientTest, ABadHeaderOrUrlFailsWithoutSending) {
