@@ -47,7 +47,7 @@ struct Context {
   // Tells the delivery worker that a delivery may be due now (an event was
   // stored, a resend, a recover). Empty: no worker (commands, fuzz
   // targets). Set by Run.
-  std::function<void()> wake_deliveries;
+  std::function<void()> wake_deliveries = nullptr;
 };
 
 // Who is calling: the project an authenticated request acts for.

@@ -27,21 +27,20 @@ bool IsIdWithPrefix(std::string_view id, std::string_view prefix) {
 }
 
 ApiError SubscriptionNotFound(std::string_view id) {
-  return MakeError(ErrorKind::kSubscriptionNotFound,
-                   "No webhook subscription '" + Printable(id, 64) +
-                       "' in this project.");
+  return MakeError(
+      ErrorKind::kSubscriptionNotFound,
+      "No webhook subscription '" + Printable(id, 64) + "' in this project.");
 }
 
 ApiError DeliveryNotFound(std::string_view id) {
-  return MakeError(ErrorKind::kDeliveryNotFound,
-                   "No delivery '" + Printable(id, 64) +
-                       "' of this webhook subscription.");
+  return MakeError(
+      ErrorKind::kDeliveryNotFound,
+      "No delivery '" + Printable(id, 64) + "' of this webhook subscription.");
 }
 
 ApiError DeliveryValidation(std::vector<std::string> problems) {
-  return MakeError(ErrorKind::kSubscriptionValidation,
-                   "The request is not valid: " + problems.front(),
-                   std::move(problems));
+  return ValidationError(std::move(problems),
+                         ErrorKind::kSubscriptionValidation);
 }
 
 void WriteOptionalTime(const std::optional<int64_t>& millis, JsonWriter* json) {
@@ -174,8 +173,9 @@ bool ParseRecoverWindow(const std::string& body, int64_t now_ms,
   simdjson::padded_string padded(body);
   simdjson::dom::object root;
   if (parser.parse(padded).get(root) != simdjson::SUCCESS) {
-    *err = DeliveryValidation(
-        {"the body must be a JSON object: {\"since\": \"2026-12-02T10:00:00Z\"}"});
+    *err =
+        DeliveryValidation({"the body must be a JSON object: {\"since\": "
+                            "\"2026-12-02T10:00:00Z\"}"});
     return false;
   }
   std::optional<int64_t> since, until;

@@ -185,10 +185,9 @@ void HandleIngress(const Context& ctx, const httplib::Request& req,
   // What the trigger message delivered to the project's app says; used by
   // the store only if the project has a subscription.
   const TriggerDescription trigger = DescribeEvent(*toolkit, req.body);
-  event.delivery = NewDelivery{"dlv_" + RandomToken(16),
-                               "msg_" + RandomToken(16), trigger.trigger_slug,
-                               trigger.user_id,
-                               req.get_header_value("Content-Type")};
+  event.delivery = NewDelivery{
+      "dlv_" + RandomToken(16), "msg_" + RandomToken(16), trigger.trigger_slug,
+      trigger.user_id, req.get_header_value("Content-Type")};
   bool stored = false;
   Status status =
       ctx.store.RecordEvent(event, ctx.config.event_retention, &stored);

@@ -96,6 +96,7 @@ void DeliveryWorker::Stop(std::chrono::milliseconds grace) {
 
 void DeliveryWorker::Loop() {
   std::optional<int64_t> next_due;
+  int64_t last_look = 0;
   bool claim_was_full = false;
   std::vector<OutboundResponse> done;
   for (;;) {
@@ -103,11 +104,13 @@ void DeliveryWorker::Loop() {
     if (stopping_) {
       if (in_flight_.empty() || now >= stop_deadline_ms_) break;
     } else {
-      // Look for due work when woken, when the last claim was full, or when
-      // the earliest known due time has come: a read, so that an ingress
-      // with no subscription behind it costs no write.
-      if (woken_.exchange(false) || claim_was_full ||
-          !next_due.has_value() || *next_due <= now) {
+      // Look for due work when woken, when the last claim was full, when
+      // the earliest known due time has come, and at least every
+      // kIdleLookMs (another process may have added work): a read, so that
+      // an ingress with no subscription behind it costs no write.
+      if (woken_.exchange(false) || claim_was_full || !next_due.has_value() ||
+          *next_due <= now || now - last_look >= kIdleLookMs) {
+        last_look = now;
         Status status = store_.NextDeliveryDue(&next_due);
         if (!status.ok()) next_due = now + kIdleLookMs;
       }
@@ -128,7 +131,11 @@ void DeliveryWorker::Loop() {
     }
     done.clear();
     client_.Poll(wait_ms, &done);
-    if (!done.empty()) Finish(done);
+    if (!done.empty()) {
+      Finish(done);
+      // A retry may now be due before anything known: look again.
+      next_due.reset();
+    }
   }
   // Attempts still running are abandoned: the client's destructor aborts
   // them, and their leases bring them back.
@@ -155,8 +162,8 @@ bool DeliveryWorker::ClaimAndStart(int64_t now_ms) {
     request.tag = next_tag_++;
     request.url = delivery.url;
     request.body = TriggerMessageBody(delivery);
-    request.headers = DeliveryHeaders(delivery, request.body,
-                                      timestamp_seconds, options_.user_agent);
+    request.headers = DeliveryHeaders(delivery, request.body, timestamp_seconds,
+                                      options_.user_agent);
     InFlight attempt;
     attempt.started_at_ms = NowMillis();
     attempt.request_headers_json = HeadersJson(request.headers);
@@ -198,9 +205,9 @@ void DeliveryWorker::Finish(std::vector<OutboundResponse>& done) {
     HeaderList headers(response.headers.begin(), response.headers.end());
     record.response_headers_json = HeadersJson(headers);
     record.response_body = std::move(response.body);
-    metrics_.ObserveDeliveryAttempt(VerdictName(outcome.verdict),
-                                    static_cast<double>(response.duration_ms) /
-                                        1000.0);
+    metrics_.ObserveDeliveryAttempt(
+        VerdictName(outcome.verdict),
+        static_cast<double>(response.duration_ms) / 1000.0);
     Note(attempt, response, outcome.verdict);
     outcomes.push_back(std::move(outcome));
     in_flight_.erase(found);
@@ -222,9 +229,8 @@ void DeliveryWorker::Finish(std::vector<OutboundResponse>& done) {
 void DeliveryWorker::Note(const InFlight& attempt,
                           const OutboundResponse& response,
                           AttemptVerdict verdict) const {
-  const LogLevel level = verdict == AttemptVerdict::kSucceeded
-                             ? LogLevel::kInfo
-                             : LogLevel::kWarn;
+  const LogLevel level =
+      verdict == AttemptVerdict::kSucceeded ? LogLevel::kInfo : LogLevel::kWarn;
   if (!log_.Enabled(level)) return;
   // Never the secret, the signature or a body.
   std::vector<LogField> fields = {

@@ -43,7 +43,8 @@ void Metrics::ObserveDeliveryAttempt(const char* outcome, double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   ++delivery_attempts_[outcome];
   size_t bucket = 0;
-  while (bucket < kDeliveryBuckets.size() && seconds > kDeliveryBuckets[bucket]) {
+  while (bucket < kDeliveryBuckets.size() &&
+         seconds > kDeliveryBuckets[bucket]) {
     ++bucket;
   }
   ++delivery_counts_[bucket];
@@ -109,8 +110,7 @@ std::string Metrics::Render(const Gauges& gauges) const {
   for (size_t i = 0; i <= kDeliveryBuckets.size(); ++i) {
     attempts += delivery_counts_[i];
     out += "webhooks_delivery_attempt_duration_seconds_bucket{le=\"" +
-           (i < kDeliveryBuckets.size() ? Bound(kDeliveryBuckets[i])
-                                        : "+Inf") +
+           (i < kDeliveryBuckets.size() ? Bound(kDeliveryBuckets[i]) : "+Inf") +
            "\"} " + std::to_string(attempts) + "\n";
   }
   out += "webhooks_delivery_attempt_duration_seconds_sum " +

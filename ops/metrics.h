@@ -30,9 +30,21 @@ class Metrics {
 
   void CountStoreError(Status::Code code);
 
-  // `log_lines_dropped` is the Logger's count, shown beside ours.
-  std::string Render(int64_t endpoints, int64_t events,
-                     uint64_t log_lines_dropped) const;
+  // A delivery attempt that ended: `outcome` is one of a closed set
+  // ("succeeded", "retrying", "failed", "gone"), `seconds` its duration.
+  void ObserveDeliveryAttempt(const char* outcome, double seconds);
+
+  // What GET /metrics shows beside the counters, read from the store when
+  // it is scraped.
+  struct Gauges {
+    int64_t endpoints = 0;
+    int64_t events = 0;
+    uint64_t log_lines_dropped = 0;  // the Logger's count
+    int64_t deliveries_due = 0;      // due now and not yet claimed
+    int64_t deliveries_waiting = 0;  // not finished: due later or in flight
+    double oldest_due_delivery_seconds = 0;  // its age; 0 if none is due
+  };
+  std::string Render(const Gauges& gauges) const;
 
  private:
   static constexpr std::array<double, 11> kBuckets = {

@@ -43,6 +43,9 @@ class JsonWriter {
     Separate();
     String(text);
   }
+  // Without this, a string literal would pick Value(bool): a pointer
+  // converts to bool before it converts to string_view.
+  void Value(const char* text) { Value(std::string_view(text)); }
   void Value(long long number) {
     Separate();
     out_ += std::to_string(number);

@@ -47,6 +47,8 @@ bool ParseTime(const std::string& text, int64_t* millis) {
   int offset_minutes = 0;
   if (at + 1 == text.size() && text[at] == 'Z') {
     ++at;
+  } else if (at == text.size()) {
+    return false;  // no zone: which day it is would be a guess
   } else if (at + 6 == text.size() && (text[at] == '+' || text[at] == '-') &&
              text[at + 3] == ':') {
     int oh = 0, om = 0;

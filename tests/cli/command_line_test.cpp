@@ -188,6 +188,10 @@ TEST(CliSettingsTest, HelpListsEveryFlagOnceWithItsVariable) {
                                              "rate-limit",
                                              "log-format",
                                              "log-level",
+                                             "retry-schedule",
+                                             "deny-private-targets",
+                                             "delivery-timeout",
+                                             "delivery-concurrency",
                                              "help",
                                              "version"};
   std::vector<std::string> sorted_flags = flags, sorted_expected = expected;
@@ -491,7 +495,43 @@ TEST(CliStartupLineTest, ShowsEverySettingInItsFormat) {
                       " auth=local (any non-empty key is its own project)"
                       " hosts=localhost,loopback require_keys=off"
                       " event_retention=1000 rate_limit=0 log_format=json"
-                      " log_level=info");
+                      " log_level=info retry_schedule=5s,5m,30m,2h,5h,10h,10h"
+                      " deny_private_targets=off delivery_timeout_ms=15000"
+                      " delivery_concurrency=64");
+}
+
+TEST(CliStartupLineTest, DeliverySettingsAreReadAndChecked) {
+  TempDir dir;
+  ServerProcess server;
+  ASSERT_TRUE(server.Start(
+      {"--port", "0", "--db", dir.File("t.db"), "--retry-schedule",
+       "200ms,1s,30m", "--deny-private-targets"},
+      {"WEBHOOKS_DELIVERY_TIMEOUT=2500", "WEBHOOKS_DELIVERY_CONCURRENCY=8"}));
+  server.Stop();
+  const std::string line = ConfigLineOf(server.Stderr());
+  for (const char* shown :
+       {" retry_schedule=200ms,1s,30m ", " deny_private_targets=on ",
+        " delivery_timeout_ms=2500 ", " delivery_concurrency=8"}) {
+    EXPECT_TRUE(Has(line, shown)) << shown << " not in " << line;
+  }
+  for (const std::vector<std::string>& bad :
+       std::vector<std::vector<std::string>>{
+           {"--retry-schedule", "5"},
+           {"--retry-schedule", "5x"},
+           {"--retry-schedule", "1s,,2s"},
+           {"--retry-schedule", "25h"},
+           {"--retry-schedule",
+            "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,"
+            "1s,1s,1s,1s,1s,1s"},
+           {"--delivery-timeout", "50"},
+           {"--delivery-concurrency", "0"},
+           {"--deny-private-targets=maybe"}}) {
+    std::vector<std::string> args = {"--port", "0", "--db", ":memory:"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    const Ran ran = RunBinary(args);
+    EXPECT_EQ(ran.exit_code, 2) << bad[0] << " " << bad.back();
+    EXPECT_TRUE(Has(ran.err, bad[0].substr(0, bad[0].find('=')))) << ran.err;
+  }
 }
 
 TEST(CliStartupLineTest, FlagsWinOverTheEnvironmentInEitherForm) {

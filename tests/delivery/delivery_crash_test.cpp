@@ -44,17 +44,18 @@ TEST_F(DeliveryCrashTest, EveryAcknowledgedEventArrivesAfterKillNine) {
   Receiver* self = nullptr;
   std::mutex mu;
   std::uniform_int_distribution<int> hold_ms(0, 150);
-  Receiver receiver([&](const httplib::Request&, httplib::Response& res, int n) {
-    int hold = 0;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      hold = (n % 3 == 0) ? hold_ms(random) : 0;
-    }
-    // Some attempts stay in flight a while (the receiver's own pace), so
-    // that kills find them there.
-    if (hold > 0) self->Hold(milliseconds(hold));
-    res.status = (n % 7 == 3) ? 503 : 200;
-  });
+  Receiver receiver(
+      [&](const httplib::Request&, httplib::Response& res, int n) {
+        int hold = 0;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          hold = (n % 3 == 0) ? hold_ms(random) : 0;
+        }
+        // Some attempts stay in flight a while (the receiver's own pace), so
+        // that kills find them there.
+        if (hold > 0) self->Hold(milliseconds(hold));
+        res.status = (n % 7 == 3) ? 503 : 200;
+      });
   self = &receiver;
 
   ASSERT_TRUE(Start());
@@ -67,24 +68,33 @@ TEST_F(DeliveryCrashTest, EveryAcknowledgedEventArrivesAfterKillNine) {
   std::set<std::string> acknowledged;  // provider event ids answered 200
   int sent = 0;
   for (int round = 0; round < 20; ++round) {
-    if (round > 0) ASSERT_TRUE(Start()) << "round " << round;
+    if (round > 0) {
+      ASSERT_TRUE(Start()) << "round " << round;
+    }
     int events = 0, kill_after = 0;
     {
       std::lock_guard<std::mutex> lock(mu);
       events = std::uniform_int_distribution<int>(3, 12)(random);
       kill_after = std::uniform_int_distribution<int>(0, events)(random);
     }
+    const size_t seen_before = receiver.Count();
     for (int i = 0; i < events; ++i) {
       if (i == kill_after) break;
       const std::string event_id = "Ev" + std::to_string(sent++);
       auto result = SendSlack(path, kSlackSecret, SlackEvent(event_id));
       if (result && result->status == 200) acknowledged.insert(event_id);
     }
+    // Every other round, the kill waits until an attempt of this round
+    // reached the receiver, which may be holding it: attempts in flight.
+    if (round % 2 == 1 && kill_after > 0) {
+      receiver.WaitFor(seen_before + 1, milliseconds(2000));
+    }
     KillNine();
   }
   // The last start: everything acknowledged must arrive.
   ASSERT_TRUE(Start());
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(60);
   std::set<std::string> arrived;
   std::map<std::string, std::set<std::string>> webhook_ids;  // event -> ids
   for (;;) {

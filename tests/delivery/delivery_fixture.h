@@ -59,8 +59,8 @@ inline bool SignatureVerifies(const std::string& secret,
                               const std::string& body,
                               const std::string& signature) {
   const std::string expected =
-      "v1," +
-      Base64Encode(HmacSha256(secret, webhook_id + "." + timestamp + "." + body));
+      "v1," + Base64Encode(HmacSha256(
+                  secret, webhook_id + "." + timestamp + "." + body));
   return signature == expected;
 }
 
@@ -78,8 +78,8 @@ class DeliveryTest : public HttpIngressTest {
  protected:
   // Servers start with a fast schedule unless a test restarts them.
   void SetUp() override {
-    ASSERT_TRUE(StartServer({"--retry-schedule", "50ms,50ms,50ms",
-                             "--delivery-timeout", "2000"}));
+    ASSERT_TRUE(StartServer(
+        {"--retry-schedule", "50ms,50ms,50ms", "--delivery-timeout", "2000"}));
   }
 
   httplib::Result PostJsonAs(const std::string& key, const std::string& path,
@@ -93,10 +93,11 @@ class DeliveryTest : public HttpIngressTest {
   // Creates this project's subscription to `url`.
   void MustSubscribe(const std::string& url, Subscription* out,
                      const std::string& version = "V3") {
-    auto result = PostJsonAs(key_, kSubscriptionsPath,
-                             R"({"webhook_url":)" + JsonString(url) +
-                                 R"(,"enabled_events":["composio.trigger.message"],"version":")" +
-                                 version + R"("})");
+    auto result = PostJsonAs(
+        key_, kSubscriptionsPath,
+        R"({"webhook_url":)" + JsonString(url) +
+            R"(,"enabled_events":["composio.trigger.message"],"version":")" +
+            version + R"("})");
     ASSERT_TRUE(result);
     ASSERT_EQ(result->status, 201) << result->body;
     out->id = StringField(result->body, "id").value_or("");
@@ -123,9 +124,9 @@ class DeliveryTest : public HttpIngressTest {
   std::vector<DeliveryItem> Deliveries(const std::string& subscription_id,
                                        const std::string& query = "") {
     std::vector<DeliveryItem> items;
-    auto result = GetAs(key_, SubscriptionPath(subscription_id) +
-                                  "/deliveries" +
-                                  (query.empty() ? "" : "?" + query));
+    auto result =
+        GetAs(key_, SubscriptionPath(subscription_id) + "/deliveries" +
+                        (query.empty() ? "" : "?" + query));
     EXPECT_TRUE(result);
     if (!result) return items;
     EXPECT_EQ(result->status, 200) << result->body;
@@ -147,16 +148,16 @@ class DeliveryTest : public HttpIngressTest {
     std::vector<DeliveryItem> all;
     std::string cursor;
     for (int page = 0; page < 1000; ++page) {
-      auto result = GetAs(key_, SubscriptionPath(subscription_id) +
-                                    "/deliveries?limit=100" +
-                                    (cursor.empty() ? "" : "&cursor=" + cursor));
+      auto result = GetAs(
+          key_, SubscriptionPath(subscription_id) + "/deliveries?limit=100" +
+                    (cursor.empty() ? "" : "&cursor=" + cursor));
       if (!result || result->status != 200) {
         ADD_FAILURE() << "list: " << (result ? result->body : "no answer");
         break;
       }
       std::vector<DeliveryItem> items =
-          Deliveries(subscription_id, "limit=100" +
-                                          (cursor.empty() ? "" : "&cursor=" + cursor));
+          Deliveries(subscription_id,
+                     "limit=100" + (cursor.empty() ? "" : "&cursor=" + cursor));
       all.insert(all.end(), items.begin(), items.end());
       auto next = StringField(result->body, "next_cursor");
       if (!next) break;
@@ -169,8 +170,8 @@ class DeliveryTest : public HttpIngressTest {
   DeliveryItem Delivery(const std::string& subscription_id,
                         const std::string& delivery_id,
                         std::vector<AttemptItem>* attempts = nullptr) {
-    auto result = GetAs(key_, SubscriptionPath(subscription_id) +
-                                  "/deliveries/" + delivery_id);
+    auto result = GetAs(
+        key_, SubscriptionPath(subscription_id) + "/deliveries/" + delivery_id);
     EXPECT_TRUE(result);
     if (!result) return {};
     EXPECT_EQ(result->status, 200) << result->body;
@@ -187,7 +188,8 @@ class DeliveryTest : public HttpIngressTest {
       EXPECT_EQ(root["attempt_log"].get_array().get(log), simdjson::SUCCESS);
       for (simdjson::dom::element a : log) {
         AttemptItem item;
-        EXPECT_EQ(a["attempt"].get_int64().get(item.attempt), simdjson::SUCCESS);
+        EXPECT_EQ(a["attempt"].get_int64().get(item.attempt),
+                  simdjson::SUCCESS);
         int64_t code = 0;
         if (a["status_code"].get_int64().get(code) == simdjson::SUCCESS) {
           item.status_code = code;
@@ -210,10 +212,10 @@ class DeliveryTest : public HttpIngressTest {
 
   // Polls the delivery (10 ms apart, bounded) until its status is `status`:
   // the store is what the test waits on, never a fixed sleep.
-  bool WaitForStatus(const std::string& subscription_id,
-                     const std::string& delivery_id, const std::string& status,
-                     std::chrono::milliseconds timeout =
-                         std::chrono::seconds(10)) {
+  bool WaitForStatus(
+      const std::string& subscription_id, const std::string& delivery_id,
+      const std::string& status,
+      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       if (Delivery(subscription_id, delivery_id).status == status) return true;
@@ -224,9 +226,9 @@ class DeliveryTest : public HttpIngressTest {
   }
 
   // Polls until the subscription has `count` deliveries.
-  bool WaitForDeliveries(const std::string& subscription_id, size_t count,
-                         std::chrono::milliseconds timeout =
-                             std::chrono::seconds(10)) {
+  bool WaitForDeliveries(
+      const std::string& subscription_id, size_t count,
+      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       if (Deliveries(subscription_id).size() >= count) return true;
@@ -250,7 +252,9 @@ class DeliveryTest : public HttpIngressTest {
     if (item["status"].get_string().get(text) == simdjson::SUCCESS) {
       out.status = text;
     }
-    (void)item["attempts"].get_int64().get(out.attempts);
+    if (item["attempts"].get_int64().get(out.attempts) != simdjson::SUCCESS) {
+      out.attempts = -1;
+    }
     int64_t code = 0;
     if (item["last_status_code"].get_int64().get(code) == simdjson::SUCCESS) {
       out.last_status_code = code;

@@ -39,7 +39,8 @@ class DeliveryReceiversTest : public DeliveryTest {
     EXPECT_TRUE(WaitForDeliveries(subscription.id, 1));
     std::vector<DeliveryItem> items = Deliveries(subscription.id);
     if (items.empty()) return {};
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(10);
     std::vector<AttemptItem> attempts;
     while (std::chrono::steady_clock::now() < deadline) {
       Delivery(subscription.id, items[0].id, &attempts);
@@ -110,9 +111,9 @@ TEST_F(DeliveryReceiversTest, AResetConnectionIsAConnectError) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address),
-                   sizeof(address)),
-            0);
+  ASSERT_EQ(
+      ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+      0);
   ASSERT_EQ(::listen(listener, 16), 0);
   socklen_t length = sizeof(address);
   ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
@@ -141,7 +142,8 @@ TEST_F(DeliveryReceiversTest, AResetConnectionIsAConnectError) {
 }
 
 TEST_F(DeliveryReceiversTest, DenyPrivateTargetsRefusesTheResolvedAddress) {
-  ASSERT_TRUE(StartServer({"--retry-schedule", "1h", "--deny-private-targets"}));
+  ASSERT_TRUE(
+      StartServer({"--retry-schedule", "1h", "--deny-private-targets"}));
   Receiver receiver;
   // A name, not an IP literal: accepted at create, refused when resolved.
   AttemptItem attempt = FirstAttempt(
@@ -155,8 +157,8 @@ TEST_F(DeliveryReceiversTest, AClosedPortIsAConnectError) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-            0);
+  ASSERT_EQ(
+      ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
   socklen_t length = sizeof(address);
   ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
   const int port = ntohs(address.sin_port);

@@ -135,10 +135,10 @@ TEST_F(DeliveryTest, FailuresAreRetriedWithTheSameIdAndAFreshSignature) {
     EXPECT_EQ(got[i].Header("x-composio-delivery-attempt"),
               std::to_string(i + 1));
     EXPECT_EQ(got[i].body, got[0].body);  // the same bytes every time
-    EXPECT_TRUE(SignatureVerifies(subscription.secret, got[i].Header("webhook-id"),
-                                  got[i].Header("webhook-timestamp"),
-                                  got[i].body,
-                                  got[i].Header("webhook-signature")));
+    EXPECT_TRUE(
+        SignatureVerifies(subscription.secret, got[i].Header("webhook-id"),
+                          got[i].Header("webhook-timestamp"), got[i].body,
+                          got[i].Header("webhook-signature")));
   }
   std::vector<DeliveryItem> items = Deliveries(subscription.id);
   ASSERT_EQ(items.size(), 1u);
@@ -174,8 +174,9 @@ TEST_F(DeliveryTest, AnExhaustedScheduleFailsAndRecoverGivesOneMoreAttempt) {
   EXPECT_EQ(Delivery(subscription.id, items[0].id).last_error, "http_status");
 
   healthy = true;
-  auto recovered = PostJsonAs(key_, SubscriptionPath(subscription.id) + "/recover",
-                              R"({"since":")" + since + R"("})");
+  auto recovered =
+      PostJsonAs(key_, SubscriptionPath(subscription.id) + "/recover",
+                 R"({"since":")" + since + R"("})");
   ASSERT_TRUE(recovered);
   ASSERT_EQ(recovered->status, 202) << recovered->body;
   EXPECT_EQ(recovered->body, R"({"scheduled":1})");
@@ -184,21 +185,22 @@ TEST_F(DeliveryTest, AnExhaustedScheduleFailsAndRecoverGivesOneMoreAttempt) {
   ASSERT_TRUE(WaitForStatus(subscription.id, items[0].id, "succeeded"));
 
   // A window that holds nothing schedules nothing.
-  auto empty = PostJsonAs(key_, SubscriptionPath(subscription.id) + "/recover",
-                          R"({"since":"2020-01-01T00:00:00Z","until":"2020-01-02T00:00:00Z"})");
+  auto empty = PostJsonAs(
+      key_, SubscriptionPath(subscription.id) + "/recover",
+      R"({"since":"2020-01-01T00:00:00Z","until":"2020-01-02T00:00:00Z"})");
   ASSERT_TRUE(empty);
   EXPECT_EQ(empty->status, 202);
   EXPECT_EQ(empty->body, R"({"scheduled":0})");
 }
 
 TEST_F(DeliveryTest, ARedirectIsAFailureAndIsNeverFollowed) {
-  Receiver receiver([](const httplib::Request& req, httplib::Response& res,
-                       int) {
-    if (req.path == "/hook") {
-      res.status = 302;
-      res.set_header("Location", "/elsewhere");
-    }
-  });
+  Receiver receiver(
+      [](const httplib::Request& req, httplib::Response& res, int) {
+        if (req.path == "/hook") {
+          res.status = 302;
+          res.set_header("Location", "/elsewhere");
+        }
+      });
   Subscription subscription;
   ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), &subscription));
   Endpoint endpoint;
@@ -242,17 +244,18 @@ TEST_F(DeliveryTest, GoneDisablesTheSubscriptionAndHoldsWhatFollows) {
   const std::string held = Deliveries(subscription.id)[0].id;
   EXPECT_EQ(Delivery(subscription.id, held).status, "held");
   // Re-enabling does not release it by itself...
-  auto enabled = NewClient().Patch(SubscriptionPath(subscription.id),
-                                   KeyHeaders(key_), R"({"status":"enabled"})",
-                                   "application/json");
+  auto enabled =
+      NewClient().Patch(SubscriptionPath(subscription.id), KeyHeaders(key_),
+                        R"({"status":"enabled"})", "application/json");
   ASSERT_TRUE(enabled);
   ASSERT_EQ(enabled->status, 200) << enabled->body;
   EXPECT_EQ(StringField(enabled->body, "status"), "enabled");
   EXPECT_EQ(Delivery(subscription.id, held).status, "held");
   // ...recover does: both the held one and the failed one.
   gone = false;
-  auto recovered = PostJsonAs(key_, SubscriptionPath(subscription.id) + "/recover",
-                              R"({"since":")" + since + R"("})");
+  auto recovered =
+      PostJsonAs(key_, SubscriptionPath(subscription.id) + "/recover",
+                 R"({"since":")" + since + R"("})");
   ASSERT_TRUE(recovered);
   ASSERT_EQ(recovered->status, 202) << recovered->body;
   EXPECT_EQ(recovered->body, R"({"scheduled":2})");
@@ -280,7 +283,8 @@ TEST_F(DeliveryTest, ResendMakesOneMoreAttemptWithTheSameId) {
   std::vector<Received> got = receiver.Requests();
   EXPECT_EQ(got[1].Header("webhook-id"), got[0].Header("webhook-id"));
   EXPECT_EQ(got[1].Header("x-composio-delivery-attempt"), "2");
-  EXPECT_TRUE(SignatureVerifies(subscription.secret, got[1].Header("webhook-id"),
+  EXPECT_TRUE(SignatureVerifies(subscription.secret,
+                                got[1].Header("webhook-id"),
                                 got[1].Header("webhook-timestamp"), got[1].body,
                                 got[1].Header("webhook-signature")));
   ASSERT_TRUE(WaitForStatus(subscription.id, id, "succeeded"));
@@ -303,16 +307,18 @@ TEST_F(DeliveryTest, ARotatedSecretSignsTheNextAttempt) {
       key_, SubscriptionPath(subscription.id) + "/rotate_secret", "");
   ASSERT_TRUE(rotated);
   ASSERT_EQ(rotated->status, 200) << rotated->body;
-  const std::string new_secret = StringField(rotated->body, "secret").value_or("");
+  const std::string new_secret =
+      StringField(rotated->body, "secret").value_or("");
   ASSERT_NE(new_secret, subscription.secret);
   ASSERT_TRUE(receiver.WaitFor(2));
   const Received second = receiver.Requests()[1];
   EXPECT_TRUE(SignatureVerifies(new_secret, second.Header("webhook-id"),
                                 second.Header("webhook-timestamp"), second.body,
                                 second.Header("webhook-signature")));
-  EXPECT_FALSE(SignatureVerifies(subscription.secret, second.Header("webhook-id"),
-                                 second.Header("webhook-timestamp"), second.body,
-                                 second.Header("webhook-signature")));
+  EXPECT_FALSE(
+      SignatureVerifies(subscription.secret, second.Header("webhook-id"),
+                        second.Header("webhook-timestamp"), second.body,
+                        second.Header("webhook-signature")));
 }
 
 TEST_F(DeliveryTest, DeletingTheSubscriptionCancelsWhatIsNotMade) {
@@ -328,8 +334,8 @@ TEST_F(DeliveryTest, DeletingTheSubscriptionCancelsWhatIsNotMade) {
   ASSERT_TRUE(WaitForDeliveries(subscription.id, 1));
   const std::string id = Deliveries(subscription.id)[0].id;
   ASSERT_TRUE(WaitForStatus(subscription.id, id, "retrying"));
-  auto deleted = NewClient().Delete(SubscriptionPath(subscription.id),
-                                    KeyHeaders(key_));
+  auto deleted =
+      NewClient().Delete(SubscriptionPath(subscription.id), KeyHeaders(key_));
   ASSERT_TRUE(deleted);
   ASSERT_EQ(deleted->status, 200) << deleted->body;
   // The subscription and its deliveries are gone for the API.
@@ -356,9 +362,10 @@ TEST_F(DeliveryTest, AnotherProjectSeesNoneOfIt) {
   ExpectErrorEnvelope(
       ToReply(PostJsonAs(other, base + "/deliveries/" + id + "/resend", "")),
       404, "WebhookDelivery_NotFound");
-  ExpectErrorEnvelope(ToReply(PostJsonAs(other, base + "/recover",
-                                         R"({"since":"2020-01-01T00:00:00Z"})")),
-                      404, "WebhookSubscription_NotFound");
+  ExpectErrorEnvelope(
+      ToReply(PostJsonAs(other, base + "/recover",
+                         R"({"since":"2020-01-01T00:00:00Z"})")),
+      404, "WebhookSubscription_NotFound");
   // Nothing changed for the owner.
   ASSERT_TRUE(WaitForStatus(subscription.id, id, "succeeded"));
   EXPECT_EQ(Delivery(subscription.id, id).attempts, 1);
@@ -375,8 +382,9 @@ TEST_F(DeliveryTest, BadQueriesAndBodiesAreRefusedWithEveryProblem) {
       400, "WebhookSubscription_ValidationError", &error);
   EXPECT_EQ(error.errors.size(), 3u);
   ExpectErrorEnvelope(
-      ToReply(PostJsonAs(key_, base + "/recover",
-                         R"({"since":"yesterday","until":"2020-01-01T00:00:00Z","x":1})")),
+      ToReply(PostJsonAs(
+          key_, base + "/recover",
+          R"({"since":"yesterday","until":"2020-01-01T00:00:00Z","x":1})")),
       400, "WebhookSubscription_ValidationError", &error);
   EXPECT_EQ(error.errors.size(), 2u);
   ExpectErrorEnvelope(ToReply(PostJsonAs(key_, base + "/recover", "{}")), 400,
@@ -411,9 +419,9 @@ TEST_F(DeliveryTest, ListsNewestFirstInPagesAndFiltersByStatus) {
   std::vector<std::string> paged;
   std::string cursor;
   for (int page = 0; page < 5; ++page) {
-    auto result = GetAs(key_, SubscriptionPath(subscription.id) +
-                                  "/deliveries?limit=2" +
-                                  (cursor.empty() ? "" : "&cursor=" + cursor));
+    auto result =
+        GetAs(key_, SubscriptionPath(subscription.id) + "/deliveries?limit=2" +
+                        (cursor.empty() ? "" : "&cursor=" + cursor));
     ASSERT_TRUE(result);
     ASSERT_EQ(result->status, 200) << result->body;
     for (const std::string& id : ItemIds(result->body)) paged.push_back(id);
@@ -440,14 +448,16 @@ TEST_F(DeliveryTest, MetricsCountAttemptsAndTheQueue) {
                             "succeeded"));
   auto metrics = NewClient().Get("/metrics");
   ASSERT_TRUE(metrics);
-  EXPECT_TRUE(Contains(metrics->body,
-                       "webhooks_delivery_attempts_total{outcome=\"succeeded\"} 1"))
+  EXPECT_TRUE(
+      Contains(metrics->body,
+               "webhooks_delivery_attempts_total{outcome=\"succeeded\"} 1"))
       << metrics->body;
   EXPECT_TRUE(Contains(metrics->body,
                        "webhooks_delivery_attempt_duration_seconds_count 1"));
   EXPECT_TRUE(Contains(metrics->body, "webhooks_deliveries_due 0"));
   EXPECT_TRUE(Contains(metrics->body, "webhooks_deliveries_waiting 0"));
-  EXPECT_TRUE(Contains(metrics->body, "webhooks_oldest_due_delivery_age_seconds 0"));
+  EXPECT_TRUE(
+      Contains(metrics->body, "webhooks_oldest_due_delivery_age_seconds 0"));
 }
 
 }  // namespace

@@ -40,22 +40,25 @@ class Receiver {
 
   explicit Receiver(Responder responder = nullptr)
       : responder_(std::move(responder)) {
-    server_.Post(".*", [this](const httplib::Request& req,
-                              httplib::Response& res) {
-      int n = 0;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        n = static_cast<int>(received_.size());
-        received_.push_back(
-            {req.path, req.headers, req.body, std::chrono::steady_clock::now()});
-      }
-      arrived_.notify_all();
-      if (responder_) {
-        responder_(req, res, n);
-      } else {
-        res.set_content("{}", "application/json");
-      }
-    });
+    server_.Post(".*",
+                 [this](const httplib::Request& req, httplib::Response& res) {
+                   int n = 0;
+                   {
+                     std::lock_guard<std::mutex> lock(mu_);
+                     n = static_cast<int>(received_.size());
+                     received_.push_back({req.path, req.headers, req.body,
+                                          std::chrono::steady_clock::now()});
+                   }
+                   arrived_.notify_all();
+                   // No keep-alive: an idle kept-alive connection would hold
+                   // the receiver's stop for its 5 s timeout.
+                   res.set_header("Connection", "close");
+                   if (responder_) {
+                     responder_(req, res, n);
+                   } else {
+                     res.set_content("{}", "application/json");
+                   }
+                 });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
   }
@@ -73,8 +76,8 @@ class Receiver {
   }
 
   // Waits until at least `count` requests arrived; false after `timeout`.
-  bool WaitFor(size_t count, std::chrono::milliseconds timeout =
-                                 std::chrono::seconds(10)) {
+  bool WaitFor(size_t count,
+               std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     std::unique_lock<std::mutex> lock(mu_);
     return arrived_.wait_for(lock, timeout,
                              [&] { return received_.size() >= count; });

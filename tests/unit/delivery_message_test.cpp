@@ -5,7 +5,6 @@
 // Retry-After, the catalog's trigger slugs, and ParseTime.
 
 #include <gtest/gtest.h>
-
 #include <simdjson.h>
 
 #include <set>
@@ -48,8 +47,7 @@ simdjson::dom::element Parse(simdjson::dom::parser& parser,
 
 std::string StringAt(simdjson::dom::element root, const char* pointer) {
   std::string_view value;
-  EXPECT_EQ(root.at_pointer(pointer).get_string().get(value),
-            simdjson::SUCCESS)
+  EXPECT_EQ(root.at_pointer(pointer).get_string().get(value), simdjson::SUCCESS)
       << pointer;
   return std::string(value);
 }
@@ -99,8 +97,7 @@ TEST(TriggerMessageTest, V3EmbedsTheProviderBodyAndMetadata) {
   EXPECT_EQ(StringAt(root, "/metadata/connected_account_id"), "");
   EXPECT_EQ(StringAt(root, "/metadata/user_id"), "U123");
   EXPECT_EQ(StringAt(root, "/metadata/toolkit_slug"), "slack");
-  EXPECT_EQ(StringAt(root, "/metadata/webhook_endpoint_id"),
-            "we_abcdefABCDEF");
+  EXPECT_EQ(StringAt(root, "/metadata/webhook_endpoint_id"), "we_abcdefABCDEF");
   EXPECT_EQ(StringAt(root, "/data/type"), "event_callback");
   // The same bytes every time: only the headers change between attempts.
   EXPECT_EQ(TriggerMessageBody(VectorDelivery()), body);
@@ -213,9 +210,8 @@ TEST(RetryScheduleTest, RetryAfterIsHonouredUpToTwiceTheDelay) {
   ASSERT_EQ(schedule.Decide(Automatic(0), {503, std::string("3")}, 0, &next),
             AttemptVerdict::kRetry);
   EXPECT_EQ(next, 3000);
-  ASSERT_EQ(
-      schedule.Decide(Automatic(0), {429, std::string("3600")}, 0, &next),
-      AttemptVerdict::kRetry);
+  ASSERT_EQ(schedule.Decide(Automatic(0), {429, std::string("3600")}, 0, &next),
+            AttemptVerdict::kRetry);
   EXPECT_GE(next, 16'000);  // 2 x the jittered 8-12 s
   EXPECT_LE(next, 24'000);
   // Only on 429 and 503.
@@ -250,7 +246,8 @@ TEST(TriggerDescriptionTest, SlackMapsMessageAndFindsTheUser) {
   const ToolkitCatalog catalog = ToolkitCatalog::Builtin();
   const ToolkitSpec& slack = *catalog.Find("slack");
   TriggerDescription t = DescribeEvent(
-      slack, R"({"type":"event_callback","event":{"type":"message","user":"U9"}})");
+      slack,
+      R"({"type":"event_callback","event":{"type":"message","user":"U9"}})");
   EXPECT_EQ(t.trigger_slug, "SLACK_RECEIVE_MESSAGE");
   EXPECT_EQ(t.user_id, "U9");
   t = DescribeEvent(slack, R"({"event":{"type":"reaction_added"}})");
