@@ -29,27 +29,30 @@
 #include "store/sqlite_connections.h"
 #include "store/sqlite_database.h"
 #include "store/sqlite_deliveries.h"
+#include "store/sqlite_keys.h"
 #include "store/sqlite_secrets.h"
 #include "store/sqlite_statements.h"
 #include "store/sqlite_subscriptions.h"
 #include "util/background_loop.h"
-#include "util/crypto.h"
 #include "util/time.h"
 
 namespace webhooks {
 namespace {
 
+using sqlite_internal::AddKeyToNamedProject;
+using sqlite_internal::AnyAdminKey;
 using sqlite_internal::DeleteOldestEvents;
-using sqlite_internal::InsertKey;
-using sqlite_internal::InsertProject;
 using sqlite_internal::kMemoryPath;
 using sqlite_internal::kRunningSetting;
 using sqlite_internal::OpenDatabase;
-using sqlite_internal::OriginFromName;
 using sqlite_internal::PruneOverCount;
 using sqlite_internal::ReadEndpointRow;
+using sqlite_internal::RegisterKeyRow;
+using sqlite_internal::RevokeKeyRow;
 using sqlite_internal::SecretsAtRest;
 using sqlite_internal::SelectEndpoint;
+using sqlite_internal::SelectKeyByDigest;
+using sqlite_internal::SelectKeys;
 using sqlite_internal::Sql;
 using sqlite_internal::Use;
 using sqlite_internal::WhyUnopenable;
@@ -418,20 +421,9 @@ class SqliteStore final : public Store {
     if (key.key_digest.size() != 32) {
       return Status::InvalidArgument("key digest must be 32 bytes");
     }
-    std::string project = key.project_id;
+    std::string project;
     Status status = writer_->Run("add key", [&](Connection& c) {
-      bool exists = false;
-      {
-        Use select(c, Sql::kSelectProjectByName);
-        select->bind(":name", key.project_name);
-        if (select->executeStep()) {
-          project = select->getColumn(0).getString();
-          exists = true;
-        }
-      }
-      if (!exists)
-        InsertProject(c, project, key.project_name, key.created_at_ms);
-      InsertKey(c, key, project);
+      project = AddKeyToNamedProject(c, key);
       return Status::Ok();
     });
     if (status.ok()) *project_id = project;
@@ -584,49 +576,23 @@ class SqliteStore final : public Store {
   }
 
   Status ListKeys(std::vector<ApiKeyInfo>* out) override {
-    std::vector<ApiKeyInfo> keys;
-    Status status = Read("list keys", [&](Connection& c) {
-      Use select(c, Sql::kListKeys);
-      while (select->executeStep()) {
-        ApiKeyInfo info;
-        info.key_id = select->getColumn(0).getString();
-        info.project_id = select->getColumn(1).getString();
-        info.project_name = select->getColumn(2).getString();
-        info.origin = OriginFromName(select->getColumn(3).getString());
-        info.created_at_ms = select->getColumn(4).getInt64();
-        if (!select->isColumnNull(5)) {
-          info.revoked_at_ms = select->getColumn(5).getInt64();
-        }
-        keys.push_back(std::move(info));
-      }
+    return Read("list keys", [&](Connection& c) {
+      *out = SelectKeys(c);
       return Status::Ok();
     });
-    if (status.ok()) *out = std::move(keys);
-    return status;
   }
 
   Status RevokeKey(std::string_view key_id, int64_t at_ms) override {
     return writer_->Run("revoke key", [&](Connection& c) {
-      Use update(c, Sql::kRevokeKey);
-      update->bind(":id", std::string(key_id));
-      update->bind(":at", at_ms);
-      if (update->exec() == 0) {
-        return Status::NotFound("no active key with that id");
-      }
-      return Status::Ok();
+      return RevokeKeyRow(c, key_id, at_ms);
     });
   }
 
   Status HasAdminKeys(bool* any) override {
-    bool exists = false;
-    Status status = Read("has admin keys", [&](Connection& c) {
-      Use select(c, Sql::kAnyAdminKey);
-      select->executeStep();
-      exists = select->getColumn(0).getInt() != 0;
+    return Read("has admin keys", [&](Connection& c) {
+      *any = AnyAdminKey(c);
       return Status::Ok();
     });
-    if (status.ok()) *any = exists;
-    return status;
   }
 
   Status CountRows(int64_t* endpoints, int64_t* events) override {
@@ -715,26 +681,7 @@ class SqliteStore final : public Store {
   Status FindKey(std::string_view key_digest, ApiKeyRecord* out) override {
     ApiKeyRecord record;
     Status status = Read("find key", [&](Connection& c) {
-      Use select(c, Sql::kSelectKey);
-      select->bind(":key_digest", key_digest.data(),
-                   static_cast<int>(key_digest.size()));
-      if (!select->executeStep()) {
-        return Status::NotFound("unknown or revoked key");
-      }
-      // The index lookup found an equal digest; compare again in constant
-      // time so that the contract holds whatever the index does.
-      SQLite::Column stored = select->getColumn(3);
-      if (!ConstantTimeEquals(
-              std::string_view(static_cast<const char*>(stored.getBlob()),
-                               static_cast<size_t>(stored.getBytes())),
-              key_digest)) {
-        return Status::NotFound("unknown or revoked key");
-      }
-      record.key_id = select->getColumn(0).getString();
-      record.project_id = select->getColumn(1).getString();
-      record.origin = OriginFromName(select->getColumn(2).getString());
-      record.revoked = select->getColumn(4).getInt() != 0;
-      return Status::Ok();
+      return SelectKeyByDigest(c, key_digest, &record);
     });
     if (status.ok()) *out = std::move(record);
     return status;
@@ -748,18 +695,7 @@ class SqliteStore final : public Store {
     // The writer's transaction is IMMEDIATE: the look-up and the insert see
     // the same database even with other processes writing.
     Status status = writer_->Run("register key", [&](Connection& c) {
-      {
-        Use select(c, Sql::kSelectAnyKey);
-        select->bind(":key_digest", key.key_digest.data(),
-                     static_cast<int>(key.key_digest.size()));
-        if (select->executeStep()) {
-          project = select->getColumn(0).getString();
-          return Status::Ok();  // known already: nothing to write
-        }
-      }
-      InsertProject(c, key.project_id, key.project_name, key.created_at_ms);
-      InsertKey(c, key, key.project_id);
-      project = key.project_id;
+      project = RegisterKeyRow(c, key);
       return Status::Ok();
     });
     if (status.ok()) *project_id = project;

@@ -418,7 +418,10 @@ class Store {
   // endpoint methods: another project's id is NotFound.
 
   // Stores a project's subscription. If the project has one already,
-  // nothing changes, *out is the existing one and the code is Conflict.
+  // nothing changes, *out is the existing one and the code is Conflict:
+  // only then is *out set on a failure (a Conflict with *out unchanged is
+  // another constraint, a store failure). Of concurrent creates for one
+  // project exactly one stores its subscription.
   virtual Status CreateSubscription(const WebhookSubscription& subscription,
                                     WebhookSubscription* out) = 0;
   virtual Status GetSubscription(std::string_view project_id,
@@ -524,7 +527,8 @@ class Store {
   // any mode. Unavailable otherwise.
   virtual Status Ping() = 0;
 
-  // Checks that the setup values stored in this database can be read with
+  // Checks that the setup values (and subscription secrets: "values" below
+  // means both) stored in this database can be read with
   // the secrets key this store was opened with (StoreOptions::secrets_key),
   // so that a wrong key stops a start-up instead of failing every read. The
   // first check of a database records how its values are stored: in clear,
@@ -576,8 +580,9 @@ class Store {
 // backend can keep (or, for the tuning ones, ignore); what a field means for
 // SQLite in particular is said at OpenSqliteStore (store/sqlite_store.h).
 struct StoreOptions {
-  // 32 raw bytes, or empty. With a key, setup field values are stored
-  // encrypted (AES-256-GCM, bound to their endpoint and field name) and
+  // 32 raw bytes, or empty. With a key, setup field values and
+  // subscription secrets are stored encrypted (AES-256-GCM, bound to their
+  // endpoint and field name, or to their subscription) and
   // decrypted on read; values stored in clear earlier are still read (and
   // sealed by CheckSecretsKey). A value that cannot be decrypted (no key,
   // or another key) makes the read fail with Internal rather than return
