@@ -11,6 +11,7 @@
 #include "api/auth.h"
 #include "api/errors.h"
 #include "api/params.h"
+#include "api/subscriptions.h"
 #include "util/json_writer.h"
 #include "util/text.h"
 #include "util/time.h"
@@ -21,9 +22,9 @@ namespace {
 constexpr long long kDeliveryPageDefault = 50;
 constexpr long long kDeliveryPageMax = 100;
 
-bool IsIdWithPrefix(std::string_view id, std::string_view prefix) {
-  return id.size() > prefix.size() && id.size() <= 64 &&
-         id.substr(0, prefix.size()) == prefix && IsTokenText(id, 64);
+// Delivery ids are "dlv_" and 16 characters of RandomToken's alphabet.
+bool IsDeliveryId(std::string_view id) {
+  return id.size() == 20 && id.substr(0, 4) == "dlv_" && IsTokenText(id, 20);
 }
 
 ApiError SubscriptionNotFound(std::string_view id) {
@@ -121,6 +122,21 @@ void WriteAttempt(const DeliveryAttempt& a, JsonWriter* json) {
   json->EndObject();
 }
 
+// A malformed id is as unknown as a missing one: 404 without a look-up.
+bool IdsWellFormedOrReply(const std::string& subscription_id,
+                          const std::string& delivery_id,
+                          httplib::Response& res) {
+  if (!IsSubscriptionId(subscription_id)) {
+    ReplyError(res, SubscriptionNotFound(subscription_id));
+    return false;
+  }
+  if (!IsDeliveryId(delivery_id)) {
+    ReplyError(res, DeliveryNotFound(delivery_id));
+    return false;
+  }
+  return true;
+}
+
 // Replies 404 for NotFound (the subscription is not the caller's, or the
 // delivery not the subscription's), else the store error.
 void ReplyFailure(const Context& ctx, httplib::Response& res,
@@ -154,9 +170,7 @@ bool ParseDeliveryListQuery(const httplib::Request& req,
   if (req.has_param("cursor")) {
     EndpointCursor cursor;
     if (!DecodeCursor(req.get_param_value("cursor"), &cursor)) {
-      problems.push_back(
-          "cursor is not one this server gave out (use next_cursor of the "
-          "previous page)");
+      problems.push_back(kUnknownCursorProblem);
     }
     query->after = DeliveryCursor{cursor.created_at_ms, cursor.id};
   }
@@ -220,7 +234,7 @@ void HandleListDeliveries(const Context& ctx, const httplib::Request& req,
   DeliveryListQuery query;
   ApiError err;
   if (!ParseDeliveryListQuery(req, &query, &err)) return ReplyError(res, err);
-  if (!IsIdWithPrefix(id, "whs_")) {
+  if (!IsSubscriptionId(id)) {
     return ReplyError(res, SubscriptionNotFound(id));
   }
   query.project_id = caller.project_id;
@@ -258,12 +272,7 @@ void HandleGetDelivery(const Context& ctx, const httplib::Request& req,
   if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
   const std::string id = req.matches[1];
   const std::string delivery_id = req.matches[2];
-  if (!IsIdWithPrefix(id, "whs_")) {
-    return ReplyError(res, SubscriptionNotFound(id));
-  }
-  if (!IsIdWithPrefix(delivery_id, "dlv_")) {
-    return ReplyError(res, DeliveryNotFound(delivery_id));
-  }
+  if (!IdsWellFormedOrReply(id, delivery_id, res)) return;
   DeliveryRecord delivery;
   std::vector<DeliveryAttempt> attempts;
   Status status = ctx.store.GetDelivery(caller.project_id, id, delivery_id,
@@ -288,12 +297,7 @@ void HandleResendDelivery(const Context& ctx, const httplib::Request& req,
   if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
   const std::string id = req.matches[1];
   const std::string delivery_id = req.matches[2];
-  if (!IsIdWithPrefix(id, "whs_")) {
-    return ReplyError(res, SubscriptionNotFound(id));
-  }
-  if (!IsIdWithPrefix(delivery_id, "dlv_")) {
-    return ReplyError(res, DeliveryNotFound(delivery_id));
-  }
+  if (!IdsWellFormedOrReply(id, delivery_id, res)) return;
   int attempt = 0;
   Status status = ctx.store.ResendDelivery(caller.project_id, id, delivery_id,
                                            NowMillis(), &attempt);
@@ -325,7 +329,7 @@ void HandleRecoverDeliveries(const Context& ctx, const httplib::Request& req,
   const int64_t now = NowMillis();
   int64_t since = 0, until = 0;
   ApiError err;
-  if (!IsIdWithPrefix(id, "whs_")) {
+  if (!IsSubscriptionId(id)) {
     return ReplyError(res, SubscriptionNotFound(id));
   }
   if (!ParseRecoverWindow(req.body, now, &since, &until, &err)) {

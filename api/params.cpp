@@ -445,9 +445,7 @@ bool ParseListParams(const httplib::Request& req, ListParams* out,
   if (req.has_param("cursor")) {
     EndpointCursor cursor;
     if (!DecodeCursor(req.get_param_value("cursor"), &cursor)) {
-      problems.push_back(
-          "cursor is not one this server gave out (use next_cursor of the "
-          "previous page)");
+      problems.push_back(kUnknownCursorProblem);
     }
     out->after = std::move(cursor);
   }
@@ -468,9 +466,7 @@ bool ParseEventListParams(const httplib::Request& req, EventListParams* out,
   if (req.has_param("cursor") &&
       !ParseInt(req.get_param_value("cursor"), 1,
                 std::numeric_limits<long long>::max(), &before)) {
-    problems.push_back(
-        "cursor is not one this server gave out (use next_cursor of the "
-        "previous page)");
+    problems.push_back(kUnknownCursorProblem);
   }
   if (!problems.empty()) {
     *err = ValidationError(std::move(problems));

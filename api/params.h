@@ -56,6 +56,11 @@ struct ListParams {
 // projects since every list is scoped to the caller's project.
 std::string EncodeCursor(const EndpointListItem& last);
 
+// What a validation error says of a cursor the server did not give out.
+inline constexpr char kUnknownCursorProblem[] =
+    "cursor is not one this server gave out (use next_cursor of the previous "
+    "page)";
+
 bool DecodeCursor(std::string_view text, EndpointCursor* out);
 
 bool ParseListParams(const httplib::Request& req, ListParams* out,

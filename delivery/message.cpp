@@ -38,6 +38,19 @@ void WriteRawData(const ClaimedDelivery& delivery, JsonWriter* json) {
   }
 }
 
+// The provider's body as a value: itself when it is a JSON object, else
+// the raw form above.
+void WriteProviderBody(const ClaimedDelivery& delivery, bool json_body,
+                       JsonWriter* json) {
+  if (json_body) {
+    json->RawValue(delivery.body);
+    return;
+  }
+  json->BeginObject();
+  WriteRawData(delivery, json);
+  json->EndObject();
+}
+
 // The provider's fields with ours after them, as V2's data is. `object` is
 // a valid JSON object's text; ours go before its closing brace. (A provider
 // field with one of our names stays, and ours, later, is what parsers
@@ -87,13 +100,7 @@ std::string V3Body(const ClaimedDelivery& d, bool json_body) {
   json.Value(d.endpoint_id);
   json.EndObject();
   json.Key("data");
-  if (json_body) {
-    json.RawValue(d.body);
-  } else {
-    json.BeginObject();
-    WriteRawData(d, &json);
-    json.EndObject();
-  }
+  WriteProviderBody(d, json_body, &json);
   json.EndObject();
   return json.Take();
 }
@@ -149,13 +156,7 @@ std::string V1Body(const ClaimedDelivery& d, bool json_body) {
   json.Key("trigger_id");
   json.Value(d.endpoint_id);
   json.Key("payload");
-  if (json_body) {
-    json.RawValue(d.body);
-  } else {
-    json.BeginObject();
-    WriteRawData(d, &json);
-    json.EndObject();
-  }
+  WriteProviderBody(d, json_body, &json);
   json.Key("log_id");
   json.Value(d.event_id);
   json.EndObject();

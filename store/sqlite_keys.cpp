@@ -48,7 +48,8 @@ Status RevokeKeyRow(Connection& c, std::string_view key_id, int64_t at_ms) {
   Use update(c, Sql::kRevokeKey);
   update->bind(":id", std::string(key_id));
   update->bind(":at", at_ms);
-  if (update->exec() == 0) return Status::NotFound("no active key with that id");
+  if (update->exec() == 0)
+    return Status::NotFound("no active key with that id");
   return Status::Ok();
 }
 

@@ -2,9 +2,7 @@
 // webhooks-server binary (WEBHOOKS_SERVER_BIN, set by CTest). If these fail,
 // SDK users would see it: this is the drop-in contract.
 
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -15,29 +13,7 @@ import Composio, {
   NotFoundError,
 } from '@composio/client';
 
-const serverBin = process.env.WEBHOOKS_SERVER_BIN;
-
-// Starts the binary and resolves with its base URL once it prints the
-// "listening on" line (the readiness signal; no sleeping).
-function startServer(args) {
-  const child = spawn(serverBin, ['--port', '0', '--db', ':memory:', ...args], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start in 10 s')), 10_000);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      clearTimeout(timer);
-      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
-      if (!match) return reject(new Error(`unexpected first line: ${line}`));
-      resolve({ child, baseURL: match[1] });
-    });
-  });
-}
-
-function stopServer(server) {
-  if (server && server.child.exitCode === null) server.child.kill('SIGTERM');
-}
+import { serverBin, startServer, stopServer } from './server.mjs';
 
 const randomKey = () => `test-${randomBytes(12).toString('hex')}`;
 

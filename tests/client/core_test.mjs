@@ -6,34 +6,17 @@
 // new secret verifies. Construct the SDK offline: allowTracking false and
 // disableVersionCheck true, or it reaches for the network.
 
-import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import ComposioClient from '@composio/client';
 import { Composio } from '@composio/core';
 
-const serverBin = process.env.WEBHOOKS_SERVER_BIN;
-const signingSecret = 'core-test-slack-signing-secret-0123';
+import { serverBin, startServer, stopServer } from './server.mjs';
 
-function startServer(args) {
-  const child = spawn(serverBin, ['--port', '0', '--db', ':memory:', ...args], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start in 10 s')), 10_000);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      clearTimeout(timer);
-      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
-      if (!match) return reject(new Error(`unexpected first line: ${line}`));
-      resolve({ child, baseURL: match[1] });
-    });
-  });
-}
+const signingSecret = 'core-test-slack-signing-secret-0123';
 
 // The app under development: records each delivery (raw body and headers)
 // and answers 200. next() resolves with the next one to arrive.
@@ -106,7 +89,7 @@ describe('@composio/core 0.19.0 receives our deliveries', () => {
   });
   after(() => {
     receiver?.close();
-    if (server && server.child.exitCode === null) server.child.kill('SIGTERM');
+    stopServer(server);
   });
 
   test('setWebhookSubscription, a signed event, triggers.parse verifies; rotation', async () => {

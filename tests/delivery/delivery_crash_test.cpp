@@ -60,9 +60,9 @@ TEST_F(DeliveryCrashTest, EveryAcknowledgedEventArrivesAfterKillNine) {
 
   ASSERT_TRUE(Start());
   Subscription subscription;
-  ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), &subscription));
   Endpoint endpoint;
-  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("client-1", &endpoint));
+  ASSERT_NO_FATAL_FAILURE(
+      MustSubscribeWithSlack(receiver, &subscription, &endpoint));
   const std::string path = IngressPath(endpoint);
 
   std::set<std::string> acknowledged;  // provider event ids answered 200

@@ -210,32 +210,44 @@ class DeliveryTest : public HttpIngressTest {
     return ReadItem(root);
   }
 
-  // Polls the delivery (10 ms apart, bounded) until its status is `status`:
-  // the store is what the test waits on, never a fixed sleep.
-  bool WaitForStatus(
-      const std::string& subscription_id, const std::string& delivery_id,
-      const std::string& status,
-      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  // Polls `done` (10 ms apart) until it holds or `timeout` passes: the
+  // store is what a test waits on, never a fixed sleep.
+  template <typename Condition>
+  static bool PollUntil(Condition done, std::chrono::milliseconds timeout =
+                                            std::chrono::seconds(10)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      if (Delivery(subscription_id, delivery_id).status == status) return true;
+      if (done()) return true;
       if (std::chrono::steady_clock::now() >= deadline) return false;
       pollfd none{-1, 0, 0};
       ::poll(&none, 1, 10);
     }
   }
 
-  // Polls until the subscription has `count` deliveries.
+  // Until the delivery's status is `status`.
+  bool WaitForStatus(
+      const std::string& subscription_id, const std::string& delivery_id,
+      const std::string& status,
+      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return PollUntil(
+        [&] { return Delivery(subscription_id, delivery_id).status == status; },
+        timeout);
+  }
+
+  // Until the subscription has `count` deliveries.
   bool WaitForDeliveries(
       const std::string& subscription_id, size_t count,
       std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      if (Deliveries(subscription_id).size() >= count) return true;
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      pollfd none{-1, 0, 0};
-      ::poll(&none, 1, 10);
-    }
+    return PollUntil(
+        [&] { return Deliveries(subscription_id).size() >= count; }, timeout);
+  }
+
+  // The usual start of a test: this project's subscription to `receiver`
+  // and a Slack endpoint that accepts signed events.
+  void MustSubscribeWithSlack(const Receiver& receiver,
+                              Subscription* subscription, Endpoint* endpoint) {
+    ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), subscription));
+    ASSERT_NO_FATAL_FAILURE(MustCreateSlack("client-1", endpoint));
   }
 
  private:

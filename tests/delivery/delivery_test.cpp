@@ -21,9 +21,9 @@ using std::chrono::seconds;
 TEST_F(DeliveryTest, AStoredEventArrivesSignedAsATriggerMessage) {
   Receiver receiver;
   Subscription subscription;
-  ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), &subscription));
   Endpoint endpoint;
-  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("client-1", &endpoint));
+  ASSERT_NO_FATAL_FAILURE(
+      MustSubscribeWithSlack(receiver, &subscription, &endpoint));
   const std::string provider_body = SlackEvent("Ev0001", "hi there");
   auto sent = SendSlack(IngressPath(endpoint), kSlackSecret, provider_body);
   ASSERT_TRUE(sent);
@@ -89,9 +89,9 @@ TEST_F(DeliveryTest, AStoredEventArrivesSignedAsATriggerMessage) {
 TEST_F(DeliveryTest, AProvidersRetryOfAStoredEventIsDeliveredOnce) {
   Receiver receiver;
   Subscription subscription;
-  ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), &subscription));
   Endpoint endpoint;
-  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("client-1", &endpoint));
+  ASSERT_NO_FATAL_FAILURE(
+      MustSubscribeWithSlack(receiver, &subscription, &endpoint));
   ASSERT_NO_FATAL_FAILURE(MustSendSlackEvent(endpoint, "EvSame"));
   ASSERT_NO_FATAL_FAILURE(MustSendSlackEvent(endpoint, "EvSame"));
   ASSERT_NO_FATAL_FAILURE(MustSendSlackEvent(endpoint, "EvOther"));
@@ -124,9 +124,9 @@ TEST_F(DeliveryTest, FailuresAreRetriedWithTheSameIdAndAFreshSignature) {
     res.set_content(n < 2 ? "not yet" : "ok", "text/plain");
   });
   Subscription subscription;
-  ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), &subscription));
   Endpoint endpoint;
-  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("client-1", &endpoint));
+  ASSERT_NO_FATAL_FAILURE(
+      MustSubscribeWithSlack(receiver, &subscription, &endpoint));
   ASSERT_NO_FATAL_FAILURE(MustSendSlackEvent(endpoint, "EvRetry"));
   ASSERT_TRUE(receiver.WaitFor(3));
   std::vector<Received> got = receiver.Requests();
@@ -160,9 +160,9 @@ TEST_F(DeliveryTest, AnExhaustedScheduleFailsAndRecoverGivesOneMoreAttempt) {
     res.status = healthy ? 200 : 503;
   });
   Subscription subscription;
-  ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), &subscription));
   Endpoint endpoint;
-  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("client-1", &endpoint));
+  ASSERT_NO_FATAL_FAILURE(
+      MustSubscribeWithSlack(receiver, &subscription, &endpoint));
   const std::string since = FormatTimeForTest(-60);
   ASSERT_NO_FATAL_FAILURE(MustSendSlackEvent(endpoint, "EvFail"));
   std::vector<DeliveryItem> items;
@@ -202,9 +202,9 @@ TEST_F(DeliveryTest, ARedirectIsAFailureAndIsNeverFollowed) {
         }
       });
   Subscription subscription;
-  ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), &subscription));
   Endpoint endpoint;
-  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("client-1", &endpoint));
+  ASSERT_NO_FATAL_FAILURE(
+      MustSubscribeWithSlack(receiver, &subscription, &endpoint));
   ASSERT_NO_FATAL_FAILURE(MustSendSlackEvent(endpoint, "EvRedirect"));
   ASSERT_TRUE(WaitForDeliveries(subscription.id, 1));
   const std::string id = Deliveries(subscription.id)[0].id;
@@ -225,9 +225,9 @@ TEST_F(DeliveryTest, GoneDisablesTheSubscriptionAndHoldsWhatFollows) {
     res.status = gone ? 410 : 200;
   });
   Subscription subscription;
-  ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), &subscription));
   Endpoint endpoint;
-  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("client-1", &endpoint));
+  ASSERT_NO_FATAL_FAILURE(
+      MustSubscribeWithSlack(receiver, &subscription, &endpoint));
   const std::string since = FormatTimeForTest(-60);
   ASSERT_NO_FATAL_FAILURE(MustSendSlackEvent(endpoint, "EvGone"));
   ASSERT_TRUE(WaitForDeliveries(subscription.id, 1));
@@ -266,9 +266,9 @@ TEST_F(DeliveryTest, GoneDisablesTheSubscriptionAndHoldsWhatFollows) {
 TEST_F(DeliveryTest, ResendMakesOneMoreAttemptWithTheSameId) {
   Receiver receiver;
   Subscription subscription;
-  ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), &subscription));
   Endpoint endpoint;
-  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("client-1", &endpoint));
+  ASSERT_NO_FATAL_FAILURE(
+      MustSubscribeWithSlack(receiver, &subscription, &endpoint));
   ASSERT_NO_FATAL_FAILURE(MustSendSlackEvent(endpoint, "EvResend"));
   ASSERT_TRUE(receiver.WaitFor(1));
   const std::string id = Deliveries(subscription.id)[0].id;
@@ -298,9 +298,9 @@ TEST_F(DeliveryTest, ARotatedSecretSignsTheNextAttempt) {
   // A slow first retry, so that the rotation comes between the attempts.
   ASSERT_TRUE(StartServer({"--retry-schedule", "1s"}));
   Subscription subscription;
-  ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), &subscription));
   Endpoint endpoint;
-  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("client-1", &endpoint));
+  ASSERT_NO_FATAL_FAILURE(
+      MustSubscribeWithSlack(receiver, &subscription, &endpoint));
   ASSERT_NO_FATAL_FAILURE(MustSendSlackEvent(endpoint, "EvRotate"));
   ASSERT_TRUE(receiver.WaitFor(1));
   auto rotated = PostJsonAs(
@@ -327,9 +327,9 @@ TEST_F(DeliveryTest, DeletingTheSubscriptionCancelsWhatIsNotMade) {
   });
   ASSERT_TRUE(StartServer({"--retry-schedule", "1h"}));
   Subscription subscription;
-  ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), &subscription));
   Endpoint endpoint;
-  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("client-1", &endpoint));
+  ASSERT_NO_FATAL_FAILURE(
+      MustSubscribeWithSlack(receiver, &subscription, &endpoint));
   ASSERT_NO_FATAL_FAILURE(MustSendSlackEvent(endpoint, "EvCancel"));
   ASSERT_TRUE(WaitForDeliveries(subscription.id, 1));
   const std::string id = Deliveries(subscription.id)[0].id;
@@ -347,9 +347,9 @@ TEST_F(DeliveryTest, DeletingTheSubscriptionCancelsWhatIsNotMade) {
 TEST_F(DeliveryTest, AnotherProjectSeesNoneOfIt) {
   Receiver receiver;
   Subscription subscription;
-  ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), &subscription));
   Endpoint endpoint;
-  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("client-1", &endpoint));
+  ASSERT_NO_FATAL_FAILURE(
+      MustSubscribeWithSlack(receiver, &subscription, &endpoint));
   ASSERT_NO_FATAL_FAILURE(MustSendSlackEvent(endpoint, "EvMine"));
   ASSERT_TRUE(WaitForDeliveries(subscription.id, 1));
   const std::string id = Deliveries(subscription.id)[0].id;
@@ -402,9 +402,9 @@ TEST_F(DeliveryTest, BadQueriesAndBodiesAreRefusedWithEveryProblem) {
 TEST_F(DeliveryTest, ListsNewestFirstInPagesAndFiltersByStatus) {
   Receiver receiver;
   Subscription subscription;
-  ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), &subscription));
   Endpoint endpoint;
-  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("client-1", &endpoint));
+  ASSERT_NO_FATAL_FAILURE(
+      MustSubscribeWithSlack(receiver, &subscription, &endpoint));
   for (int i = 0; i < 5; ++i) {
     ASSERT_NO_FATAL_FAILURE(
         MustSendSlackEvent(endpoint, "EvPage" + std::to_string(i)));
@@ -439,9 +439,9 @@ TEST_F(DeliveryTest, ListsNewestFirstInPagesAndFiltersByStatus) {
 TEST_F(DeliveryTest, MetricsCountAttemptsAndTheQueue) {
   Receiver receiver;
   Subscription subscription;
-  ASSERT_NO_FATAL_FAILURE(MustSubscribe(receiver.Url(), &subscription));
   Endpoint endpoint;
-  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("client-1", &endpoint));
+  ASSERT_NO_FATAL_FAILURE(
+      MustSubscribeWithSlack(receiver, &subscription, &endpoint));
   ASSERT_NO_FATAL_FAILURE(MustSendSlackEvent(endpoint, "EvMetric"));
   ASSERT_TRUE(receiver.WaitFor(1));
   ASSERT_TRUE(WaitForStatus(subscription.id, Deliveries(subscription.id)[0].id,
@@ -458,6 +458,49 @@ TEST_F(DeliveryTest, MetricsCountAttemptsAndTheQueue) {
   EXPECT_TRUE(Contains(metrics->body, "webhooks_deliveries_waiting 0"));
   EXPECT_TRUE(
       Contains(metrics->body, "webhooks_oldest_due_delivery_age_seconds 0"));
+}
+
+}  // namespace
+}  // namespace webhooks::testing
+
+namespace webhooks::testing {
+namespace {
+
+// SIGTERM with an attempt in flight: the stop waits for it (within its
+// bound), records it, and the next start does not send it again.
+TEST_F(DeliveryTest, AStopWaitsForTheAttemptInFlightAndRecordsIt) {
+  Receiver* self = nullptr;
+  Receiver receiver(
+      [&self](const httplib::Request&, httplib::Response& res, int) {
+        self->Hold(std::chrono::milliseconds(700));  // the app is slow
+        res.status = 200;
+      });
+  self = &receiver;
+  Subscription subscription;
+  Endpoint endpoint;
+  ASSERT_NO_FATAL_FAILURE(
+      MustSubscribeWithSlack(receiver, &subscription, &endpoint));
+  ASSERT_NO_FATAL_FAILURE(MustSendSlackEvent(endpoint, "EvStop"));
+  ASSERT_TRUE(receiver.WaitFor(1));  // the attempt is in flight now
+  const auto stopping = std::chrono::steady_clock::now();
+  const int status = server_->Stop();
+  const auto stopped = std::chrono::steady_clock::now();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_LT(stopped - stopping, std::chrono::seconds(6));
+  EXPECT_TRUE(Contains(server_->Stderr(), "\"outcome\":\"succeeded\""))
+      << server_->Stderr();
+
+  ASSERT_TRUE(StartServer({"--retry-schedule", "50ms"}));
+  std::vector<DeliveryItem> items = Deliveries(subscription.id);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].status, "succeeded");
+  EXPECT_EQ(items[0].attempts, 1);
+  // Nothing more arrives: a look at the queue after the restart finds it
+  // empty (the metrics read the store).
+  auto metrics = NewClient().Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_TRUE(Contains(metrics->body, "webhooks_deliveries_waiting 0"));
+  EXPECT_EQ(receiver.Count(), 1u);
 }
 
 }  // namespace
