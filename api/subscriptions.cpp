@@ -1,10 +1,6 @@
 #include "api/subscriptions.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
-#include <algorithm>
-#include <cstdint>
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +11,7 @@
 #include "api/resources.h"
 #include "util/crypto.h"
 #include "util/json_writer.h"
+#include "util/net.h"
 #include "util/text.h"
 #include "util/time.h"
 
@@ -24,47 +21,6 @@ namespace {
 // Characters of a new signing secret: A-Za-z0-9_- from the CSPRNG, 192
 // bits. Returned in full by the API, as Composio does; never logged.
 constexpr size_t kSecretLength = 32;
-
-// Whether an IPv4 address (4 bytes, network order) is refused as a target.
-bool IsRefusedIpv4(const uint8_t* a, bool deny_private) {
-  if (a[0] == 169 && a[1] == 254) return true;  // link-local, cloud metadata
-  if (!deny_private) return false;
-  return a[0] == 0 || a[0] == 10 || a[0] == 127 ||  // this network, private,
-         (a[0] == 172 && (a[1] & 0xF0) == 16) ||    // loopback, private,
-         (a[0] == 192 && a[1] == 168) ||            // private,
-         (a[0] == 100 && (a[1] & 0xC0) == 64);      // CGNAT 100.64/10
-}
-
-// Whether `host`, an IP literal (without brackets), is an address the
-// server never delivers to: link-local and cloud metadata ones always;
-// with `deny_private` also loopback, RFC 1918, CGNAT, ULA, 0.0.0.0/8 and
-// ::. An IPv4-mapped IPv6 address is judged as its IPv4 address. False for
-// a name: names are resolved and checked at delivery. (util/net.h gets the
-// shared copy of this function at merge; the signature is the same.)
-bool IsRefusedIpLiteral(const std::string& host, bool deny_private) {
-  in_addr v4{};
-  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
-    return IsRefusedIpv4(reinterpret_cast<const uint8_t*>(&v4.s_addr),
-                         deny_private);
-  }
-  in6_addr v6{};
-  if (::inet_pton(AF_INET6, host.c_str(), &v6) != 1) return false;
-  const uint8_t* b = v6.s6_addr;
-  const bool zero_prefix =
-      std::all_of(b, b + 10, [](uint8_t byte) { return byte == 0; });
-  if (zero_prefix && b[10] == 0xFF && b[11] == 0xFF) {  // ::ffff:a.b.c.d
-    return IsRefusedIpv4(b + 12, deny_private);
-  }
-  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return true;  // fe80::/10
-  in6_addr metadata{};  // AWS's IPv6 instance metadata service
-  ::inet_pton(AF_INET6, "fd00:ec2::254", &metadata);
-  if (std::equal(b, b + 16, metadata.s6_addr)) return true;
-  if (!deny_private) return false;
-  const bool zero_but_last =
-      std::all_of(b, b + 15, [](uint8_t byte) { return byte == 0; });
-  if (zero_but_last && (b[15] == 0 || b[15] == 1)) return true;  // ::, ::1
-  return (b[0] & 0xFE) == 0xFC;                                  // fc00::/7
-}
 
 // Adds the problem of a webhook_url whose host is a refused IP literal.
 void CheckTarget(const Context& ctx, const SubscriptionParams& params,
