@@ -185,9 +185,13 @@ void HandleIngress(const Context& ctx, const httplib::Request& req,
   // What the trigger message delivered to the project's app says; used by
   // the store only if the project has a subscription.
   const TriggerDescription trigger = DescribeEvent(*toolkit, req.body);
-  event.delivery = NewDelivery{
-      "dlv_" + RandomToken(16), "msg_" + RandomToken(16), trigger.trigger_slug,
-      trigger.user_id, req.get_header_value("Content-Type")};
+  // Delivery ids grow with time, so the outbox's primary key is appended
+  // to rather than written at random pages (our choice: only the "dlv_"
+  // prefix is promised).
+  event.delivery =
+      NewDelivery{"dlv_" + TimeOrderedToken(event.received_at_ms, 8),
+                  "msg_" + RandomToken(16), trigger.trigger_slug,
+                  trigger.user_id, req.get_header_value("Content-Type")};
   bool stored = false;
   Status status =
       ctx.store.RecordEvent(event, ctx.config.event_retention, &stored);

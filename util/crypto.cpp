@@ -108,6 +108,19 @@ std::string RandomToken(size_t length) {
   return token;
 }
 
+std::string TimeOrderedToken(int64_t millis, size_t random_length) {
+  // RandomToken's 64 symbols in ASCII order, so byte order is time order.
+  static constexpr char kSorted[] =
+      "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+  std::string token(8, '-');
+  uint64_t rest = static_cast<uint64_t>(millis);
+  for (size_t i = 8; i-- > 0;) {
+    token[i] = kSorted[rest & 63];
+    rest >>= 6;
+  }
+  return token + RandomToken(random_length);
+}
+
 std::string RandomBytes(size_t count) {
   const unsigned char* bytes = ThreadPool().Take(count);
   return std::string(reinterpret_cast<const char*>(bytes), count);

@@ -5,6 +5,7 @@
 #define WEBHOOKS_UTIL_CRYPTO_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,12 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data);
 // `length` characters of A-Za-z0-9_- from OpenSSL's CSPRNG: six bits each.
 // Thread-safe. Aborts if the random source fails (ids would be guessable).
 std::string RandomToken(size_t length);
+
+// `millis` (0 to 64^8 - 1) in 8 characters of the same alphabet, in ASCII
+// order, followed by RandomToken(random_length): tokens of later times
+// sort after earlier ones, so a b-tree keyed by them grows at its end
+// (one page written for many inserts) instead of at random pages.
+std::string TimeOrderedToken(int64_t millis, size_t random_length);
 
 // `count` raw random bytes (at most 4096), as RandomToken draws them.
 std::string RandomBytes(size_t count);

@@ -321,5 +321,33 @@ TEST(RandomTest, GivesTheSizeAskedAndDiffers) {
   EXPECT_NE(RandomBytes(32), bytes);
 }
 
+TEST(RandomTest, TimeOrderedTokensSortByTime) {
+  // Byte order is time order, across every digit's carry.
+  const int64_t times[] = {0,
+                           1,
+                           63,
+                           64,
+                           4095,
+                           4096,
+                           1767225600000,
+                           1767225600001,
+                           1767225660000,
+                           (1LL << 48) - 1};
+  std::string previous;
+  for (int64_t millis : times) {
+    const std::string token = TimeOrderedToken(millis, 8);
+    ASSERT_EQ(token.size(), 16u);
+    EXPECT_LT(previous, token) << millis;
+    previous = token.substr(0, 8) + "~";  // above any random tail
+    for (char c : token) {
+      EXPECT_TRUE((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                  (c >= '0' && c <= '9') || c == '_' || c == '-')
+          << c;
+    }
+  }
+  // The same millisecond: the random part still tells them apart.
+  EXPECT_NE(TimeOrderedToken(5, 8), TimeOrderedToken(5, 8));
+}
+
 }  // namespace
 }  // namespace webhooks
