@@ -125,9 +125,12 @@ CREATE TABLE IF NOT EXISTS webhook_subscriptions (
 ) STRICT;
 
 -- The outbox: one row per event to deliver, written in the transaction that stores the event.
--- It keeps its own copy of the body and of what the trigger message needs, so that event retention
--- or a deleted endpoint never loses a delivery not yet made. subscription_id has no REFERENCES
--- clause: a deleted subscription leaves its deliveries, cancelled, for the record.
+-- It keeps what the trigger message needs but not the body: `event_seq` names the event, whose
+-- body is read at each attempt (a copy in every row doubled the bytes each ingress wrote, and
+-- halved its rate). The trigger below copies the body into `body` when the event is deleted
+-- (retention, a deleted endpoint) while the delivery may still need it, so nothing is lost; a
+-- succeeded delivery lets it go (resending it then answers 409). subscription_id has no
+-- REFERENCES clause: a deleted subscription leaves its deliveries, cancelled, for the record.
 -- `due_at` is when a worker may claim the row: the next attempt's time (pending, retrying) or the
 -- end of the lease (in_flight); NULL for every other status. One index on it serves every claim.
 -- `automatic_attempts` counts the scheduled attempts (where the schedule stands); `attempts`
@@ -150,7 +153,8 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
   user_id            TEXT    NOT NULL,
   content_type       TEXT    NOT NULL,
   event_received_at  INTEGER NOT NULL,
-  body               BLOB    NOT NULL,
+  event_seq          INTEGER NOT NULL,  -- webhook_events.seq
+  body               BLOB,              -- NULL while the event holds it
   status             TEXT    NOT NULL CHECK (status = 'pending' OR status = 'in_flight' OR
                                              status = 'succeeded' OR status = 'retrying' OR
                                              status = 'failed' OR status = 'held' OR
@@ -176,6 +180,16 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_by_subscription
 -- the same status term.
 CREATE INDEX IF NOT EXISTS webhook_deliveries_finished ON webhook_deliveries (created_at)
   WHERE status = 'succeeded' OR status = 'failed' OR status = 'cancelled';
+
+-- The deliveries of an event, for the trigger below: one probe per deleted event.
+CREATE INDEX IF NOT EXISTS webhook_deliveries_by_event ON webhook_deliveries (event_seq);
+
+CREATE TRIGGER IF NOT EXISTS webhook_events_keep_delivery_bodies
+BEFORE DELETE ON webhook_events BEGIN
+  UPDATE webhook_deliveries SET body = OLD.body
+    WHERE event_seq = OLD.seq AND body IS NULL AND status <> 'succeeded'
+      AND status <> 'cancelled';
+END;
 
 -- Every attempt of a delivery, as sent and as answered.
 CREATE TABLE IF NOT EXISTS webhook_delivery_attempts (

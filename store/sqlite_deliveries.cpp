@@ -121,7 +121,8 @@ void DisableAndHold(Connection& c, const std::string& subscription_id,
 
 }  // namespace
 
-void InsertDeliveryForEvent(Connection& c, const NewEvent& event) {
+void InsertDeliveryForEvent(Connection& c, const NewEvent& event,
+                            int64_t event_seq) {
   const NewDelivery& delivery = *event.delivery;
   Use insert(c, Sql::kInsertDelivery);
   insert->bind(":id", delivery.id);
@@ -131,10 +132,7 @@ void InsertDeliveryForEvent(Connection& c, const NewEvent& event) {
   insert->bind(":user_id", delivery.user_id);
   insert->bind(":content_type", delivery.content_type);
   insert->bind(":received_at", event.received_at_ms);
-  // `event` outlives the statement's use (Use clears the bindings), so the
-  // body is not copied a second time for an event that has no subscription.
-  insert->bindNoCopy(":body", event.body.data(),
-                     static_cast<int>(event.body.size()));
+  insert->bind(":event_seq", event_seq);
   insert->bind(":endpoint_id", event.endpoint_id);
   insert->bind(":event_type", kTriggerMessageEvent);
   insert->exec();
@@ -214,6 +212,7 @@ Status ResendDelivery(Connection& c, std::string_view project_id,
   }
   std::optional<DeliveryStatus> status;
   int attempts = 0;
+  bool body_stored = true;
   {
     Use select(c, Sql::kSelectDeliveryState);
     select->bind(":id", std::string(delivery_id));
@@ -223,6 +222,7 @@ Status ResendDelivery(Connection& c, std::string_view project_id,
     }
     status = DeliveryStatusFromName(select->getColumn(0).getString());
     attempts = select->getColumn(1).getInt();
+    body_stored = select->getColumn(2).getInt() != 0;
   }
   Sql update = Sql::kResendDelivery;
   switch (status.value_or(DeliveryStatus::kCancelled)) {
@@ -239,6 +239,11 @@ Status ResendDelivery(Connection& c, std::string_view project_id,
     case DeliveryStatus::kFailed:
     case DeliveryStatus::kHeld:
       break;
+  }
+  if (!body_stored) {
+    return Status::Conflict(
+        "its event is no longer stored (event retention), and a succeeded "
+        "delivery keeps no copy");
   }
   Use change(c, update);
   change->bind(":id", std::string(delivery_id));

@@ -34,7 +34,8 @@ namespace sqlite_internal {
 // subscription to kTriggerMessageEvent, pending and due at received_at, or
 // held if the subscription is disabled. Without such a subscription it costs
 // one look-up by primary key and one by the unique project_id.
-void InsertDeliveryForEvent(Connection& c, const NewEvent& event);
+void InsertDeliveryForEvent(Connection& c, const NewEvent& event,
+                            int64_t event_seq);
 
 // Store::ListDeliveries, on a read snapshot.
 Status ListDeliveries(Connection& c, const DeliveryListQuery& query,

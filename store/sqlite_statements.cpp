@@ -170,13 +170,14 @@ const char* SqlText(Sql sql) {
     case Sql::kInsertDelivery:
       return "INSERT INTO webhook_deliveries (id, subscription_id, "
              "project_id, message_id, event_id, endpoint_id, toolkit_slug, "
-             "trigger_slug, user_id, content_type, event_received_at, body, "
-             "status, due_at, next_attempt_at, created_at, updated_at) "
+             "trigger_slug, user_id, content_type, event_received_at, "
+             "event_seq, status, due_at, next_attempt_at, created_at, "
+             "updated_at) "
              "SELECT :id, s.id, s.project_id, :message_id, :event_id, e.id, "
              "e.toolkit_slug, :trigger_slug, :user_id, :content_type, "
-             ":received_at, :body, CASE WHEN s.enabled THEN 'pending' ELSE "
-             "'held' END, CASE WHEN s.enabled THEN :received_at END, CASE "
-             "WHEN s.enabled THEN :received_at END, :received_at, "
+             ":received_at, :event_seq, CASE WHEN s.enabled THEN 'pending' "
+             "ELSE 'held' END, CASE WHEN s.enabled THEN :received_at END, "
+             "CASE WHEN s.enabled THEN :received_at END, :received_at, "
              ":received_at FROM webhook_endpoints e JOIN "
              "webhook_subscriptions s ON s.project_id = e.project_id WHERE "
              "e.id = :endpoint_id AND EXISTS (SELECT 1 FROM "
@@ -207,9 +208,13 @@ const char* SqlText(Sql sql) {
              "error_class, duration_ms, response_headers, response_body "
              "FROM webhook_delivery_attempts WHERE delivery_id = "
              ":delivery_id ORDER BY attempt";
+    // Whether the body is still stored: a succeeded delivery gives it up
+    // with its event (the trigger on webhook_events).
     case Sql::kSelectDeliveryState:
-      return "SELECT status, attempts FROM webhook_deliveries WHERE id = "
-             ":id AND subscription_id = :subscription_id";
+      return "SELECT status, attempts, body IS NOT NULL OR EXISTS (SELECT 1 "
+             "FROM webhook_events e WHERE e.seq = event_seq) FROM "
+             "webhook_deliveries WHERE id = :id AND subscription_id = "
+             ":subscription_id";
     case Sql::kRescheduleDelivery:
       return "UPDATE webhook_deliveries SET due_at = :now, next_attempt_at "
              "= :now, updated_at = :now WHERE id = :id";
@@ -228,11 +233,12 @@ const char* SqlText(Sql sql) {
       return "SELECT d.id, d.attempts, d.automatic_attempts, d.manual, "
              "d.message_id, d.event_id, d.endpoint_id, d.toolkit_slug, "
              "d.trigger_slug, d.user_id, d.content_type, "
-             "d.event_received_at, d.body, d.subscription_id, s.id IS NOT "
-             "NULL, s.webhook_url, s.secret, s.version FROM "
-             "webhook_deliveries d LEFT JOIN webhook_subscriptions s ON s.id "
-             "= d.subscription_id WHERE d.due_at <= :now ORDER BY d.due_at "
-             "LIMIT :limit";
+             "d.event_received_at, coalesce(d.body, (SELECT e.body FROM "
+             "webhook_events e WHERE e.seq = d.event_seq)), "
+             "d.subscription_id, s.id IS NOT NULL, s.webhook_url, s.secret, "
+             "s.version FROM webhook_deliveries d LEFT JOIN "
+             "webhook_subscriptions s ON s.id = d.subscription_id WHERE "
+             "d.due_at <= :now ORDER BY d.due_at LIMIT :limit";
     case Sql::kCancelDelivery:
       return "UPDATE webhook_deliveries SET status = 'cancelled', due_at = "
              "NULL, next_attempt_at = NULL, updated_at = :now WHERE id = :id";

@@ -316,7 +316,10 @@ class SqliteStore final : public Store {
         }
       }
       if (inserted && event.delivery) {
-        sqlite_internal::InsertDeliveryForEvent(c, event);  // the outbox
+        // The outbox. The event's seq is its rowid, just inserted (the
+        // counting trigger's insert does not change it once it returns).
+        sqlite_internal::InsertDeliveryForEvent(c, event,
+                                                c.db().getLastInsertRowid());
       }
       if (inserted && retention.max_count_per_endpoint > 0) {
         PruneOverCount(c, event.endpoint_id, retention.max_count_per_endpoint);

@@ -111,7 +111,8 @@ class DeliveriesTest : public StoreTest {
   // Records event "ev_<n>" (provider id "P<n>") on `endpoint` at `at_ms`,
   // with delivery "dlv_<n>"; returns whether it was stored.
   bool Record(const std::string& endpoint, int n, int64_t at_ms,
-              bool deliver = true, const std::string& provider_id = "") {
+              bool deliver = true, const std::string& provider_id = "",
+              size_t keep = 0) {
     NewEvent event;
     event.id = "ev_" + std::to_string(n);
     event.endpoint_id = endpoint;
@@ -130,7 +131,7 @@ class DeliveriesTest : public StoreTest {
       event.delivery = delivery;
     }
     bool stored = false;
-    EXPECT_OK(store_->RecordEvent(event, {}, &stored));
+    EXPECT_OK(store_->RecordEvent(event, EventRetention{keep, 0}, &stored));
     return stored;
   }
 
@@ -716,6 +717,46 @@ TEST_P(DeliveriesTest, AgeRetentionDeletesOnlyFinishedDeliveries) {
     EXPECT_EQ(
         FirstValueOf(Path(), "SELECT count(*) FROM webhook_delivery_attempts"),
         "1");  // dlv_4's
+  }
+}
+
+// The outbox keeps no copy of the body: a delivery reads its event's. When
+// retention deletes the event, a delivery that may still be attempted gets
+// the body first; a succeeded one lets it go, and cannot be resent then.
+TEST_P(DeliveriesTest, EventRetentionKeepsTheBodiesDeliveriesStillNeed) {
+  const std::string a = Project('a');
+  const std::string we = AddEndpoint(a, "we_a");
+  SUBSCRIBE_OR_SKIP(a, "whs_a");
+  ASSERT_TRUE(Record(we, 1, 100));
+  ASSERT_TRUE(Record(we, 2, 100));
+  std::vector<ClaimedDelivery> first = Claim(100, 2);
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_OK(store_->FinishAttempts(
+      {Outcome(first[0], AttemptVerdict::kSucceeded, 200),
+       Outcome(first[1], AttemptVerdict::kFailed, 500)},
+      110));
+  ASSERT_TRUE(Record(we, 3, 120));  // pending
+  // Keep one event: 1, 2 and 3 go as 4 is stored.
+  ASSERT_TRUE(Record(we, 4, 130, true, "", /*keep=*/1));
+  ASSERT_TRUE(Record(we, 5, 130, true, "", /*keep=*/1));
+  std::vector<StoredEvent> events;
+  bool more = false;
+  ASSERT_OK(store_->ListEvents(a, we, 0, 0, &events, &more));
+  ASSERT_EQ(events.size(), 1u);
+
+  int attempt = 0;
+  // Succeeded: its body went with its event.
+  EXPECT_EQ(store_->ResendDelivery(a, "whs_a", "dlv_1", 140, &attempt).code(),
+            Status::Code::kConflict);
+  // Failed: recoverable, so its body was kept.
+  ASSERT_OK(store_->ResendDelivery(a, "whs_a", "dlv_2", 140, &attempt));
+  std::vector<ClaimedDelivery> claimed = Claim(140);
+  ASSERT_EQ(Ids(claimed),
+            (std::vector<std::string>{"dlv_3", "dlv_4", "dlv_5", "dlv_2"}));
+  for (const ClaimedDelivery& delivery : claimed) {
+    const std::string n = delivery.id.substr(4);
+    EXPECT_EQ(delivery.body, std::string("{\"n\":\0", 6) + n + "}")
+        << delivery.id;
   }
 }
 

@@ -357,19 +357,20 @@ TEST_F(SqliteSubscriptionTest, DeleteCancelsTheDeliveriesNotMadeYet) {
                                 : "NULL";
     rows += std::string(rows.empty() ? "" : ", ") + "('dlv_" + status +
             "', 'whs_1', 'proj_s', 'msg_1', 'ev_1', 'we_1', 'slack', 'S', '', "
-            "'application/json', 1, X'7B7D', '" +
+            "'application/json', 1, 1, X'7B7D', '" +
             status + "', " + due + ", " + due + ", 1, 1)";
   }
   // One of another subscription, which must not change.
   rows +=
       ", ('dlv_other', 'whs_2', 'proj_t', 'msg_2', 'ev_2', 'we_2', 'slack', "
-      "'S', '', 'application/json', 1, X'7B7D', 'pending', 100, 100, 1, 1)";
+      "'S', '', 'application/json', 1, 1, X'7B7D', 'pending', 100, 100, 1, "
+      "1)";
   ASSERT_NO_FATAL_FAILURE(ExecSql(
       path_,
       "INSERT INTO webhook_deliveries (id, subscription_id, project_id, "
       "message_id, event_id, endpoint_id, toolkit_slug, trigger_slug, "
-      "user_id, content_type, event_received_at, body, status, due_at, "
-      "next_attempt_at, created_at, updated_at) VALUES " +
+      "user_id, content_type, event_received_at, event_seq, body, status, "
+      "due_at, next_attempt_at, created_at, updated_at) VALUES " +
           rows));
 
   ASSERT_OK(store_->DeleteSubscription("proj_s", "whs_1", 777));
