@@ -105,7 +105,7 @@ struct Config {
 // Longest API key accepted, from a flag or a request.
 constexpr size_t kMaxApiKeyLength = 256;
 
-// What --version prints: "webhooks-server 0.13.0\n", the version from
+// What --version prints: "webhooks-server 0.14.0\n", the version from
 // CMake's project(webhooks VERSION ...).
 std::string VersionLine();
 

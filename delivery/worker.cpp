@@ -113,6 +113,10 @@ void DeliveryWorker::Loop() {
         last_look = now;
         Status status = store_.NextDeliveryDue(&next_due);
         if (!status.ok()) next_due = now + kIdleLookMs;
+        // Retries of outcomes not recorded yet are not in the store.
+        if (earliest_retry_ && (!next_due || *earliest_retry_ < *next_due)) {
+          next_due = earliest_retry_;
+        }
       }
       claim_was_full = false;
       if (next_due && *next_due <= now &&
@@ -120,6 +124,14 @@ void DeliveryWorker::Loop() {
         claim_was_full = ClaimAndStart(now);
         next_due.reset();  // look again after this claim
       }
+    }
+    // Outcomes wait for the next claim, which records them in its own
+    // transaction, but never longer than kRecordDelayMs, nor past a
+    // batch's worth, nor past a stop.
+    if (!outcomes_.empty() &&
+        (stopping_ || outcomes_.size() >= options_.concurrency ||
+         now - oldest_outcome_ms_ >= kRecordDelayMs)) {
+      Record(now);
     }
     int64_t wait_ms = kIdleLookMs;
     if (stopping_) {
@@ -129,6 +141,10 @@ void DeliveryWorker::Loop() {
     } else if (next_due) {
       wait_ms = std::clamp<int64_t>(*next_due - now, 0, kIdleLookMs);
     }
+    if (!outcomes_.empty()) {
+      wait_ms = std::clamp<int64_t>(oldest_outcome_ms_ + kRecordDelayMs - now,
+                                    0, wait_ms);
+    }
     done.clear();
     client_.Poll(wait_ms, &done);
     if (!done.empty()) {
@@ -137,6 +153,7 @@ void DeliveryWorker::Loop() {
       next_due.reset();
     }
   }
+  if (!outcomes_.empty()) Record(NowMillis());
   // Attempts still running are abandoned: the client's destructor aborts
   // them, and their leases bring them back.
   if (!in_flight_.empty()) {
@@ -148,14 +165,20 @@ void DeliveryWorker::Loop() {
 bool DeliveryWorker::ClaimAndStart(int64_t now_ms) {
   const size_t room = options_.concurrency - in_flight_.size();
   std::vector<ClaimedDelivery> claimed;
-  Status status = store_.ClaimDeliveries(
-      now_ms, options_.attempt_timeout_ms + kLeaseMarginMs, room, &claimed);
+  const int64_t lease_ms = options_.attempt_timeout_ms + kLeaseMarginMs;
+  // The outcomes waiting to be recorded go in the claim's transaction: one
+  // commit for both.
+  Status status =
+      outcomes_.empty()
+          ? store_.ClaimDeliveries(now_ms, lease_ms, room, &claimed)
+          : store_.FinishAndClaim(outcomes_, now_ms, lease_ms, room, &claimed);
   if (!status.ok()) {
     metrics_.CountStoreError(status.code());
     log_.Log(LogLevel::kWarn, "delivery claim failed",
              {{"error", status.message()}});
     return false;
   }
+  ForgetOutcomes();
   const int64_t timestamp_seconds = NowMillis() / 1000;
   for (ClaimedDelivery& delivery : claimed) {
     OutboundRequest request;
@@ -177,10 +200,29 @@ bool DeliveryWorker::ClaimAndStart(int64_t now_ms) {
   return claimed.size() == room;
 }
 
+void DeliveryWorker::Record(int64_t now_ms) {
+  // One transaction for the batch: attempts finish together under load,
+  // and each costs no commit of its own.
+  Status status = store_.FinishAttempts(outcomes_, now_ms);
+  if (!status.ok()) {
+    // The deliveries stay in flight in the store; their leases bring them
+    // back and they are attempted again (at least once).
+    metrics_.CountStoreError(status.code());
+    log_.Log(LogLevel::kError, "delivery attempts not recorded",
+             {{"error", status.message()},
+              {"attempts", std::to_string(outcomes_.size()), true}});
+  }
+  ForgetOutcomes();
+}
+
+void DeliveryWorker::ForgetOutcomes() {
+  outcomes_.clear();
+  earliest_retry_.reset();
+  oldest_outcome_ms_ = 0;
+}
+
 void DeliveryWorker::Finish(std::vector<OutboundResponse>& done) {
   const int64_t now = NowMillis();
-  std::vector<AttemptOutcome> outcomes;
-  outcomes.reserve(done.size());
   for (OutboundResponse& response : done) {
     auto found = in_flight_.find(response.tag);
     if (found == in_flight_.end()) continue;
@@ -209,20 +251,13 @@ void DeliveryWorker::Finish(std::vector<OutboundResponse>& done) {
         VerdictName(outcome.verdict),
         static_cast<double>(response.duration_ms) / 1000.0);
     Note(attempt, response, outcome.verdict);
-    outcomes.push_back(std::move(outcome));
+    if (outcome.verdict == AttemptVerdict::kRetry &&
+        (!earliest_retry_ || outcome.next_attempt_at_ms < *earliest_retry_)) {
+      earliest_retry_ = outcome.next_attempt_at_ms;
+    }
+    if (outcomes_.empty()) oldest_outcome_ms_ = now;
+    outcomes_.push_back(std::move(outcome));
     in_flight_.erase(found);
-  }
-  if (outcomes.empty()) return;
-  // One transaction for the batch: attempts finish together under load,
-  // and each costs no commit of its own.
-  Status status = store_.FinishAttempts(outcomes, now);
-  if (!status.ok()) {
-    // The deliveries stay in flight in the store; their leases bring them
-    // back and they are attempted again (at least once).
-    metrics_.CountStoreError(status.code());
-    log_.Log(LogLevel::kError, "delivery attempts not recorded",
-             {{"error", status.message()},
-              {"attempts", std::to_string(outcomes.size()), true}});
   }
 }
 

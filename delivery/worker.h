@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -48,6 +49,11 @@ class DeliveryWorker {
   // How often the worker looks for due work when nothing woke it (other
   // processes may add work; a scheduled retry comes due).
   static constexpr int64_t kIdleLookMs = 1000;
+  // Longest an ended attempt waits to be recorded: until then it rides on
+  // the next claim's transaction instead of paying a commit of its own.
+  // The delivery stays in flight in the store meanwhile (a crash then
+  // repeats the attempt, as for any attempt in flight).
+  static constexpr int64_t kRecordDelayMs = 20;
 
   // Starts the thread. `store`, `log` and `metrics` outlive the worker.
   DeliveryWorker(Store& store, DeliveryOptions options, const Logger& log,
@@ -77,7 +83,11 @@ class DeliveryWorker {
   // Claims what is due and starts it; returns whether the claim was full
   // (more may be due).
   bool ClaimAndStart(int64_t now_ms);
+  // Turns ended transfers into outcomes, waiting in outcomes_.
   void Finish(std::vector<OutboundResponse>& done);
+  // Records the waiting outcomes in a transaction of their own.
+  void Record(int64_t now_ms);
+  void ForgetOutcomes();
   void Note(const InFlight& attempt, const OutboundResponse& response,
             AttemptVerdict verdict) const;
 
@@ -93,6 +103,11 @@ class DeliveryWorker {
   // By transfer tag; the thread's own.
   std::unordered_map<uint64_t, InFlight> in_flight_;
   uint64_t next_tag_ = 1;
+  // Ended attempts not recorded yet, the earliest retry among them and when
+  // the first of them ended. The thread's own.
+  std::vector<AttemptOutcome> outcomes_;
+  std::optional<int64_t> earliest_retry_;
+  int64_t oldest_outcome_ms_ = 0;
   std::thread thread_;  // started last
 };
 

@@ -449,7 +449,6 @@ class SqliteStore final : public Store {
     return inserted ? Status::Ok()
                     : Status::Conflict("the project has a subscription");
   }
-
   Status GetSubscription(std::string_view project_id, std::string_view id,
                          WebhookSubscription* out) override {
     WebhookSubscription row;
@@ -462,19 +461,14 @@ class SqliteStore final : public Store {
     if (status.ok()) *out = std::move(row);
     return status;
   }
-
   Status ListSubscriptions(std::string_view project_id,
                            std::vector<WebhookSubscription>* out) override {
-    std::vector<WebhookSubscription> rows;
-    Status status = Read("list subscriptions", [&](Connection& c) {
-      rows =
+    return Read("list subscriptions", [&](Connection& c) {
+      *out =
           sqlite_internal::SelectProjectSubscriptions(c, secrets_, project_id);
       return Status::Ok();
     });
-    if (status.ok()) *out = std::move(rows);
-    return status;
   }
-
   Status UpdateSubscription(std::string_view project_id, std::string_view id,
                             const SubscriptionChanges& changes,
                             WebhookSubscription* out) override {
@@ -488,7 +482,6 @@ class SqliteStore final : public Store {
     if (status.ok()) *out = std::move(row);
     return status;
   }
-
   Status DeleteSubscription(std::string_view project_id, std::string_view id,
                             int64_t now_ms) override {
     return writer_->Run("delete subscription", [&](Connection& c) {
@@ -497,7 +490,6 @@ class SqliteStore final : public Store {
                  : NoSuchSubscription();
     });
   }
-
   Status RotateSubscriptionSecret(std::string_view project_id,
                                   std::string_view id,
                                   const std::string& secret, int64_t now_ms,
@@ -561,6 +553,18 @@ class SqliteStore final : public Store {
     return writer_->Run("finish attempts", [&](Connection& c) {
       return sqlite_internal::FinishAttempts(c, outcomes, now_ms);
     });
+  }
+  Status FinishAndClaim(const std::vector<AttemptOutcome>& outcomes,
+                        int64_t now_ms, int64_t lease_ms, size_t max,
+                        std::vector<ClaimedDelivery>* out) override {
+    Status status = writer_->Run("finish and claim", [&](Connection& c) {
+      Status finished = sqlite_internal::FinishAttempts(c, outcomes, now_ms);
+      if (!finished.ok()) return finished;
+      return sqlite_internal::ClaimDeliveries(c, secrets_, now_ms, lease_ms,
+                                              max, out);
+    });
+    if (!status.ok()) out->clear();  // rolled back, the claims with it
+    return status;
   }
   Status ReleaseLeases(int64_t now_ms) override {
     return writer_->Run("release leases", [&](Connection& c) {

@@ -490,6 +490,12 @@ class Store {
   // cancelled) is recorded as an attempt and changes nothing else.
   virtual Status FinishAttempts(const std::vector<AttemptOutcome>& outcomes,
                                 int64_t now_ms) = 0;
+  // FinishAttempts(outcomes) then ClaimDeliveries, in one transaction: a
+  // worker that has attempts to record and room for more pays one commit
+  // (one fsync) for both. On failure neither happened.
+  virtual Status FinishAndClaim(const std::vector<AttemptOutcome>& outcomes,
+                                int64_t now_ms, int64_t lease_ms, size_t max,
+                                std::vector<ClaimedDelivery>* out) = 0;
   // Makes every delivery in flight due at now_ms: for a start-up that knows
   // no other process works on this database (one SQLite server), so that
   // attempts cut short by a crash do not wait for their lease.
