@@ -324,6 +324,12 @@ int Run(int argc, char** argv) {
   // event; destroyed before the store.
   DeliveryWorker deliveries(*store, DeliveryOptionsFor(config), log, metrics);
   ctx.wake_deliveries = [&deliveries] { deliveries.Wake(); };
+  ctx.delivery_claim_lease = [&deliveries] {
+    return deliveries.ClaimLeaseMs();
+  };
+  ctx.take_delivery = [&deliveries](ClaimedDelivery delivery) {
+    deliveries.Take(std::move(delivery));
+  };
   std::vector<CompiledRoute> compiled;
   RegisterRoutes(server, FullRouteTable(ctx), kFaultInjector, &compiled);
   const HostPolicy hosts =

@@ -48,6 +48,11 @@ struct Context {
   // stored, a resend, a recover). Empty: no worker (commands, fuzz
   // targets). Set by Run.
   std::function<void()> wake_deliveries = nullptr;
+  // The lease to claim a new delivery with as its event is stored, or 0
+  // (then the worker claims it later); and the hand-over of such a claimed
+  // delivery to the worker. Both empty without a worker.
+  std::function<int64_t()> delivery_claim_lease = nullptr;
+  std::function<void(ClaimedDelivery)> take_delivery = nullptr;
 };
 
 // Who is calling: the project an authenticated request acts for.

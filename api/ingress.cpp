@@ -188,18 +188,30 @@ void HandleIngress(const Context& ctx, const httplib::Request& req,
   // Delivery ids grow with time, so the outbox's primary key is appended
   // to rather than written at random pages (our choice: only the "dlv_"
   // prefix is promised).
-  event.delivery =
-      NewDelivery{"dlv_" + TimeOrderedToken(event.received_at_ms, 8),
-                  "msg_" + RandomToken(16), trigger.trigger_slug,
-                  trigger.user_id, req.get_header_value("Content-Type")};
+  NewDelivery& delivery = event.delivery.emplace();
+  delivery.id = "dlv_" + TimeOrderedToken(event.received_at_ms, 8);
+  delivery.message_id = "msg_" + RandomToken(16);
+  delivery.trigger_slug = trigger.trigger_slug;
+  delivery.user_id = trigger.user_id;
+  delivery.content_type = req.get_header_value("Content-Type");
+  // Claimed as it is stored, and handed straight to the worker: the
+  // delivery costs no claim (no commit) of its own.
+  if (ctx.delivery_claim_lease) {
+    delivery.claim_lease_ms = ctx.delivery_claim_lease();
+  }
   bool stored = false;
-  Status status =
-      ctx.store.RecordEvent(event, ctx.config.event_retention, &stored);
+  std::optional<ClaimedDelivery> claimed;
+  Status status = ctx.store.RecordEvent(event, ctx.config.event_retention,
+                                        &stored, &claimed);
   if (status.code() == Status::Code::kNotFound) {
     return ReplyError(res, IngressEndpointNotFound(slug, id));
   }
   if (!status.ok()) return ReplyStoreError(ctx, res, status);
-  if (stored && ctx.wake_deliveries) ctx.wake_deliveries();
+  if (claimed && ctx.take_delivery) {
+    ctx.take_delivery(std::move(*claimed));
+  } else if (stored && ctx.wake_deliveries) {
+    ctx.wake_deliveries();
+  }
   ReplyJson(res, 200, "{}");
 }
 

@@ -86,6 +86,20 @@ void DeliveryWorker::Wake() {
   if (!woken_.exchange(true)) client_.Wakeup();
 }
 
+int64_t DeliveryWorker::ClaimLeaseMs() const {
+  if (stopping_ || load_.load() >= options_.concurrency) return 0;
+  return options_.attempt_timeout_ms + kLeaseMarginMs;
+}
+
+void DeliveryWorker::Take(ClaimedDelivery delivery) {
+  {
+    std::lock_guard<std::mutex> lock(taken_mu_);
+    taken_.push_back(std::move(delivery));
+  }
+  ++load_;
+  if (!has_taken_.exchange(true)) client_.Wakeup();
+}
+
 void DeliveryWorker::Stop(std::chrono::milliseconds grace) {
   if (!thread_.joinable()) return;
   stop_deadline_ms_ = NowMillis() + grace.count();
@@ -101,6 +115,9 @@ void DeliveryWorker::Loop() {
   std::vector<OutboundResponse> done;
   for (;;) {
     const int64_t now = NowMillis();
+    // Deliveries handed over are already claimed: started at once. (At a
+    // stop, those not started are left to their lease.)
+    if (!stopping_ && has_taken_.exchange(false)) StartTaken();
     if (stopping_) {
       if (in_flight_.empty() || now >= stop_deadline_ms_) break;
     } else {
@@ -181,23 +198,41 @@ bool DeliveryWorker::ClaimAndStart(int64_t now_ms) {
   ForgetOutcomes();
   const int64_t timestamp_seconds = NowMillis() / 1000;
   for (ClaimedDelivery& delivery : claimed) {
-    OutboundRequest request;
-    request.tag = next_tag_++;
-    request.url = delivery.url;
-    request.body = TriggerMessageBody(delivery);
-    request.headers = DeliveryHeaders(delivery, request.body, timestamp_seconds,
-                                      options_.user_agent);
-    InFlight attempt;
-    attempt.started_at_ms = NowMillis();
-    attempt.request_headers_json = HeadersJson(request.headers);
-    delivery.body.clear();  // sent: the worker keeps only what it records
-    delivery.body.shrink_to_fit();
-    delivery.secret.clear();
-    attempt.delivery = std::move(delivery);
-    in_flight_.emplace(request.tag, std::move(attempt));
-    client_.Start(std::move(request));
+    ++load_;
+    StartAttempt(std::move(delivery), timestamp_seconds);
   }
   return claimed.size() == room;
+}
+
+void DeliveryWorker::StartTaken() {
+  std::vector<ClaimedDelivery> taken;
+  {
+    std::lock_guard<std::mutex> lock(taken_mu_);
+    taken.swap(taken_);
+  }
+  const int64_t timestamp_seconds = NowMillis() / 1000;
+  for (ClaimedDelivery& delivery : taken) {
+    StartAttempt(std::move(delivery), timestamp_seconds);
+  }
+}
+
+void DeliveryWorker::StartAttempt(ClaimedDelivery delivery,
+                                  int64_t timestamp_seconds) {
+  OutboundRequest request;
+  request.tag = next_tag_++;
+  request.url = delivery.url;
+  request.body = TriggerMessageBody(delivery);
+  request.headers = DeliveryHeaders(delivery, request.body, timestamp_seconds,
+                                    options_.user_agent);
+  InFlight attempt;
+  attempt.started_at_ms = NowMillis();
+  attempt.request_headers_json = HeadersJson(request.headers);
+  delivery.body.clear();  // sent: the worker keeps only what it records
+  delivery.body.shrink_to_fit();
+  delivery.secret.clear();
+  attempt.delivery = std::move(delivery);
+  in_flight_.emplace(request.tag, std::move(attempt));
+  client_.Start(std::move(request));
 }
 
 void DeliveryWorker::Record(int64_t now_ms) {
@@ -258,6 +293,7 @@ void DeliveryWorker::Finish(std::vector<OutboundResponse>& done) {
     if (outcomes_.empty()) oldest_outcome_ms_ = now;
     outcomes_.push_back(std::move(outcome));
     in_flight_.erase(found);
+    --load_;
   }
 }
 

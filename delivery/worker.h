@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -67,6 +68,15 @@ class DeliveryWorker {
   // Thread-safe and cheap: wakes the thread, which looks.
   void Wake();
 
+  // The lease a delivery claimed as its event is stored should carry
+  // (NewDelivery::claim_lease_ms), or 0 when the worker has no room for it
+  // now (it is then claimed later, from the store). Thread-safe.
+  int64_t ClaimLeaseMs() const;
+
+  // A delivery RecordEvent claimed for this worker: sent without a claim of
+  // its own. Thread-safe; returns at once.
+  void Take(ClaimedDelivery delivery);
+
   // Stops claiming, waits up to `grace` for the attempts in flight and
   // records them; attempts still running then are abandoned to their lease.
   void Stop(std::chrono::milliseconds grace);
@@ -83,6 +93,9 @@ class DeliveryWorker {
   // Claims what is due and starts it; returns whether the claim was full
   // (more may be due).
   bool ClaimAndStart(int64_t now_ms);
+  // Starts the deliveries handed over by Take.
+  void StartTaken();
+  void StartAttempt(ClaimedDelivery delivery, int64_t timestamp_seconds);
   // Turns ended transfers into outcomes, waiting in outcomes_.
   void Finish(std::vector<OutboundResponse>& done);
   // Records the waiting outcomes in a transaction of their own.
@@ -97,6 +110,12 @@ class DeliveryWorker {
   Metrics& metrics_;
   OutboundClient client_;
   std::atomic<bool> woken_{true};  // look at once after start
+  // Deliveries handed over by Take, not started yet.
+  mutable std::mutex taken_mu_;
+  std::vector<ClaimedDelivery> taken_;  // guarded by taken_mu_
+  std::atomic<bool> has_taken_{false};
+  // Attempts running plus deliveries taken: what ClaimLeaseMs weighs.
+  std::atomic<size_t> load_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> stop_deadline_ms_{0};
   RetrySchedule schedule_;

@@ -121,7 +121,7 @@ void DisableAndHold(Connection& c, const std::string& subscription_id,
 
 }  // namespace
 
-void InsertDeliveryForEvent(Connection& c, const NewEvent& event,
+bool InsertDeliveryForEvent(Connection& c, const NewEvent& event,
                             int64_t event_seq) {
   const NewDelivery& delivery = *event.delivery;
   Use insert(c, Sql::kInsertDelivery);
@@ -133,9 +133,39 @@ void InsertDeliveryForEvent(Connection& c, const NewEvent& event,
   insert->bind(":content_type", delivery.content_type);
   insert->bind(":received_at", event.received_at_ms);
   insert->bind(":event_seq", event_seq);
+  insert->bind(":lease", delivery.claim_lease_ms);
   insert->bind(":endpoint_id", event.endpoint_id);
   insert->bind(":event_type", kTriggerMessageEvent);
-  insert->exec();
+  return insert->exec() > 0;
+}
+
+std::optional<ClaimedDelivery> ClaimedAtInsert(Connection& c,
+                                               const SecretsAtRest& secrets,
+                                               const NewEvent& event) {
+  const NewDelivery& delivery = *event.delivery;
+  Use select(c, Sql::kSelectClaimedAtInsert);
+  select->bind(":id", delivery.id);
+  if (!select->executeStep()) return std::nullopt;  // held
+  ClaimedDelivery claim;
+  claim.id = delivery.id;
+  claim.attempt = 1;
+  claim.automatic_attempts = 0;
+  claim.manual = false;
+  claim.webhook_id = delivery.message_id;
+  claim.event_id = event.id;
+  claim.endpoint_id = event.endpoint_id;
+  claim.toolkit_slug = select->getColumn(0).getString();
+  claim.trigger_slug = delivery.trigger_slug;
+  claim.user_id = delivery.user_id;
+  claim.content_type = delivery.content_type;
+  claim.event_received_at_ms = event.received_at_ms;
+  claim.body = event.body;
+  claim.subscription_id = select->getColumn(1).getString();
+  claim.url = select->getColumn(2).getString();
+  claim.secret = OpenSubscriptionSecret(secrets, claim.subscription_id,
+                                        select->getColumn(3).getString());
+  claim.version = select->getColumn(4).getString();
+  return claim;
 }
 
 Status ListDeliveries(Connection& c, const DeliveryListQuery& query,

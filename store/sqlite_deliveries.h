@@ -34,8 +34,17 @@ namespace sqlite_internal {
 // subscription to kTriggerMessageEvent, pending and due at received_at, or
 // held if the subscription is disabled. Without such a subscription it costs
 // one look-up by primary key and one by the unique project_id.
-void InsertDeliveryForEvent(Connection& c, const NewEvent& event,
+// Returns whether a delivery was stored. With
+// event.delivery->claim_lease_ms > 0 it is stored claimed (in flight,
+// attempt 1) unless it is held.
+bool InsertDeliveryForEvent(Connection& c, const NewEvent& event,
                             int64_t event_seq);
+
+// The delivery InsertDeliveryForEvent just stored for `event`, as a claim
+// returns it; unset if it was not stored in flight (held).
+std::optional<ClaimedDelivery> ClaimedAtInsert(Connection& c,
+                                               const SecretsAtRest& secrets,
+                                               const NewEvent& event);
 
 // Store::ListDeliveries, on a read snapshot.
 Status ListDeliveries(Connection& c, const DeliveryListQuery& query,

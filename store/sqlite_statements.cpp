@@ -167,21 +167,31 @@ const char* SqlText(Sql sql) {
     // The outbox: one statement, so that an event without a subscription
     // costs two indexed look-ups (the endpoint by id, the subscription by
     // its unique project_id) and writes nothing.
+    // With :lease > 0 the delivery is stored claimed: in flight, attempt 1,
+    // due again (by another claim) only when the lease ends.
     case Sql::kInsertDelivery:
       return "INSERT INTO webhook_deliveries (id, subscription_id, "
              "project_id, message_id, event_id, endpoint_id, toolkit_slug, "
              "trigger_slug, user_id, content_type, event_received_at, "
-             "event_seq, status, due_at, next_attempt_at, created_at, "
-             "updated_at) "
+             "event_seq, status, due_at, next_attempt_at, attempts, "
+             "automatic_attempts, created_at, updated_at) "
              "SELECT :id, s.id, s.project_id, :message_id, :event_id, e.id, "
              "e.toolkit_slug, :trigger_slug, :user_id, :content_type, "
-             ":received_at, :event_seq, CASE WHEN s.enabled THEN 'pending' "
-             "ELSE 'held' END, CASE WHEN s.enabled THEN :received_at END, "
-             "CASE WHEN s.enabled THEN :received_at END, :received_at, "
-             ":received_at FROM webhook_endpoints e JOIN "
-             "webhook_subscriptions s ON s.project_id = e.project_id WHERE "
-             "e.id = :endpoint_id AND EXISTS (SELECT 1 FROM "
-             "json_each(s.enabled_events) WHERE value = :event_type)";
+             ":received_at, :event_seq, CASE WHEN NOT s.enabled THEN 'held' "
+             "WHEN :lease > 0 THEN 'in_flight' ELSE 'pending' END, CASE WHEN "
+             "s.enabled THEN :received_at + :lease END, CASE WHEN s.enabled "
+             "AND :lease = 0 THEN :received_at END, CASE WHEN s.enabled AND "
+             ":lease > 0 THEN 1 ELSE 0 END, CASE WHEN s.enabled AND :lease > "
+             "0 THEN 1 ELSE 0 END, :received_at, :received_at FROM "
+             "webhook_endpoints e JOIN webhook_subscriptions s ON "
+             "s.project_id = e.project_id WHERE e.id = :endpoint_id AND "
+             "EXISTS (SELECT 1 FROM json_each(s.enabled_events) WHERE value "
+             "= :event_type)";
+    case Sql::kSelectClaimedAtInsert:
+      return "SELECT d.toolkit_slug, d.subscription_id, s.webhook_url, "
+             "s.secret, s.version FROM webhook_deliveries d JOIN "
+             "webhook_subscriptions s ON s.id = d.subscription_id WHERE d.id "
+             "= :id AND d.status = 'in_flight'";
     case Sql::kSelectSubscriptionOfProject:
       return "SELECT 1 FROM webhook_subscriptions WHERE id = :id AND "
              "project_id = :project_id";

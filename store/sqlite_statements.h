@@ -63,6 +63,7 @@ enum class Sql : size_t {
   kUpdateSetupFieldValue,
   // Deliveries.
   kInsertDelivery,
+  kSelectClaimedAtInsert,
   kSelectSubscriptionOfProject,
   kListDeliveries,
   kSelectDelivery,

@@ -294,8 +294,10 @@ class SqliteStore final : public Store {
   }
 
   Status RecordEvent(const NewEvent& event, const EventRetention& retention,
-                     bool* stored) override {
+                     bool* stored,
+                     std::optional<ClaimedDelivery>* claimed) override {
     bool inserted = false;
+    std::optional<ClaimedDelivery> claim;
     Status status = writer_->Run("record event", [&](Connection& c) {
       {
         Use insert(c, Sql::kInsertEvent);
@@ -318,15 +320,21 @@ class SqliteStore final : public Store {
       if (inserted && event.delivery) {
         // The outbox. The event's seq is its rowid, just inserted (the
         // counting trigger's insert does not change it once it returns).
-        sqlite_internal::InsertDeliveryForEvent(c, event,
-                                                c.db().getLastInsertRowid());
+        const bool delivered = sqlite_internal::InsertDeliveryForEvent(
+            c, event, c.db().getLastInsertRowid());
+        if (delivered && claimed != nullptr &&
+            event.delivery->claim_lease_ms > 0) {
+          claim = sqlite_internal::ClaimedAtInsert(c, secrets_, event);
+        }
       }
       if (inserted && retention.max_count_per_endpoint > 0) {
         PruneOverCount(c, event.endpoint_id, retention.max_count_per_endpoint);
       }
       return Status::Ok();
     });
-    if (status.ok()) *stored = inserted;
+    if (!status.ok()) return status;
+    *stored = inserted;
+    if (claimed != nullptr) *claimed = std::move(claim);
     return status;
   }
 

@@ -84,6 +84,11 @@ struct NewDelivery {
   std::string trigger_slug;
   std::string user_id;       // the provider's user, or ""
   std::string content_type;  // of the event's body, as received
+  // > 0: claim the delivery as it is stored (in flight, attempt 1, leased
+  // until the event's time + claim_lease_ms) and return it from
+  // RecordEvent, so that the worker that asked sends it without a claim (a
+  // commit) of its own. 0: it waits, pending, for ClaimDeliveries.
+  int64_t claim_lease_ms = 0;
 };
 
 // An event the ingress accepted, to be stored.
@@ -384,8 +389,17 @@ class Store {
   // a call does not depend on the bound nor on how many events are stored (a
   // bound lowered on restart is reached over the next events). The age bound is
   // PruneEvents's.
+  // With `claimed` and event.delivery->claim_lease_ms > 0, a delivery stored
+  // in flight (not held) is returned in *claimed, ready to send; else
+  // *claimed is left empty.
   virtual Status RecordEvent(const NewEvent& event,
-                             const EventRetention& retention, bool* stored) = 0;
+                             const EventRetention& retention, bool* stored,
+                             std::optional<ClaimedDelivery>* claimed) = 0;
+  // The same, never claiming.
+  Status RecordEvent(const NewEvent& event, const EventRetention& retention,
+                     bool* stored) {
+    return RecordEvent(event, retention, stored, nullptr);
+  }
 
   // Lists events of endpoint `endpoint_id` of `project_id`, newest first,
   // starting below `before_sequence` (0: from the newest), at most `limit`

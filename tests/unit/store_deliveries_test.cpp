@@ -760,6 +760,74 @@ TEST_P(DeliveriesTest, EventRetentionKeepsTheBodiesDeliveriesStillNeed) {
   }
 }
 
+// A delivery claimed as its event is stored: returned ready to send, in
+// flight with attempt 1, and claimed by no one else until its lease ends.
+TEST_P(DeliveriesTest, RecordEventCanClaimTheDeliveryItStores) {
+  const std::string a = Project('a');
+  const std::string we = AddEndpoint(a, "we_a");
+  SUBSCRIBE_OR_SKIP(a, "whs_a");
+  NewEvent event;
+  event.id = "ev_1";
+  event.endpoint_id = we;
+  event.provider_event_id = "P1";
+  event.received_at_ms = 100;
+  event.headers_json = "{}";
+  event.body = R"({"n":1})";
+  NewDelivery& delivery = event.delivery.emplace();
+  delivery.id = "dlv_1";
+  delivery.message_id = "msg_1";
+  delivery.trigger_slug = "SLACK_RECEIVE_MESSAGE";
+  delivery.user_id = "U1";
+  delivery.content_type = "application/json";
+  delivery.claim_lease_ms = 1000;
+  bool stored = false;
+  std::optional<ClaimedDelivery> claimed;
+  ASSERT_OK(store_->RecordEvent(event, {}, &stored, &claimed));
+  ASSERT_TRUE(stored);
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_EQ(claimed->id, "dlv_1");
+  EXPECT_EQ(claimed->attempt, 1);
+  EXPECT_EQ(claimed->automatic_attempts, 0);
+  EXPECT_FALSE(claimed->manual);
+  EXPECT_EQ(claimed->webhook_id, "msg_1");
+  EXPECT_EQ(claimed->event_id, "ev_1");
+  EXPECT_EQ(claimed->endpoint_id, we);
+  EXPECT_EQ(claimed->body, R"({"n":1})");
+  EXPECT_EQ(claimed->url, "http://app.test/whs_a");
+  EXPECT_EQ(claimed->secret, "secret-whs_a");
+  EXPECT_EQ(claimed->version, "V3");
+  DeliveryRecord record = Get(a, "whs_a", "dlv_1");
+  EXPECT_EQ(record.status, DeliveryStatus::kInFlight);
+  EXPECT_EQ(record.attempts, 1);
+  EXPECT_TRUE(Claim(1099).empty());  // leased to the one who asked
+  // The lease ends: another claim takes it, as attempt 2, the schedule's
+  // first automatic attempt made.
+  std::vector<ClaimedDelivery> again = Claim(1100);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].attempt, 2);
+  EXPECT_EQ(again[0].automatic_attempts, 1);
+  // The outcome of the first attempt is stale now: recorded, nothing else.
+  ASSERT_OK(store_->FinishAttempts(
+      {Outcome(*claimed, AttemptVerdict::kSucceeded, 200)}, 1200));
+  EXPECT_EQ(Get(a, "whs_a", "dlv_1").status, DeliveryStatus::kInFlight);
+
+  // A provider's retry: no event, no delivery, no claim.
+  event.id = "ev_2";
+  delivery.id = "dlv_2";
+  ASSERT_OK(store_->RecordEvent(event, {}, &stored, &claimed));
+  EXPECT_FALSE(stored);
+  EXPECT_FALSE(claimed.has_value());
+  // Without asking (lease 0): pending, not claimed.
+  event.provider_event_id = "P3";
+  event.id = "ev_3";
+  delivery.id = "dlv_3";
+  delivery.claim_lease_ms = 0;
+  ASSERT_OK(store_->RecordEvent(event, {}, &stored, &claimed));
+  EXPECT_TRUE(stored);
+  EXPECT_FALSE(claimed.has_value());
+  EXPECT_EQ(Get(a, "whs_a", "dlv_3").status, DeliveryStatus::kPending);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DeliveriesTest,
                          ::testing::ValuesIn(kDeliveryBackends),
                          [](const auto& param_info) {
