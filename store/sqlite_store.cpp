@@ -549,12 +549,7 @@ class SqliteStore final : public Store {
   }
   Status ClaimDeliveries(int64_t now_ms, int64_t lease_ms, size_t max,
                          std::vector<ClaimedDelivery>* out) override {
-    Status status = writer_->Run("claim deliveries", [&](Connection& c) {
-      return sqlite_internal::ClaimDeliveries(c, secrets_, now_ms, lease_ms,
-                                              max, out);
-    });
-    if (!status.ok()) out->clear();  // the claims were rolled back
-    return status;
+    return FinishAndClaim({}, now_ms, lease_ms, max, out);
   }
   Status FinishAttempts(const std::vector<AttemptOutcome>& outcomes,
                         int64_t now_ms) override {
