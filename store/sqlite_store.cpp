@@ -332,9 +332,8 @@ class SqliteStore final : public Store {
       }
       return Status::Ok();
     });
-    if (!status.ok()) return status;
-    *stored = inserted;
-    if (claimed != nullptr) *claimed = std::move(claim);
+    if (status.ok()) *stored = inserted;
+    if (status.ok() && claimed != nullptr) *claimed = std::move(claim);
     return status;
   }
 
@@ -561,8 +560,7 @@ class SqliteStore final : public Store {
                         int64_t now_ms, int64_t lease_ms, size_t max,
                         std::vector<ClaimedDelivery>* out) override {
     Status status = writer_->Run("finish and claim", [&](Connection& c) {
-      Status finished = sqlite_internal::FinishAttempts(c, outcomes, now_ms);
-      if (!finished.ok()) return finished;
+      sqlite_internal::FinishAttempts(c, outcomes, now_ms);  // throws
       return sqlite_internal::ClaimDeliveries(c, secrets_, now_ms, lease_ms,
                                               max, out);
     });
