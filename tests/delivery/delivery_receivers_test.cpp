@@ -102,7 +102,9 @@ TEST_F(DeliveryReceiversTest, FiftyMegabytesAreCutAtTheExcerpt) {
   // The server never held the body: its peak stays far below 50 MB
   // (except under ASan, whose shadow memory and quarantine say nothing of
   // ours).
-  if (!kSanitized) EXPECT_LT(StatusKib(server_->pid(), "VmHWM"), 48 * 1024);
+  if (!kSanitized) {
+    EXPECT_LT(StatusKib(server_->pid(), "VmHWM"), 48 * 1024);
+  }
   ExpectServing();
 }
 
