@@ -1,10 +1,12 @@
-// The delivery worker: one thread that claims due deliveries from the store
-// under a lease, sends them concurrently through one OutboundClient (libcurl's
-// multi interface), records every attempt and applies the schedule. The store
-// is the queue: nothing lives only in memory, so a crash loses nothing (an
-// attempt in flight is made again once its lease ends, or at once at the next
-// start of a single SQLite server). Contract:
-// ../shared/spec/subscriptions-and-delivery.md.
+// The delivery worker: one thread that sends deliveries concurrently through
+// one OutboundClient (libcurl's multi interface), records every attempt and
+// applies the schedule. A fresh delivery reaches it already claimed, handed
+// over by the ingress (Take) from the transaction that stored its event;
+// retries, resends, recovers and expired leases it claims from the store
+// under a lease. The store is the queue: a delivery in memory is always
+// leased in the store too, so a crash loses nothing (an attempt in flight is
+// made again once its lease ends, or at once at the next start of a single
+// SQLite server). Contract: ../shared/spec/subscriptions-and-delivery.md.
 
 #ifndef WEBHOOKS_DELIVERY_WORKER_H_
 #define WEBHOOKS_DELIVERY_WORKER_H_
