@@ -52,6 +52,23 @@ void WriteOptionalTime(const std::optional<int64_t>& millis, JsonWriter* json) {
   }
 }
 
+void WriteCodeOrNull(const std::optional<int>& code, JsonWriter* json) {
+  if (code) {
+    json->Value(static_cast<long long>(*code));
+  } else {
+    json->Null();
+  }
+}
+
+// An error class: null for none (success).
+void WriteTextOrNull(const std::string& text, JsonWriter* json) {
+  if (text.empty()) {
+    json->Null();
+  } else {
+    json->Value(text);
+  }
+}
+
 void WriteDelivery(const DeliveryRecord& d, JsonWriter* json) {
   json->Key("id");
   json->Value(d.id);
@@ -70,17 +87,9 @@ void WriteDelivery(const DeliveryRecord& d, JsonWriter* json) {
   json->Key("next_attempt_at");
   WriteOptionalTime(d.next_attempt_at_ms, json);
   json->Key("last_status_code");
-  if (d.last_status_code) {
-    json->Value(static_cast<long long>(*d.last_status_code));
-  } else {
-    json->Null();
-  }
+  WriteCodeOrNull(d.last_status_code, json);
   json->Key("last_error");
-  if (d.last_error.empty()) {
-    json->Null();
-  } else {
-    json->Value(d.last_error);
-  }
+  WriteTextOrNull(d.last_error, json);
   json->Key("created_at");
   json->Value(FormatTime(d.created_at_ms));
   json->Key("updated_at");
@@ -102,17 +111,9 @@ void WriteAttempt(const DeliveryAttempt& a, JsonWriter* json) {
   json->Key("request_headers");
   json->RawValue(a.request_headers_json);
   json->Key("status_code");
-  if (a.status_code) {
-    json->Value(static_cast<long long>(*a.status_code));
-  } else {
-    json->Null();
-  }
+  WriteCodeOrNull(a.status_code, json);
   json->Key("error_class");
-  if (a.error_class.empty()) {
-    json->Null();
-  } else {
-    json->Value(a.error_class);
-  }
+  WriteTextOrNull(a.error_class, json);
   json->Key("duration_ms");
   json->Value(static_cast<long long>(a.duration_ms));
   json->Key("response_headers");
