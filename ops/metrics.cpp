@@ -14,10 +14,7 @@ void Metrics::ObserveRequest(const std::string& route,
                              double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   ++requests_[{route, method, status}];
-  size_t bucket = 0;
-  while (bucket < kBuckets.size() && seconds > kBuckets[bucket]) ++bucket;
-  ++latency_counts_[bucket];
-  latency_sum_ += seconds;
+  latency_.Observe(seconds);
 }
 
 void Metrics::CountStoreError(Status::Code code) {
@@ -42,13 +39,29 @@ void Metrics::CountStoreError(Status::Code code) {
 void Metrics::ObserveDeliveryAttempt(const char* outcome, double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   ++delivery_attempts_[outcome];
+  attempt_duration_.Observe(seconds);
+}
+
+void Metrics::Histogram::Observe(double seconds) {
   size_t bucket = 0;
-  while (bucket < kDeliveryBuckets.size() &&
-         seconds > kDeliveryBuckets[bucket]) {
-    ++bucket;
+  while (bucket < bounds_.size() && seconds > bounds_[bucket]) ++bucket;
+  ++counts_[bucket];
+  sum_ += seconds;
+}
+
+void Metrics::Histogram::Render(const std::string& name,
+                                std::string* out) const {
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    cumulative += counts_[i];
+    *out += name + "_bucket{le=\"" +
+            (i < bounds_.size() ? Bound(bounds_[i]) : "+Inf") + "\"} " +
+            std::to_string(cumulative) + "\n";
   }
-  ++delivery_counts_[bucket];
-  delivery_sum_ += seconds;
+  char sum[64];
+  std::snprintf(sum, sizeof(sum), "%.17g", sum_);
+  *out += name + "_sum " + sum + "\n" + name + "_count " +
+          std::to_string(cumulative) + "\n";
 }
 
 std::string Metrics::Render(const Gauges& gauges) const {
@@ -73,16 +86,7 @@ std::string Metrics::Render(const Gauges& gauges) const {
       "# HELP webhooks_http_request_duration_seconds Time from a "
       "request's first byte to its answer.\n"
       "# TYPE webhooks_http_request_duration_seconds histogram\n";
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i <= kBuckets.size(); ++i) {
-    cumulative += latency_counts_[i];
-    out += "webhooks_http_request_duration_seconds_bucket{le=\"" +
-           (i < kBuckets.size() ? Bound(kBuckets[i]) : "+Inf") + "\"} " +
-           std::to_string(cumulative) + "\n";
-  }
-  out += "webhooks_http_request_duration_seconds_sum " + number(latency_sum_) +
-         "\n" + "webhooks_http_request_duration_seconds_count " +
-         std::to_string(cumulative) + "\n";
+  latency_.Render("webhooks_http_request_duration_seconds", &out);
   out +=
       "# HELP webhooks_store_errors_total Store failures, by kind.\n"
       "# TYPE webhooks_store_errors_total counter\n";
@@ -106,17 +110,7 @@ std::string Metrics::Render(const Gauges& gauges) const {
       "# HELP webhooks_delivery_attempt_duration_seconds Time from an "
       "attempt's start to the receiver's answer or the error.\n"
       "# TYPE webhooks_delivery_attempt_duration_seconds histogram\n";
-  uint64_t attempts = 0;
-  for (size_t i = 0; i <= kDeliveryBuckets.size(); ++i) {
-    attempts += delivery_counts_[i];
-    out += "webhooks_delivery_attempt_duration_seconds_bucket{le=\"" +
-           (i < kDeliveryBuckets.size() ? Bound(kDeliveryBuckets[i]) : "+Inf") +
-           "\"} " + std::to_string(attempts) + "\n";
-  }
-  out += "webhooks_delivery_attempt_duration_seconds_sum " +
-         number(delivery_sum_) + "\n" +
-         "webhooks_delivery_attempt_duration_seconds_count " +
-         std::to_string(attempts) + "\n";
+  attempt_duration_.Render("webhooks_delivery_attempt_duration_seconds", &out);
   out +=
       "# HELP webhooks_deliveries_due Deliveries due now, not yet "
       "claimed.\n"

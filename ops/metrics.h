@@ -3,12 +3,13 @@
 #ifndef WEBHOOKS_OPS_METRICS_H_
 #define WEBHOOKS_OPS_METRICS_H_
 
-#include <array>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "util/status.h"
 
@@ -47,12 +48,21 @@ class Metrics {
   std::string Render(const Gauges& gauges) const;
 
  private:
-  static constexpr std::array<double, 11> kBuckets = {
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0};
+  // A Prometheus histogram over fixed bucket bounds (seconds).
+  class Histogram {
+   public:
+    explicit Histogram(std::vector<double> bounds)
+        : bounds_(std::move(bounds)), counts_(bounds_.size() + 1) {}
+    void Observe(double seconds);
+    // Its _bucket, _sum and _count lines, named `name`.
+    void Render(const std::string& name, std::string* out) const;
 
-  // An attempt waits for a receiver across the network: up to seconds.
-  static constexpr std::array<double, 10> kDeliveryBuckets = {
-      0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1.0, 5.0, 15.0};
+   private:
+    std::vector<double> bounds_;
+    std::vector<uint64_t> counts_;  // the last one: above every bound
+    double sum_ = 0;
+  };
+
   // A bucket bound as written in the table ("0.0005", not 17 digits).
   static std::string Bound(double value);
 
@@ -63,12 +73,13 @@ class Metrics {
   mutable std::mutex mu_;
   // Guarded by mu_.
   std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
-  std::array<uint64_t, kBuckets.size() + 1> latency_counts_{};
-  double latency_sum_ = 0;
+  Histogram latency_{
+      {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0}};
   std::map<std::string, uint64_t> store_errors_;
   std::map<std::string, uint64_t> delivery_attempts_;  // by outcome
-  std::array<uint64_t, kDeliveryBuckets.size() + 1> delivery_counts_{};
-  double delivery_sum_ = 0;
+  // An attempt waits for a receiver across the network: up to seconds.
+  Histogram attempt_duration_{
+      {0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1.0, 5.0, 15.0}};
 };
 
 }  // namespace webhooks

@@ -31,6 +31,7 @@ namespace webhooks {
 namespace {
 
 using testing::Backend;
+using testing::ExecSql;
 using testing::FirstValueOf;
 using testing::StoreTest;
 using testing::TempDir;
@@ -50,22 +51,6 @@ const Backend kDeliveryBackends[] = {
        return OpenSqliteStore(":memory:", store);
      }},
 };
-
-// Runs `sql` on the file database through a connection of its own.
-bool ExecSql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  bool ok = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE,
-                            nullptr) == SQLITE_OK;
-  if (ok) {
-    sqlite3_busy_timeout(db, 5000);
-    char* error = nullptr;
-    ok = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK;
-    if (!ok) ADD_FAILURE() << sql << ": " << (error ? error : "");
-    sqlite3_free(error);
-  }
-  sqlite3_close(db);
-  return ok;
-}
 
 class DeliveriesTest : public StoreTest {
  protected:

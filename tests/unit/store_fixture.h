@@ -2,8 +2,9 @@
 // store_keys_test.cpp, store_events_test.cpp): StoreTest runs each test
 // against every Backend listed in store_test.cpp, on a fresh database.
 // Beside it, what the SQLite suites (sqlite_store_test.cpp,
-// encrypted_store_test.cpp) read from a database file through a connection
-// of their own.
+// encrypted_store_test.cpp, store_subscriptions_test.cpp,
+// store_deliveries_test.cpp) read from and write to a database file through
+// a connection of their own.
 
 #ifndef WEBHOOKS_TESTS_UNIT_STORE_FIXTURE_H_
 #define WEBHOOKS_TESTS_UNIT_STORE_FIXTURE_H_
@@ -84,6 +85,24 @@ inline std::string FirstValueOf(const std::string& path,
   }
   sqlite3_close(db);
   return value;
+}
+
+// Runs `sql` through a read-write connection of its own, as another process
+// would: what a store test writes behind the store's back. Adds a failure
+// naming the statement and returns false if it fails.
+inline bool ExecSql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  bool ok = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE,
+                            nullptr) == SQLITE_OK;
+  if (ok) {
+    sqlite3_busy_timeout(db, 5000);
+    char* error = nullptr;
+    ok = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK;
+    if (!ok) ADD_FAILURE() << sql << ": " << (error ? error : "");
+    sqlite3_free(error);
+  }
+  sqlite3_close(db);
+  return ok;
 }
 
 }  // namespace webhooks::testing

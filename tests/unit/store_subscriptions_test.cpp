@@ -26,6 +26,7 @@ namespace webhooks {
 namespace {
 
 using testing::Digest;
+using testing::ExecSql;
 using testing::FirstValueOf;
 using testing::StoreTest;
 using testing::TempDir;
@@ -230,20 +231,6 @@ TEST_P(StoreTest, DeletedSubscriptionIsGoneAndTheProjectMayCreateAgain) {
 
 // --- SQLite: the secret at rest, and the deliveries of a deleted one --------
 
-// Runs `sql` on the database at `path` through a connection of its own.
-void ExecSql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr),
-            SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  const std::string message = error != nullptr ? error : "";
-  sqlite3_free(error);
-  sqlite3_close(db);
-  ASSERT_EQ(rc, SQLITE_OK) << message;
-}
-
 class SqliteSubscriptionTest : public ::testing::Test {
  protected:
   // Opens the store at path_ with `key` (32 bytes, or empty for none).
@@ -365,7 +352,7 @@ TEST_F(SqliteSubscriptionTest, DeleteCancelsTheDeliveriesNotMadeYet) {
       ", ('dlv_other', 'whs_2', 'proj_t', 'msg_2', 'ev_2', 'we_2', 'slack', "
       "'S', '', 'application/json', 1, 1, X'7B7D', 'pending', 100, 100, 1, "
       "1)";
-  ASSERT_NO_FATAL_FAILURE(ExecSql(
+  ASSERT_TRUE(ExecSql(
       path_,
       "INSERT INTO webhook_deliveries (id, subscription_id, project_id, "
       "message_id, event_id, endpoint_id, toolkit_slug, trigger_slug, "
