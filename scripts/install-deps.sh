@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing webhooks-server needs on Debian 12, and
 # nothing that is already there. Every dependency is a Debian package, plus
-# the npm client for the compatibility test (with --for-tests, from the
-# committed lockfile; wrk and sqlite3 for scripts/bench --quick, strace and slowhttptest
+# the npm client for the compatibility test and playwright-core for the
+# dashboard's browser test (with --for-tests, from the committed lockfile;
+# Debian's chromium is the browser; wrk and sqlite3 for scripts/bench --quick, strace and slowhttptest
 # for the fault and hostile-input tests, clang and its libFuzzer runtime for
 # scripts/fuzz).
 set -euo pipefail
@@ -12,7 +13,8 @@ packages=(g++ make cmake pkg-config libcpp-httplib-dev libsqlitecpp-dev
           libsimdjson-dev libgtest-dev libsqlite3-dev libssl-dev
           libcurl4-openssl-dev)
 if [[ "${1:-}" == "--for-tests" ]]; then
-  packages+=(clang-format wrk sqlite3 strace slowhttptest clang libclang-rt-14-dev)
+  packages+=(clang-format wrk sqlite3 strace slowhttptest clang libclang-rt-14-dev
+             chromium)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
 fi
