@@ -1,5 +1,6 @@
 #include "api/routes.h"
 
+#include "api/dashboard.h"
 #include "api/deliveries.h"
 #include "api/endpoints.h"
 #include "api/ingress.h"
@@ -63,13 +64,17 @@ std::vector<Route> RouteTable(const Context& ctx) {
   };
 }
 
-// Routes outside the API prefixes: for load balancers and supervisors.
+// Routes outside the API prefixes: for load balancers and supervisors,
+// and the dashboard's page.
 std::vector<Route> OperationsRouteTable(const Context& ctx) {
   return {
       {"GET", "/healthz", Bind(ctx, HandleHealth)},
       {"GET", "/readyz", Bind(ctx, HandleReady)},
       {"GET", "/openapi.json", Bind(ctx, HandleOpenApi)},
       {"GET", "/metrics", Bind(ctx, HandleMetrics)},
+      {"GET", "/", Bind(ctx, HandleDashboardRoot)},
+      {"GET", "/ui/", Bind(ctx, HandleDashboardAsset)},
+      {"GET", "/ui/{file}", Bind(ctx, HandleDashboardAsset)},
   };
 }
 
