@@ -129,8 +129,7 @@ void PublishEndpointChange(const Context& ctx, std::string_view project_id,
   Publish(ctx, project_id, "endpoint", json);
 }
 
-void PublishSubscriptionChange(const Context& ctx,
-                               std::string_view project_id,
+void PublishSubscriptionChange(const Context& ctx, std::string_view project_id,
                                std::string_view id, std::string_view change) {
   if (ctx.changes == nullptr) return;
   JsonWriter json;
@@ -143,14 +142,13 @@ void HandleActivity(const Context& ctx, const httplib::Request& req,
   Caller caller;
   if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
   long long minutes = 60;
-  if (req.has_param("minutes") &&
-      !ParseInt(req.get_param_value("minutes"), 1, kMaxActivityMinutes,
-                &minutes)) {
-    ApiError err = MakeError(
-        ErrorKind::kBadRequest,
-        "minutes must be a whole number from 1 to " +
-            std::to_string(kMaxActivityMinutes) + "; got '" +
-            Printable(req.get_param_value("minutes"), 32) + "'.");
+  if (req.has_param("minutes") && !ParseInt(req.get_param_value("minutes"), 1,
+                                            kMaxActivityMinutes, &minutes)) {
+    ApiError err =
+        MakeError(ErrorKind::kBadRequest,
+                  "minutes must be a whole number from 1 to " +
+                      std::to_string(kMaxActivityMinutes) + "; got '" +
+                      Printable(req.get_param_value("minutes"), 32) + "'.");
     err.suggested_fix = "Send minutes=60 for the last hour, or leave it out.";
     return ReplyError(res, err);
   }
@@ -214,9 +212,10 @@ void HandleActivityStream(const Context& ctx, const httplib::Request& req,
   // A first connection starts from now; a reconnection resumes, or is told
   // to reload what it shows when the changes it missed are gone.
   const std::string last_event_id = req.get_header_value("Last-Event-ID");
-  stream->resumed = feed.Resume(last_event_id, &stream->position) ||
-                    last_event_id.empty();
-  const auto lifetime = std::chrono::seconds(ctx.config.stream_lifetime_seconds);
+  stream->resumed =
+      feed.Resume(last_event_id, &stream->position) || last_event_id.empty();
+  const auto lifetime =
+      std::chrono::seconds(ctx.config.stream_lifetime_seconds);
   stream->ends_at = std::chrono::steady_clock::now() + lifetime;
   stream->heartbeat = std::min<std::chrono::seconds>(
       std::chrono::seconds(kHeartbeatSeconds), lifetime / 2);

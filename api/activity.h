@@ -22,8 +22,7 @@ void PublishEventStored(const Context& ctx, std::string_view project_id,
 void PublishEndpointChange(const Context& ctx, std::string_view project_id,
                            std::string_view id, std::string_view change);
 // The subscription was "created", "updated", "deleted" or "secret_rotated".
-void PublishSubscriptionChange(const Context& ctx,
-                               std::string_view project_id,
+void PublishSubscriptionChange(const Context& ctx, std::string_view project_id,
                                std::string_view id, std::string_view change);
 
 // GET webhook_activity?minutes=N (1-1440, default 60): events received and
