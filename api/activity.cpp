@@ -29,16 +29,6 @@ void Publish(const Context& ctx, std::string_view project_id,
   ctx.changes->Publish(project_id, kind, json.Take());
 }
 
-void WriteChangeOf(std::string_view id, std::string_view change,
-                   JsonWriter* json) {
-  json->BeginObject();
-  json->Key("id");
-  json->Value(id);
-  json->Key("change");
-  json->Value(change);
-  json->EndObject();
-}
-
 // One text/event-stream message. `data` is one line of JSON.
 void AppendMessage(std::string_view id, std::string_view event,
                    std::string_view data, std::string* out) {
@@ -121,20 +111,18 @@ void PublishEventStored(const Context& ctx, std::string_view project_id,
   Publish(ctx, project_id, "event", json);
 }
 
-void PublishEndpointChange(const Context& ctx, std::string_view project_id,
-                           std::string_view id, std::string_view change) {
+void PublishResourceChange(const Context& ctx, std::string_view project_id,
+                           std::string_view kind, std::string_view id,
+                           std::string_view change) {
   if (ctx.changes == nullptr) return;
   JsonWriter json;
-  WriteChangeOf(id, change, &json);
-  Publish(ctx, project_id, "endpoint", json);
-}
-
-void PublishSubscriptionChange(const Context& ctx, std::string_view project_id,
-                               std::string_view id, std::string_view change) {
-  if (ctx.changes == nullptr) return;
-  JsonWriter json;
-  WriteChangeOf(id, change, &json);
-  Publish(ctx, project_id, "subscription", json);
+  json.BeginObject();
+  json.Key("id");
+  json.Value(id);
+  json.Key("change");
+  json.Value(change);
+  json.EndObject();
+  Publish(ctx, project_id, kind, json);
 }
 
 void HandleActivity(const Context& ctx, const httplib::Request& req,

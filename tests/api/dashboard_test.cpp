@@ -205,8 +205,7 @@ TEST_F(DashboardTest, TheCatalogListsEveryToolkitAndWhetherItCanBeTested) {
       "secret_field": "public_key", "signature_header": "X-Sig"}}}})")}));
   ExpectErrorEnvelope(NewClient().Get("/api/v3.1/webhook_toolkits"), 401,
                       "HTTP_Unauthorized");
-  auto listed =
-      NewClient().Get("/api/v3/webhook_toolkits", KeyHeaders(key_));
+  auto listed = NewClient().Get("/api/v3/webhook_toolkits", KeyHeaders(key_));
   ASSERT_TRUE(listed);
   ASSERT_EQ(listed->status, 200) << listed->body;
   simdjson::dom::parser parser;
@@ -226,9 +225,9 @@ TEST_F(DashboardTest, TheCatalogListsEveryToolkitAndWhetherItCanBeTested) {
     ASSERT_EQ(item["setup_fields"].get_object().get(fields), simdjson::SUCCESS);
     if (slug == "slack") {
       bool secret = false;
-      ASSERT_EQ(fields["webhook_signing_secret"]["is_secret"].get_bool().get(
-                    secret),
-                simdjson::SUCCESS);
+      ASSERT_EQ(
+          fields["webhook_signing_secret"]["is_secret"].get_bool().get(secret),
+          simdjson::SUCCESS);
       EXPECT_TRUE(secret);
     }
   }
@@ -245,7 +244,8 @@ TEST_F(DashboardTest, ATestEventIsSignedWithTheStoredSecretAndStored) {
   EXPECT_NE(error.message.find("webhook_signing_secret"), std::string::npos);
   auto patched = NewClient().Patch(
       "/api/v3.1/webhook_endpoints/" + id, KeyHeaders(key_),
-      DataBody({{"webhook_signing_secret", "8f742231b10e8888abcd99yyyzzz85a5"}}),
+      DataBody(
+          {{"webhook_signing_secret", "8f742231b10e8888abcd99yyyzzz85a5"}}),
       "application/json");
   ASSERT_TRUE(patched && patched->status == 200);
   for (const char* prefix : {"/api/v3", "/api/v3.1"}) {
@@ -254,12 +254,11 @@ TEST_F(DashboardTest, ATestEventIsSignedWithTheStoredSecretAndStored) {
     ASSERT_EQ(sent->status, 200) << sent->body;
     const auto event_id = StringField(sent->body, "event_id");
     ASSERT_TRUE(event_id && event_id->rfind("ev_", 0) == 0) << sent->body;
-    auto events = NewClient().Get("/api/v3.1/webhook_endpoints/" + id +
-                                      "/events?limit=1",
-                                  KeyHeaders(key_));
+    auto events =
+        NewClient().Get("/api/v3.1/webhook_endpoints/" + id + "/events?limit=1",
+                        KeyHeaders(key_));
     ASSERT_TRUE(events && events->status == 200);
-    EXPECT_EQ(ParseItemIds(events->body),
-              std::vector<std::string>{*event_id});
+    EXPECT_EQ(ParseItemIds(events->body), std::vector<std::string>{*event_id});
     // The provider's sample, as Slack would send it, through the ingress.
     EXPECT_NE(events->body.find("app_mention"), std::string::npos);
     EXPECT_NE(events->body.find("X-Slack-Request-Timestamp"),
@@ -295,8 +294,9 @@ TEST_F(DashboardTest, ATestEventOfACustomHmacToolkitPassesItsOwnScheme) {
   ASSERT_TRUE(sent);
   ASSERT_EQ(sent->status, 200) << sent->body;
   // The id sits where the catalog looks for one.
-  EXPECT_EQ(StringField(sent->body, "provider_event_id").value_or("").rfind(
-                "evt_test_", 0),
+  EXPECT_EQ(StringField(sent->body, "provider_event_id")
+                .value_or("")
+                .rfind("evt_test_", 0),
             0u)
       << sent->body;
 
@@ -343,9 +343,9 @@ TEST_F(DashboardTest, ActivityCountsThisMinutesEventsForTheProjectOnly) {
   EXPECT_EQ(count_events(RandomKey()), 0);
   for (const char* bad : {"0", "1441", "x", ""}) {
     ExpectErrorEnvelope(
-        NewClient().Get(std::string("/api/v3.1/webhook_activity?minutes=") +
-                            bad,
-                        KeyHeaders(key_)),
+        NewClient().Get(
+            std::string("/api/v3.1/webhook_activity?minutes=") + bad,
+            KeyHeaders(key_)),
         400, "HTTP_BadRequest");
   }
 }
@@ -365,8 +365,8 @@ TEST_F(DashboardTest, TheStreamCarriesTheProjectsChangesAsTheyHappen) {
   const std::string event_id = StringField(sent->body, "event_id").value();
   ASSERT_TRUE(mine.WaitFor("\"id\":\"" + event_id + "\"")) << mine.Text();
   EXPECT_NE(mine.Text().find("event: event\n"), std::string::npos);
-  auto deleted = NewClient().Delete("/api/v3.1/webhook_endpoints/" + id,
-                                    KeyHeaders(key_));
+  auto deleted =
+      NewClient().Delete("/api/v3.1/webhook_endpoints/" + id, KeyHeaders(key_));
   ASSERT_TRUE(deleted && deleted->status == 200);
   ASSERT_TRUE(mine.WaitFor("\"change\":\"deleted\""));
   // The other project's stream saw none of it.
@@ -436,15 +436,15 @@ TEST_F(DashboardTest, AStopEndsOpenStreamsAtOnce) {
 }
 
 TEST_F(DashboardTest, TheStreamTellsOfEachRecordedDeliveryAttempt) {
-  Receiver receiver([](const httplib::Request&, httplib::Response& res,
-                       int n) {
+  Receiver receiver([](const httplib::Request&, httplib::Response& res, int n) {
     res.status = n == 0 ? 500 : 200;
     res.set_content("{}", "application/json");
   });
   ASSERT_TRUE(StartServer({"--retry-schedule", "50ms,50ms"}));
-  auto subscribed = Post("/api/v3.1/webhook_subscriptions", KeyHeaders(key_),
-                         R"({"webhook_url":")" + receiver.Url() +
-                             R"(","enabled_events":["composio.trigger.message"]})");
+  auto subscribed =
+      Post("/api/v3.1/webhook_subscriptions", KeyHeaders(key_),
+           R"({"webhook_url":")" + receiver.Url() +
+               R"(","enabled_events":["composio.trigger.message"]})");
   ASSERT_TRUE(subscribed && subscribed->status == 201) << subscribed->body;
   StreamReader stream(port(), key_);
   ASSERT_TRUE(stream.WaitFor("event: hello"));

@@ -89,7 +89,7 @@ TEST(ChangeFeedTest, ResumesOnlyFromThisRunsKeptIds) {
   EXPECT_EQ(after, 2u);
   for (const std::string& stale : std::vector<std::string>{
            boot + ".1", boot + ".6", boot + ".", boot + ".x", "other.4",
-        std::string(), boot + ".-1", boot + ".4 "}) {
+           std::string(), boot + ".-1", boot + ".4 "}) {
     after = 0;
     EXPECT_FALSE(feed.Resume(stale, &after)) << stale;
     EXPECT_EQ(after, 5u) << "a reload goes on from now: " << stale;
