@@ -9,6 +9,7 @@
 
 #include "api/auth.h"
 #include "api/errors.h"
+#include "http/hardened_server.h"
 #include "util/json_writer.h"
 #include "util/text.h"
 #include "util/time.h"
@@ -23,6 +24,8 @@ constexpr int kReconnectMs = 2000;
 // Heartbeats keep proxies and the page's idle check from taking a quiet
 // stream for a dead one.
 constexpr int kHeartbeatSeconds = 15;
+// How often a quiet stream checks that its client is still there.
+constexpr std::chrono::seconds kPeerCheckInterval{1};
 
 void Publish(const Context& ctx, std::string_view project_id,
              std::string_view kind, JsonWriter& json) {
@@ -48,46 +51,59 @@ struct Stream {
   bool greeted = false;
   std::chrono::steady_clock::time_point ends_at;
   std::chrono::seconds heartbeat{kHeartbeatSeconds};
+  std::chrono::steady_clock::time_point next_heartbeat;
   std::string hello;
 };
 
 // The next piece of the stream, written to `sink`: the greeting, the
-// changes after the stream's position, a heartbeat, or the end.
+// changes after the stream's position, a heartbeat, or the end. While there
+// is nothing to write it looks at the connection every second, so a closed
+// page frees its slot and its worker then, not at the next heartbeat.
 bool WriteNext(const std::string& boot_id, Stream& stream,
                httplib::DataSink& sink) {
+  using std::chrono::steady_clock;
   std::string out;
   if (!stream.greeted) {
     stream.greeted = true;
+    stream.next_heartbeat = steady_clock::now() + stream.heartbeat;
     out = "retry: " + std::to_string(kReconnectMs) + "\n\n";
     AppendMessage("", "hello", stream.hello, &out);
     if (!stream.resumed) AppendMessage("", "reset", "{}", &out);
     return sink.write(out.data(), out.size());
   }
-  const auto now = std::chrono::steady_clock::now();
-  if (now >= stream.ends_at) {
-    sink.done();
-    return true;
-  }
   std::vector<Change> changes;
-  switch (stream.reader->Wait(&stream.position,
-                              std::min(now + stream.heartbeat, stream.ends_at),
-                              &changes)) {
-    case ChangeFeed::Reader::Result::kChanges:
-      for (const Change& change : changes) {
-        AppendMessage(boot_id + "." + std::to_string(change.seq), change.kind,
-                      change.data, &out);
-      }
-      break;
-    case ChangeFeed::Reader::Result::kTimedOut:
-      out = ": heartbeat\n\n";
-      break;
-    case ChangeFeed::Reader::Result::kGap:
-      // Changes were dropped before this stream read them.
-      AppendMessage("", "reset", "{}", &out);
-      break;
-    case ChangeFeed::Reader::Result::kClosed:
+  while (out.empty()) {
+    const auto now = steady_clock::now();
+    if (now >= stream.ends_at) {
       sink.done();
       return true;
+    }
+    if (now >= stream.next_heartbeat) {
+      stream.next_heartbeat = now + stream.heartbeat;
+      out = ": heartbeat\n\n";
+      break;
+    }
+    const auto deadline = std::min(
+        {stream.next_heartbeat, stream.ends_at, now + kPeerCheckInterval});
+    switch (stream.reader->Wait(&stream.position, deadline, &changes)) {
+      case ChangeFeed::Reader::Result::kChanges:
+        for (const Change& change : changes) {
+          AppendMessage(boot_id + "." + std::to_string(change.seq), change.kind,
+                        change.data, &out);
+        }
+        break;
+      case ChangeFeed::Reader::Result::kTimedOut:
+        // Ends the response without a write: the client is gone.
+        if (HardenedServer::CurrentPeerClosed()) return false;
+        break;
+      case ChangeFeed::Reader::Result::kGap:
+        // Changes were dropped before this stream read them.
+        AppendMessage("", "reset", "{}", &out);
+        break;
+      case ChangeFeed::Reader::Result::kClosed:
+        sink.done();
+        return true;
+    }
   }
   return sink.write(out.data(), out.size());
 }

@@ -13,7 +13,8 @@
 
 namespace webhooks {
 
-// GET /: a redirect to /ui/, so the bare address opens the dashboard.
+// GET / and GET /ui: a redirect to /ui/, so the bare address opens the
+// dashboard.
 void HandleDashboardRoot(const Context&, const httplib::Request&,
                          httplib::Response& res);
 

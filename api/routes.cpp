@@ -78,6 +78,7 @@ std::vector<Route> OperationsRouteTable(const Context& ctx) {
       {"GET", "/openapi.json", Bind(ctx, HandleOpenApi)},
       {"GET", "/metrics", Bind(ctx, HandleMetrics)},
       {"GET", "/", Bind(ctx, HandleDashboardRoot)},
+      {"GET", "/ui", Bind(ctx, HandleDashboardRoot)},
       {"GET", "/ui/", Bind(ctx, HandleDashboardAsset)},
       {"GET", "/ui/{file}", Bind(ctx, HandleDashboardAsset)},
   };

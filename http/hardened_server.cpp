@@ -122,6 +122,18 @@ class ConnectionStream final : public httplib::Stream {
     return PollFor(sock_, POLLOUT, write_timeout_ms_);
   }
 
+  // The peer closed its end (EOF, a reset or an error): what a streaming
+  // handler checks while it has nothing to write. Bytes waiting to be read
+  // (a pipelined request) are not a close.
+  bool PeerClosed() const {
+    pollfd pfd{sock_, POLLIN | POLLRDHUP, 0};
+    if (::poll(&pfd, 1, 0) <= 0) return false;
+    if ((pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return true;
+    char byte;
+    const ssize_t n = ::recv(sock_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  }
+
   ssize_t read(char* ptr, size_t size) override {
     if (budget_left_ == 0) return Fail();
     if (buffered() == 0 && !Fill()) return Fail();
@@ -557,6 +569,13 @@ int HardenedServer::Bind(const std::string& host, int port,
 
 HardenedServer::RequestNotes* HardenedServer::CurrentRequestNotes() {
   return current_connection != nullptr ? &current_connection->notes : nullptr;
+}
+
+bool HardenedServer::CurrentPeerClosed() {
+  if (current_connection == nullptr || current_connection->stream == nullptr) {
+    return false;
+  }
+  return current_connection->stream->PeerClosed();
 }
 
 std::string_view HardenedServer::CurrentRequestHead() {

@@ -107,6 +107,12 @@ class HardenedServer : public httplib::Server {
   // (hooks and handlers run on the connection's thread).
   static RequestNotes* CurrentRequestNotes();
 
+  // Whether the client of the request this thread is serving has closed
+  // its end (or the connection failed): for a handler that streams a long
+  // response and would otherwise learn it only at its next write. False
+  // outside a request, and while the client may still read.
+  static bool CurrentPeerClosed();
+
   // The head of the request this thread is serving, as far as it was read,
   // byte for byte; empty outside one. Where the library refused a head
   // before the hooks ran (an unknown method, say), this tells why.

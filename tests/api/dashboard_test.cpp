@@ -20,6 +20,7 @@
 
 #include "tests/api/http_fixture.h"
 #include "tests/delivery/receiver.h"
+#include "tests/raw_http.h"
 #include "tests/test_util.h"
 
 namespace webhooks::testing {
@@ -34,9 +35,10 @@ class StreamReader {
   StreamReader(int port, const std::string& key,
                const std::string& last_event_id = "",
                const std::string& path = kStreamPath) {
-    thread_ = std::thread([this, port, key, last_event_id, path] {
-      httplib::Client client("127.0.0.1", port);
-      client.set_read_timeout(30, 0);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port);
+    client_->set_read_timeout(30, 0);
+    thread_ = std::thread([this, key, last_event_id, path] {
+      httplib::Client& client = *client_;
       httplib::Headers headers = {{"x-api-key", key},
                                   {"Accept-Encoding", "gzip"}};
       if (!last_event_id.empty()) {
@@ -63,11 +65,13 @@ class StreamReader {
       changed_.notify_all();
     });
   }
+  // Closes the connection (as a closed page does) and waits for the reader.
   ~StreamReader() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
     }
+    client_->stop();
     thread_.join();
   }
 
@@ -112,6 +116,7 @@ class StreamReader {
   std::string content_encoding_;
   bool ended_ = false;
   bool stop_ = false;
+  std::unique_ptr<httplib::Client> client_;
   std::thread thread_;
 };
 
@@ -148,10 +153,12 @@ class DashboardTest : public HttpTest {
 };
 
 TEST_F(DashboardTest, TheBareAddressRedirectsToThePage) {
-  auto root = NewClient().Get("/");
-  ASSERT_TRUE(root);
-  EXPECT_EQ(root->status, 302);
-  EXPECT_EQ(root->get_header_value("Location"), "/ui/");
+  for (const char* path : {"/", "/ui"}) {
+    auto root = NewClient().Get(path);
+    ASSERT_TRUE(root) << path;
+    EXPECT_EQ(root->status, 302) << path;
+    EXPECT_EQ(root->get_header_value("Location"), "/ui/") << path;
+  }
 }
 
 TEST_F(DashboardTest, ThePageAndItsFilesComeWithAStrictPolicyAndNoKey) {
@@ -422,6 +429,29 @@ TEST_F(DashboardTest, StreamsAreBoundedInNumberAndLifetime) {
   // Its slot is free again.
   StreamReader again(port(), key_);
   EXPECT_TRUE(again.WaitFor("event: hello")) << again.Text();
+}
+
+TEST_F(DashboardTest, AClosedPageFreesItsStreamSlotWithinSeconds) {
+  ASSERT_TRUE(StartServer({"--max-streams", "1"}));
+  {
+    RawConnection page(port());
+    ASSERT_TRUE(
+        page.Send("GET /api/v3.1/webhook_activity/stream HTTP/1.1\r\n"
+                  "Host: localhost\r\nx-api-key: " +
+                  key_ + "\r\n\r\n"));
+    ASSERT_EQ(page.WaitForClose(), RawConnection::Outcome::kData);
+  }  // closed, with nothing for the stream to write for 15 s
+  const auto closed = std::chrono::steady_clock::now();
+  int status = 0;
+  while (status != 200 &&
+         std::chrono::steady_clock::now() - closed < std::chrono::seconds(10)) {
+    StreamReader next(port(), key_);
+    next.WaitFor("event: hello", std::chrono::seconds(2));
+    status = next.Status();
+  }
+  EXPECT_EQ(status, 200);
+  // Long before the next heartbeat would have found the client gone.
+  EXPECT_LT(std::chrono::steady_clock::now() - closed, std::chrono::seconds(5));
 }
 
 TEST_F(DashboardTest, AStopEndsOpenStreamsAtOnce) {
