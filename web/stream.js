@@ -1,0 +1,148 @@
+// Live updates: GET /api/v3/webhook_activity/stream read with fetch (the key
+// travels in x-api-key, which EventSource cannot send), text/event-stream
+// parsed here. Reconnects when the stream ends or fails, after `retry:` (or
+// 1.5 s, growing on repeated failures), with Last-Event-ID set to the last
+// id seen, so changes made meanwhile are replayed by the server.
+
+import { API_BASE, getKey } from './api.js';
+import { sleep } from './dom.js';
+
+const STREAM_PATH = `${API_BASE}/webhook_activity/stream`;
+const DEFAULT_RETRY_MS = 1500;
+const MAX_BACKOFF_MS = 15000;
+
+export class LiveStream {
+  // onMessage({type, data, id}); onState(state, detail): state is
+  // 'connecting' | 'open' | 'waiting' | 'stopped'.
+  constructor(onMessage, onState) {
+    this.onMessage = onMessage;
+    this.onState = onState;
+    this.lastEventId = '';
+    this.retryMs = DEFAULT_RETRY_MS;
+    this.controller = null;
+    this.running = false;
+    this.boot = '';
+  }
+
+  start() {
+    if (this.running) return;
+    this.running = true;
+    this.loop();
+  }
+
+  stop() {
+    this.running = false;
+    if (this.controller) this.controller.abort();
+    this.onState('stopped', '');
+  }
+
+  async loop() {
+    let failures = 0;
+    let connections = 0;
+    while (this.running) {
+      this.controller = new AbortController();
+      const { signal } = this.controller;
+      let waitMs = this.retryMs;
+      this.onState('connecting', connections ? 'reconnecting' : '');
+      try {
+        const headers = { 'x-api-key': getKey(), accept: 'text/event-stream' };
+        const sentId = this.lastEventId;
+        if (sentId) headers['last-event-id'] = sentId;
+        const res = await fetch(STREAM_PATH, { headers, signal, cache: 'no-store', credentials: 'omit' });
+        if (res.ok && res.body) {
+          connections += 1;
+          failures = 0;
+          this.onState('open', '');
+          await this.read(res.body, { resumed: Boolean(sentId), reconnect: connections > 1 });
+        } else {
+          failures += 1;
+          res.body?.cancel().catch(() => {});
+          const retryAfter = Number.parseInt(res.headers.get('retry-after') || '', 10);
+          if (res.status === 401) {
+            this.running = false;
+            this.onState('stopped', 'the key was refused');
+            return;
+          }
+          if (res.status === 503 && retryAfter > 0) waitMs = retryAfter * 1000;
+          else waitMs = Math.min(MAX_BACKOFF_MS, this.retryMs * 2 ** Math.min(failures, 4));
+          this.onState('waiting', `server answered ${res.status}`);
+        }
+      } catch (e) {
+        if (!this.running) return;
+        failures += 1;
+        waitMs = Math.min(MAX_BACKOFF_MS, this.retryMs * 2 ** Math.min(failures - 1, 4));
+        this.onState('waiting', 'connection lost');
+      }
+      if (!this.running) return;
+      // A little jitter so many tabs do not reconnect in step.
+      await sleep(waitMs + Math.floor(Math.random() * 250), signal);
+    }
+  }
+
+  // Reads one response to its end, dispatching each complete event.
+  async read(body, connection) {
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    let event = { type: '', data: [], hasData: false };
+    const lineBreak = /\r\n|\r|\n/;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      for (;;) {
+        const match = lineBreak.exec(buffer);
+        if (!match) break;
+        // A lone \r at the end may be the first half of \r\n.
+        if (match[0] === '\r' && match.index === buffer.length - 1) break;
+        const line = buffer.slice(0, match.index);
+        buffer = buffer.slice(match.index + match[0].length);
+        if (line === '') {
+          if (event.hasData) this.dispatch(event, connection);
+          event = { type: '', data: [], hasData: false };
+        } else {
+          this.field(line, event);
+        }
+      }
+    }
+  }
+
+  field(line, event) {
+    if (line.startsWith(':')) return; // a comment: the heartbeat
+    const colon = line.indexOf(':');
+    const name = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (name === 'event') event.type = value;
+    else if (name === 'data') {
+      event.data.push(value);
+      event.hasData = true;
+    } else if (name === 'id') {
+      if (!value.includes('\0')) this.lastEventId = value;
+    } else if (name === 'retry') {
+      if (/^\d+$/.test(value)) this.retryMs = Math.max(250, Number(value));
+    }
+  }
+
+  dispatch(event, connection) {
+    const type = event.type || 'message';
+    let data = null;
+    try {
+      data = JSON.parse(event.data.join('\n'));
+    } catch {
+      data = null;
+    }
+    if (type === 'hello') {
+      const boot = data && typeof data.boot === 'string' ? data.boot : '';
+      // Changes between two connections are replayed only when the server
+      // knows where we were: a new boot, or a reconnect with no id to resume
+      // from, means the view must be loaded again.
+      const changedBoot = this.boot !== '' && boot !== this.boot;
+      this.boot = boot;
+      if (connection.reconnect && (changedBoot || !connection.resumed)) {
+        this.onMessage({ type: 'reset', data: {}, id: '' });
+        return;
+      }
+    }
+    this.onMessage({ type, data, id: this.lastEventId });
+  }
+}
