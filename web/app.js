@@ -5,7 +5,7 @@
 import { getKey, setKey, onUnauthorized } from './api.js';
 import { clear, h } from './dom.js';
 import { LiveStream } from './stream.js';
-import { clearMessages, showError } from './ui.js';
+import { clearMessages, clearNotices, showError } from './ui.js';
 import { mountEndpoints } from './endpoints.js';
 import { mountEvents } from './events.js';
 import { mountSubscription } from './subscription.js';
@@ -127,7 +127,10 @@ onUnauthorized((err) => {
   showKeyForm(err);
 });
 
-window.addEventListener('hashchange', () => route(true));
+window.addEventListener('hashchange', () => {
+  clearNotices();
+  route(true);
+});
 
 if (getKey()) signedIn();
 else showKeyForm();

@@ -176,7 +176,7 @@ export function mountDeliveries(root) {
     const headers = Object.entries(attempt.response_headers || {}).map(([n, v]) => `${n}: ${v}`).join('\n');
     const sent = Object.entries(attempt.request_headers || {}).map(([n, v]) => `${n}: ${v}`).join('\n');
     return h('details', { class: 'response' },
-      h('summary', {}, text ? `${text.length} characters` : 'empty'),
+      h('summary', {}, `Response (${text ? `${text.length} characters` : 'empty'})`),
       h('p', { class: 'muted', text: 'Response headers' }), h('pre', { text: headers || '(none)' }),
       h('p', { class: 'muted', text: 'Response body (excerpt)' }), h('pre', { text: excerpt || '(empty)' }),
       h('p', { class: 'muted', text: 'Request headers sent' }), h('pre', { text: sent || '(none)' }));

@@ -3,7 +3,7 @@
 
 import { h, clear } from './dom.js';
 
-const MAX_MESSAGES = 5;
+const MAX_MESSAGES = 4;
 
 // Shows a message in `region` (the page's live region unless a dialog has
 // its own). kind: 'ok' | 'error' | 'info'.
@@ -18,7 +18,7 @@ export function notify(kind, text, details = [], region = document.getElementByI
   dismiss.setAttribute('aria-label', `Dismiss message: ${text}`);
   region.prepend(item);
   while (region.children.length > MAX_MESSAGES) region.lastElementChild.remove();
-  if (kind === 'ok' || kind === 'info') setTimeout(() => item.remove(), 15000);
+  if (kind === 'ok' || kind === 'info') setTimeout(() => item.remove(), 8000);
   return item;
 }
 
@@ -34,6 +34,11 @@ export function showError(err, region) {
 
 export function clearMessages(region = document.getElementById('messages')) {
   clear(region);
+}
+
+// Drops the success and info messages (kept: errors), on navigation.
+export function clearNotices(region = document.getElementById('messages')) {
+  for (const item of [...region.querySelectorAll('.message.ok, .message.info')]) item.remove();
 }
 
 // Opens a modal dialog titled `title` holding `content` (nodes) and a row
