@@ -122,7 +122,7 @@ export function mountActivity(root) {
   return {
     reload: load,
     onStream(type) {
-      if (type === 'event' || type === 'delivery') reloadSoon();
+      if (type === 'event' || type === 'delivery' || type === 'hello') reloadSoon();
     },
     unmount() {
       alive = false;

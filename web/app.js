@@ -68,6 +68,8 @@ function onStreamMessage(message) {
     if (current.view.reload) current.view.reload();
     return;
   }
+  // Views also take 'hello' (each connection's first message) to fetch what
+  // changed between their first load and the stream's start.
   if (current.view.onStream && message.data) current.view.onStream(message.type, message.data);
 }
 

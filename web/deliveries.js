@@ -187,7 +187,7 @@ export function mountDeliveries(root) {
   return {
     reload: () => (sub ? load() : start()),
     onStream(type, data) {
-      if (type === 'delivery' && sub && data.subscription_id === sub.id) reloadSoon();
+      if ((type === 'delivery' && data.subscription_id === sub?.id) || (type === 'hello' && sub)) reloadSoon();
       if (type === 'subscription') {
         clear(subInfo);
         controls.remove();

@@ -213,7 +213,7 @@ export function mountEndpoints(root) {
   return {
     reload: load,
     onStream(type) {
-      if (type === 'endpoint') reloadSoon();
+      if (type === 'endpoint' || type === 'hello') reloadSoon();
     },
     unmount() { alive = false; },
   };

@@ -199,8 +199,8 @@ export function mountEvents(root, endpointIdParam) {
   return {
     reload: () => (endpointId ? load() : undefined),
     onStream(type, data) {
-      if (!endpointId) return;
-      if (type === 'event' && data.endpoint_id === endpointId) fetchNew();
+      if (!endpointId || !endpoint) return;
+      if ((type === 'event' && data.endpoint_id === endpointId) || type === 'hello') fetchNew();
       if (type === 'endpoint' && data.id === endpointId && data.change === 'deleted') {
         notify('info', 'This endpoint was deleted.');
       }

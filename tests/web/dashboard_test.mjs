@@ -274,6 +274,10 @@ async function main() {
     assert.equal(hits.length, 2, 'the receiver got the first attempt and the resend');
     await page.locator('tr.attempt[data-attempt="1"] summary').click();
     await page.locator('tr.attempt[data-attempt="1"] pre', { hasText: 'receiver failing on purpose' }).waitFor();
+    step = 'recover';
+    await page.locator('#recover-since').fill('2020-01-01T00:00');
+    await page.getByRole('button', { name: 'Recover', exact: true }).click();
+    await page.locator('#messages .message.ok', { hasText: /^0 deliveries scheduled/ }).waitFor();
     await shot(page, '06-deliveries');
     await checkControls(page, 'deliveries');
 
