@@ -510,6 +510,43 @@ constexpr Setting kSettings[] = {
      [](const Config& config, const StartupFacts&) {
        return std::to_string(config.delivery_concurrency);
      }},
+    {"max-streams", "N", "WEBHOOKS_MAX_STREAMS", SettingKind::kValue, nullptr,
+     "32",
+     "dashboard live streams open at once, 1-1024 (at most half of "
+     "--threads)",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       long long number = 0;
+       if (!ParseInt(value, 1, 1024, &number)) {
+         return "--max-streams must be a number from 1 to 1024, got '" + value +
+                "'";
+       }
+       config->max_streams = static_cast<int>(number);
+       return "";
+     },
+     "max_streams",
+     [](const Config& config, const StartupFacts&) {
+       return std::to_string(config.max_streams);
+     }},
+    {"stream-lifetime", "SECONDS", "WEBHOOKS_STREAM_LIFETIME",
+     SettingKind::kValue, nullptr, "300",
+     "a dashboard live stream ends after this long (the page reconnects), "
+     "2-86400",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       long long number = 0;
+       if (!ParseInt(value, 2, 86400, &number)) {
+         return "--stream-lifetime must be a number of seconds from 2 to "
+                "86400, got '" +
+                value + "'";
+       }
+       config->stream_lifetime_seconds = static_cast<int>(number);
+       return "";
+     },
+     "stream_lifetime_seconds",
+     [](const Config& config, const StartupFacts&) {
+       return std::to_string(config.stream_lifetime_seconds);
+     }},
 };
 
 const Setting* FindSetting(std::string_view flag) {

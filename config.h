@@ -100,6 +100,11 @@ struct Config {
   // Attempts in flight at once (--delivery-concurrency,
   // WEBHOOKS_DELIVERY_CONCURRENCY).
   int delivery_concurrency = 64;
+  // The dashboard's live streams (our extension): at most this many open
+  // at once (never more than half the worker threads), each ended after
+  // stream_lifetime_seconds (the page reconnects and resumes).
+  int max_streams = 32;
+  int stream_lifetime_seconds = 300;
 };
 
 // Longest API key accepted, from a flag or a request.

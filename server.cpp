@@ -12,7 +12,8 @@
 //   http/        the hardened connection loop over cpp-httplib, and the
 //                outbound client on libcurl
 //   store/       the storage contract (store.h) and the SQLite backend
-//   api/         everything that knows httplib's Request and Response
+//   api/         everything that knows httplib's Request and Response,
+//                and the dashboard's routes (its page is web/, compiled in)
 //   cli/         the admin commands and send-test-event
 //
 // Where the spec copies Composio, we copy it exactly; where a decision is
@@ -46,6 +47,7 @@
 #include "delivery/worker.h"
 #include "http/client.h"
 #include "http/hardened_server.h"
+#include "ops/change_feed.h"
 #include "ops/logger.h"
 #include "ops/memory_trimmer.h"
 #include "ops/metrics.h"
@@ -320,9 +322,19 @@ int Run(int argc, char** argv) {
               public_base, log,  metrics, rate_limiter.get()};
   MemoryTrimmer trimmer;
   ctx.trimmer = &trimmer;
+  // What changes, for the dashboard's live streams. Each open stream holds
+  // a worker thread, so at most half of them may be streams.
+  ChangeFeed::Options feed_options;
+  feed_options.max_readers =
+      std::min<size_t>(static_cast<size_t>(config.max_streams),
+                       std::max<size_t>(1, threads / 2));
+  ChangeFeed changes(feed_options);
+  ctx.changes = &changes;
   // Deliveries to the projects' apps: one thread, woken by every stored
   // event; destroyed before the store.
-  DeliveryWorker deliveries(*store, DeliveryOptionsFor(config), log, metrics);
+  DeliveryOptions delivery_options = DeliveryOptionsFor(config);
+  delivery_options.changes = &changes;
+  DeliveryWorker deliveries(*store, delivery_options, log, metrics);
   ctx.wake_deliveries = [&deliveries] { deliveries.Wake(); };
   ctx.delivery_claim_lease = [&deliveries] {
     return deliveries.ClaimLeaseMs();
@@ -344,7 +356,13 @@ int Run(int argc, char** argv) {
               config.host.c_str(), v6 ? "]" : "", port);
   std::fflush(stdout);
   // Declared after the log and the server, so it is finished before they go.
-  SignalWatcher watcher([&server] { server.Stop(); }, watched_signals, log);
+  // A stop ends the live streams too: the server waits for every request.
+  SignalWatcher watcher(
+      [&server, &changes] {
+        changes.Close();
+        server.Stop();
+      },
+      watched_signals, log);
   if (!server.Serve()) return 1;
   // No request can add work now: let attempts in flight finish (bounded).
   deliveries.Stop(kDeliveryStopGrace);

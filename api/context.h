@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config.h"
+#include "ops/change_feed.h"
 #include "ops/logger.h"
 #include "ops/memory_trimmer.h"
 #include "ops/metrics.h"
@@ -53,6 +54,9 @@ struct Context {
   // delivery to the worker. Both empty without a worker.
   std::function<int64_t()> delivery_claim_lease = nullptr;
   std::function<void(ClaimedDelivery)> take_delivery = nullptr;
+  // What changed, for the dashboard's live stream (api/activity.h). Null:
+  // nobody listens (commands, fuzz targets). Set by Run.
+  ChangeFeed* changes = nullptr;
 };
 
 // Who is calling: the project an authenticated request acts for.

@@ -4,8 +4,11 @@
 #include <string>
 #include <string_view>
 
+#include "api/auth.h"
 #include "api/errors.h"
+#include "api/resources.h"
 #include "api/web_assets.h"
+#include "util/json_writer.h"
 #include "util/text.h"
 
 namespace webhooks {
@@ -63,6 +66,33 @@ void HandleDashboardAsset(const Context&, const httplib::Request& req,
   res.set_header("Cross-Origin-Opener-Policy", "same-origin");
   res.status = 200;
   res.set_content(asset->bytes, asset->size, ContentTypeOf(name));
+}
+
+void HandleListToolkits(const Context& ctx, const httplib::Request& req,
+                        httplib::Response& res) {
+  Caller caller;
+  if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
+  JsonWriter json;
+  json.BeginObject();
+  json.Key("items");
+  json.BeginArray();
+  for (const std::string& slug : ctx.catalog.Slugs()) {
+    const ToolkitSpec& toolkit = *ctx.catalog.Find(slug);
+    json.BeginObject();
+    json.Key("slug");
+    json.Value(slug);
+    // Whether the server can sign a test event for it: a shared secret it
+    // stores, not a provider's private key.
+    json.Key("test_event");
+    json.Value(toolkit.verification.has_value() &&
+               toolkit.verification->scheme != SignatureScheme::kEd25519);
+    json.Key("setup_fields");
+    WriteSetupFieldSpecs(toolkit, &json);
+    json.EndObject();
+  }
+  json.EndArray();
+  json.EndObject();
+  ReplyJson(res, 200, json.Take());
 }
 
 }  // namespace webhooks

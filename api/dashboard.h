@@ -24,6 +24,12 @@ void HandleDashboardRoot(const Context&, const httplib::Request&,
 void HandleDashboardAsset(const Context&, const httplib::Request& req,
                           httplib::Response& res);
 
+// GET webhook_toolkits (our extension): the catalog, each toolkit with its
+// setup fields (as the schema route gives them) and whether the server can
+// sign a test event for it.
+void HandleListToolkits(const Context& ctx, const httplib::Request& req,
+                        httplib::Response& res);
+
 }  // namespace webhooks
 
 #endif  // WEBHOOKS_API_DASHBOARD_H_

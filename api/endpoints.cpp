@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/activity.h"
 #include "api/auth.h"
 #include "api/errors.h"
 #include "api/params.h"
@@ -30,19 +31,6 @@ ApiError ToolkitNotFound(const ToolkitCatalog& catalog,
   err.suggested_fix = "Use a toolkit_slug from the toolkit catalog (" + known +
                       "); the server adds toolkits from a --toolkits file.";
   return err;
-}
-
-// Reads the caller's endpoint `id`, or replies 404 (the same for a missing
-// id, a malformed one and another project's) and returns false.
-bool GetEndpointOrReply(const Context& ctx, const Caller& caller,
-                        const std::string& id, httplib::Response& res,
-                        WebhookEndpoint* endpoint) {
-  Status status = IsEndpointId(id)
-                      ? ctx.store.GetEndpoint(caller.project_id, id, endpoint)
-                      : Status::NotFound("malformed id");
-  if (status.ok()) return true;
-  ReplyEndpointFailure(ctx, res, status, id);
-  return false;
 }
 
 void ReplyEndpoint(const Context& ctx, httplib::Response& res, int status,
@@ -147,6 +135,17 @@ void ResolveMaskedSecrets(const ToolkitSpec& toolkit,
 
 }  // namespace
 
+bool GetEndpointOrReply(const Context& ctx, const Caller& caller,
+                        const std::string& id, httplib::Response& res,
+                        WebhookEndpoint* endpoint) {
+  Status status = IsEndpointId(id)
+                      ? ctx.store.GetEndpoint(caller.project_id, id, endpoint)
+                      : Status::NotFound("malformed id");
+  if (status.ok()) return true;
+  ReplyEndpointFailure(ctx, res, status, id);
+  return false;
+}
+
 bool IsEndpointId(std::string_view id) {
   constexpr std::string_view kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
@@ -188,6 +187,8 @@ void HandleCreateEndpoint(const Context& ctx, const httplib::Request& req,
   bool created = false;
   Status status = ctx.store.CreateEndpoint(endpoint, &stored, &created);
   if (!status.ok()) return ReplyStoreError(ctx, res, status);
+  if (created)
+    PublishEndpointChange(ctx, caller.project_id, stored.id, "created");
   ReplyEndpoint(ctx, res, created ? 201 : 200, stored);
 }
 
@@ -281,6 +282,7 @@ void HandleSetSetupData(const Context& ctx, bool replace,
                                               params.fields, replace, &updated);
   // NotFound here means it was deleted between our read and this write.
   if (!status.ok()) return ReplyEndpointFailure(ctx, res, status, current.id);
+  PublishEndpointChange(ctx, caller.project_id, updated.id, "updated");
   ReplyEndpoint(ctx, res, 200, updated);
 }
 
@@ -293,6 +295,7 @@ void HandleDeleteEndpoint(const Context& ctx, const httplib::Request& req,
                       ? ctx.store.DeleteEndpoint(caller.project_id, id)
                       : Status::NotFound("malformed id");
   if (!status.ok()) return ReplyEndpointFailure(ctx, res, status, id);
+  PublishEndpointChange(ctx, caller.project_id, id, "deleted");
   ReplyJson(res, 200, R"({"success":true})");
 }
 

@@ -26,6 +26,12 @@ bool IsEndpointId(std::string_view id);
 void ReplyEndpointFailure(const Context& ctx, httplib::Response& res,
                           const Status& status, std::string_view id);
 
+// Reads the caller's endpoint `id`, or replies 404 (the same for a missing
+// id, a malformed one and another project's) and returns false.
+bool GetEndpointOrReply(const Context& ctx, const Caller& caller,
+                        const std::string& id, httplib::Response& res,
+                        WebhookEndpoint* endpoint);
+
 // POST webhook_endpoints: create, idempotent on (project, toolkit, client).
 void HandleCreateEndpoint(const Context& ctx, const httplib::Request& req,
                           httplib::Response& res);

@@ -80,6 +80,13 @@ constexpr ErrorInfo kErrorTable[] = {
      "WebhookSubscription_AlreadyExists",
      "A project has one subscription: change it with PATCH "
      "/api/v3.1/webhook_subscriptions/{id}."},
+    {ErrorKind::kStreamLimit, 503, 7503, "Stream_LimitReached",
+     "Close another dashboard tab, or retry after the Retry-After seconds; "
+     "the server's limit is --max-streams."},
+    {ErrorKind::kTestEventUnavailable, 409, 7409, "TestEvent_Unavailable",
+     "Store the endpoint's verification secret first (PATCH "
+     "/api/v3.1/webhook_endpoints/{id}), or send a real event from the "
+     "provider."},
 };
 
 // The table is indexed by kind; this keeps its order honest.

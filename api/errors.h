@@ -41,6 +41,8 @@ enum class ErrorKind {
   kSubscriptionValidation,
   kSubscriptionNotFound,
   kSubscriptionAlreadyExists,
+  kStreamLimit,
+  kTestEventUnavailable,
 };
 
 struct ErrorInfo {

@@ -6,10 +6,13 @@
 #include <utility>
 #include <vector>
 
+#include "api/activity.h"
+#include "api/auth.h"
 #include "api/endpoints.h"
 #include "api/errors.h"
 #include "api/params.h"
 #include "api/resources.h"
+#include "toolkits/sample_event.h"
 #include "toolkits/trigger.h"
 #include "toolkits/verify.h"
 #include "util/crypto.h"
@@ -91,14 +94,21 @@ void CompleteHandshake(const Context& ctx, const WebhookEndpoint& endpoint,
                                      "repeat handshake changes nothing."));
   }
   ReplyJson(res, 200, std::move(response_body));
+  PublishEndpointChange(ctx, endpoint.project_id, endpoint.id, "verified");
 }
 
-}  // namespace
+// What the ingress did with an event it accepted.
+struct Accepted {
+  std::string event_id;  // empty: a retry of one stored before
+  std::string provider_event_id;
+};
 
-void HandleIngress(const Context& ctx, const httplib::Request& req,
-                   httplib::Response& res) {
-  const std::string slug = req.matches[1];
-  const std::string id = req.matches[2];
+// The ingress for toolkit `slug`'s endpoint `id`: the provider's request
+// (or the test event's, built like one) in `req`; the answer in `res`, and
+// *accepted set when it is a 200 for an event.
+void Ingest(const Context& ctx, const std::string& slug, const std::string& id,
+            const httplib::Request& req, httplib::Response& res,
+            Accepted* accepted) {
   // 1. The endpoint, and the toolkit in the path is its own.
   WebhookEndpoint endpoint;
   Status found = IsEndpointId(id)
@@ -212,7 +222,82 @@ void HandleIngress(const Context& ctx, const httplib::Request& req,
   } else if (stored && ctx.wake_deliveries) {
     ctx.wake_deliveries();
   }
+  if (stored) PublishEventStored(ctx, endpoint.project_id, event);
+  accepted->event_id = stored ? event.id : "";
+  accepted->provider_event_id = event.provider_event_id;
   ReplyJson(res, 200, "{}");
+}
+
+}  // namespace
+
+void HandleIngress(const Context& ctx, const httplib::Request& req,
+                   httplib::Response& res) {
+  Accepted accepted;
+  Ingest(ctx, req.matches[1], req.matches[2], req, res, &accepted);
+}
+
+void HandleTestEvent(const Context& ctx, const httplib::Request& req,
+                     httplib::Response& res) {
+  Caller caller;
+  if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
+  WebhookEndpoint endpoint;
+  if (!GetEndpointOrReply(ctx, caller, req.matches[1], res, &endpoint)) return;
+  const ToolkitSpec* toolkit = ctx.catalog.Find(endpoint.toolkit_slug);
+  auto unavailable = [&res](const std::string& message) {
+    ReplyError(res, MakeError(ErrorKind::kTestEventUnavailable, message));
+  };
+  if (toolkit == nullptr || !toolkit->verification) {
+    return unavailable("Toolkit '" + endpoint.toolkit_slug +
+                       "' has no verification scheme in the catalog.");
+  }
+  const VerificationSpec& spec = *toolkit->verification;
+  auto secret = std::find_if(
+      endpoint.setup_fields.begin(), endpoint.setup_fields.end(),
+      [&](const SetupField& field) { return field.name == spec.secret_field; });
+  if (secret == endpoint.setup_fields.end()) {
+    return unavailable(
+        "No verification secret is stored for this endpoint "
+        "yet (setup field '" +
+        spec.secret_field + "'), so nothing can be signed.");
+  }
+  // A request as the provider would send it, through the whole ingress:
+  // the signature is checked, the event stored and delivered.
+  const int64_t now_seconds = NowMillis() / 1000;
+  httplib::Request sample;
+  sample.method = "POST";
+  sample.path = "/api/v3/webhook_ingress/" + endpoint.toolkit_slug + "/" +
+                endpoint.id + "/trigger_event";
+  sample.body = SampleEvent(*toolkit, now_seconds);
+  std::vector<std::pair<std::string, std::string>> signature;
+  if (!SignAsProvider(spec, secret->value, sample.body, now_seconds,
+                      &signature)) {
+    return unavailable(
+        "This toolkit's provider signs with a private key (" +
+        spec.signature_header +
+        "); the server holds only the public key and cannot sign a test "
+        "event. Send a real event from the provider instead.");
+  }
+  for (auto& [name, value] : signature) sample.headers.emplace(name, value);
+  sample.headers.emplace("Content-Type", "application/json");
+  sample.headers.emplace("User-Agent", UserAgent() + " (test event)");
+  httplib::Response answer;
+  Accepted accepted;
+  Ingest(ctx, endpoint.toolkit_slug, endpoint.id, sample, answer, &accepted);
+  if (answer.status != 200 || accepted.event_id.empty()) {
+    // The ingress refused it (a Notion endpoint not verified yet, say):
+    // its error, as a provider would have had it.
+    res.status = answer.status;
+    res.set_content(answer.body, "application/json");
+    return;
+  }
+  JsonWriter json;
+  json.BeginObject();
+  json.Key("event_id");
+  json.Value(accepted.event_id);
+  json.Key("provider_event_id");
+  json.Value(accepted.provider_event_id);
+  json.EndObject();
+  ReplyJson(res, 200, json.Take());
 }
 
 }  // namespace webhooks

@@ -17,6 +17,14 @@ namespace webhooks {
 void HandleIngress(const Context& ctx, const httplib::Request& req,
                    httplib::Response& res);
 
+// POST webhook_endpoints/{id}/test_event (our extension): signs the
+// toolkit's sample event with the endpoint's stored secret and runs it
+// through the ingress above, as if the provider had sent it; answers the
+// stored event's ids, or the ingress's error. 409 TestEvent_Unavailable
+// when nothing can sign it (no secret yet, or a private-key scheme).
+void HandleTestEvent(const Context& ctx, const httplib::Request& req,
+                     httplib::Response& res);
+
 }  // namespace webhooks
 
 #endif  // WEBHOOKS_API_INGRESS_H_

@@ -112,6 +112,11 @@ void WriteSchema(const ToolkitSpec& toolkit, JsonWriter* json) {
   json->Key("toolkit_slug");
   json->Value(toolkit.slug);
   json->Key("setup_fields");
+  WriteSetupFieldSpecs(toolkit, json);
+  json->EndObject();
+}
+
+void WriteSetupFieldSpecs(const ToolkitSpec& toolkit, JsonWriter* json) {
   json->BeginObject();
   for (const SetupFieldSpec& field : toolkit.setup_fields) {
     json->Key(field.name);
@@ -126,7 +131,6 @@ void WriteSchema(const ToolkitSpec& toolkit, JsonWriter* json) {
     json->Value(field.is_secret);
     json->EndObject();
   }
-  json->EndObject();
   json->EndObject();
 }
 

@@ -51,6 +51,8 @@ void EndPage(const std::optional<std::string>& next_cursor, JsonWriter* json);
 
 // The toolkit's setup fields, keyed by name: GET webhook_endpoints/schema.
 void WriteSchema(const ToolkitSpec& toolkit, JsonWriter* json);
+// The toolkit's setup fields, keyed by name: WriteSchema's "setup_fields".
+void WriteSetupFieldSpecs(const ToolkitSpec& toolkit, JsonWriter* json);
 
 // An event as its listing shows it.
 void WriteEvent(const StoredEvent& event, JsonWriter* json);

@@ -1,5 +1,6 @@
 #include "api/routes.h"
 
+#include "api/activity.h"
 #include "api/dashboard.h"
 #include "api/deliveries.h"
 #include "api/endpoints.h"
@@ -44,6 +45,7 @@ std::vector<Route> RouteTable(const Context& ctx) {
       {"POST", kId, set_data(true)},
       {"DELETE", kId, Bind(ctx, HandleDeleteEndpoint)},
       {"GET", kId + "/events", Bind(ctx, HandleListEvents)},
+      {"POST", kId + "/test_event", Bind(ctx, HandleTestEvent)},
       {"POST", "/webhook_ingress/{toolkit_slug}/{id}/trigger_event",
        Bind(ctx, HandleIngress)},
       {"POST", "/webhook_subscriptions", Bind(ctx, HandleCreateSubscription)},
@@ -61,6 +63,9 @@ std::vector<Route> RouteTable(const Context& ctx) {
       {"POST", kSubscription + "/deliveries/{delivery_id}/resend",
        Bind(ctx, HandleResendDelivery)},
       {"POST", kSubscription + "/recover", Bind(ctx, HandleRecoverDeliveries)},
+      {"GET", "/webhook_toolkits", Bind(ctx, HandleListToolkits)},
+      {"GET", "/webhook_activity", Bind(ctx, HandleActivity)},
+      {"GET", "/webhook_activity/stream", Bind(ctx, HandleActivityStream)},
   };
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/activity.h"
 #include "api/auth.h"
 #include "api/errors.h"
 #include "api/params.h"
@@ -127,6 +128,7 @@ void HandleCreateSubscription(const Context& ctx, const httplib::Request& req,
     return ReplyError(res, err);
   }
   if (!status.ok()) return ReplyStoreError(ctx, res, status);
+  PublishSubscriptionChange(ctx, caller.project_id, stored.id, "created");
   ReplySubscription(res, 201, stored);
 }
 
@@ -194,6 +196,7 @@ void HandleUpdateSubscription(const Context& ctx, const httplib::Request& req,
   Status status =
       ctx.store.UpdateSubscription(caller.project_id, id, changes, &updated);
   if (!status.ok()) return ReplySubscriptionFailure(ctx, res, status, id);
+  PublishSubscriptionChange(ctx, caller.project_id, id, "updated");
   ReplySubscription(res, 200, updated);
 }
 
@@ -206,6 +209,7 @@ void HandleDeleteSubscription(const Context& ctx, const httplib::Request& req,
   Status status =
       ctx.store.DeleteSubscription(caller.project_id, id, NowMillis());
   if (!status.ok()) return ReplySubscriptionFailure(ctx, res, status, id);
+  PublishSubscriptionChange(ctx, caller.project_id, id, "deleted");
   ReplyJson(res, 200, R"({"success":true})");
 }
 
@@ -220,6 +224,7 @@ void HandleRotateSubscriptionSecret(const Context& ctx,
   Status status = ctx.store.RotateSubscriptionSecret(
       caller.project_id, id, RandomToken(kSecretLength), NowMillis(), &rotated);
   if (!status.ok()) return ReplySubscriptionFailure(ctx, res, status, id);
+  PublishSubscriptionChange(ctx, caller.project_id, id, "secret_rotated");
   JsonWriter json;
   WriteRotatedSecret(rotated, &json);
   ReplyJson(res, 200, json.Take());

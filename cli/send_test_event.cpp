@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "config.h"
+#include "toolkits/sample_event.h"
 #include "toolkits/verify.h"
-#include "util/crypto.h"
 #include "util/time.h"
 
 namespace webhooks {
@@ -79,14 +79,7 @@ int SendTestEvent(int argc, char** argv) {
     }
     std::fclose(in);
   } else {
-    // Slack's sample app_mention event, with a fresh event id and time.
-    body = R"({"token":"XXYYZZ","team_id":"T123ABC456","api_app_id":)"
-           R"("A123ABC456","event":{"type":"app_mention","user":)"
-           R"("U123ABC456","text":"<@U0LAN0Z89> is it everything a river )"
-           R"(should be?","ts":"1515449522.000016","channel":"C123ABC456",)"
-           R"("event_ts":"1515449522.000016"},"type":"event_callback",)"
-           R"("event_id":"Ev)" +
-           RandomToken(10) + R"(","event_time":)" + std::to_string(now) + "}";
+    body = SlackSampleEvent(now);
   }
   const std::string timestamp = std::to_string(now);
   httplib::Client client(url.substr(0, path_start));

@@ -50,6 +50,34 @@ const char* VerdictName(AttemptVerdict verdict) {
   return "failed";
 }
 
+// What the dashboard's stream says of a recorded attempt: the delivery,
+// where it stands now, and how the attempt ended.
+std::string ChangeJson(const ClaimedDelivery& delivery,
+                       const AttemptOutcome& outcome) {
+  JsonWriter json;
+  json.BeginObject();
+  json.Key("id");
+  json.Value(delivery.id);
+  json.Key("subscription_id");
+  json.Value(delivery.subscription_id);
+  json.Key("event_id");
+  json.Value(delivery.event_id);
+  json.Key("status");
+  json.Value(outcome.verdict == AttemptVerdict::kGone
+                 ? "failed"
+                 : VerdictName(outcome.verdict));
+  json.Key("attempt");
+  json.Value(static_cast<long long>(outcome.record.attempt));
+  json.Key("status_code");
+  if (outcome.record.status_code) {
+    json.Value(static_cast<long long>(*outcome.record.status_code));
+  } else {
+    json.Null();
+  }
+  json.EndObject();
+  return json.Take();
+}
+
 std::optional<std::string> HeaderValue(const OutboundResponse& response,
                                        std::string_view name) {
   for (const auto& [key, value] : response.headers) {
@@ -195,6 +223,7 @@ bool DeliveryWorker::ClaimAndStart(int64_t now_ms) {
              {{"error", status.message()}});
     return false;
   }
+  PublishRecorded();
   ForgetOutcomes();
   const int64_t timestamp_seconds = NowMillis() / 1000;
   for (ClaimedDelivery& delivery : claimed) {
@@ -246,12 +275,22 @@ void DeliveryWorker::Record(int64_t now_ms) {
     log_.Log(LogLevel::kError, "delivery attempts not recorded",
              {{"error", status.message()},
               {"attempts", std::to_string(outcomes_.size()), true}});
+  } else {
+    PublishRecorded();
   }
   ForgetOutcomes();
 }
 
+void DeliveryWorker::PublishRecorded() {
+  if (options_.changes == nullptr) return;
+  for (auto& [project_id, change] : changes_) {
+    options_.changes->Publish(project_id, "delivery", std::move(change));
+  }
+}
+
 void DeliveryWorker::ForgetOutcomes() {
   outcomes_.clear();
+  changes_.clear();
   earliest_retry_.reset();
   oldest_outcome_ms_ = 0;
 }
@@ -291,6 +330,10 @@ void DeliveryWorker::Finish(std::vector<OutboundResponse>& done) {
       earliest_retry_ = outcome.next_attempt_at_ms;
     }
     if (outcomes_.empty()) oldest_outcome_ms_ = now;
+    if (options_.changes != nullptr) {
+      changes_.emplace_back(attempt.delivery.project_id,
+                            ChangeJson(attempt.delivery, outcome));
+    }
     outcomes_.push_back(std::move(outcome));
     in_flight_.erase(found);
     --load_;

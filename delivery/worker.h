@@ -25,6 +25,7 @@
 
 #include "delivery/schedule.h"
 #include "http/client.h"
+#include "ops/change_feed.h"
 #include "ops/logger.h"
 #include "ops/metrics.h"
 #include "store/store.h"
@@ -42,6 +43,9 @@ struct DeliveryOptions {
   // For one SQLite server, which alone works on its database: attempts a
   // crash cut short are due at once instead of when their lease ends.
   bool release_leases_at_start = false;
+  // Told of each attempt once it is recorded (the dashboard's live
+  // stream); null: nobody listens. Outlives the worker.
+  ChangeFeed* changes = nullptr;
 };
 
 class DeliveryWorker {
@@ -103,6 +107,8 @@ class DeliveryWorker {
   // Records the waiting outcomes in a transaction of their own.
   void Record(int64_t now_ms);
   void ForgetOutcomes();
+  // Tells options_.changes of the outcomes just recorded.
+  void PublishRecorded();
   void Note(const InFlight& attempt, const OutboundResponse& response,
             AttemptVerdict verdict) const;
 
@@ -129,6 +135,8 @@ class DeliveryWorker {
   std::vector<AttemptOutcome> outcomes_;
   std::optional<int64_t> earliest_retry_;
   int64_t oldest_outcome_ms_ = 0;
+  // For each of outcomes_: the project, and the change as JSON.
+  std::vector<std::pair<std::string, std::string>> changes_;
   std::thread thread_;  // started last
 };
 

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -165,6 +166,7 @@ std::optional<ClaimedDelivery> ClaimedAtInsert(Connection& c,
   claim.secret = OpenSubscriptionSecret(secrets, claim.subscription_id,
                                         select->getColumn(3).getString());
   claim.version = select->getColumn(4).getString();
+  claim.project_id = select->getColumn(5).getString();
   return claim;
 }
 
@@ -298,6 +300,46 @@ Status RecoverDeliveries(Connection& c, std::string_view project_id,
   return Status::Ok();
 }
 
+Status CountActivity(Connection& c, std::string_view project_id,
+                     int64_t since_ms, int64_t bucket_ms,
+                     std::vector<ActivityBucket>* out) {
+  std::map<int64_t, ActivityBucket> buckets;
+  auto bucket_at = [&](int64_t index) -> ActivityBucket& {
+    ActivityBucket& bucket = buckets[index];
+    bucket.start_ms = since_ms + index * bucket_ms;
+    return bucket;
+  };
+  {
+    Use events(c, Sql::kCountEventsByBucket);
+    events->bind(":since", since_ms);
+    events->bind(":bucket", bucket_ms);
+    events->bind(":project_id", std::string(project_id));
+    while (events->executeStep()) {
+      bucket_at(events->getColumn(0).getInt64()).events =
+          events->getColumn(1).getInt64();
+    }
+  }
+  Use deliveries(c, Sql::kCountDeliveriesByBucket);
+  deliveries->bind(":since", since_ms);
+  deliveries->bind(":bucket", bucket_ms);
+  deliveries->bind(":project_id", std::string(project_id));
+  while (deliveries->executeStep()) {
+    ActivityBucket& bucket = bucket_at(deliveries->getColumn(0).getInt64());
+    const std::string status = deliveries->getColumn(1).getString();
+    const int64_t count = deliveries->getColumn(2).getInt64();
+    if (status == "succeeded") {
+      bucket.succeeded += count;
+    } else if (status == "failed" || status == "cancelled") {
+      bucket.failed += count;
+    } else {
+      bucket.waiting += count;
+    }
+  }
+  out->clear();
+  for (auto& [index, bucket] : buckets) out->push_back(bucket);
+  return Status::Ok();
+}
+
 Status ClaimDeliveries(Connection& c, const SecretsAtRest& secrets,
                        int64_t now_ms, int64_t lease_ms, size_t max,
                        std::vector<ClaimedDelivery>* out) {
@@ -333,6 +375,7 @@ Status ClaimDeliveries(Connection& c, const SecretsAtRest& secrets,
       claim.secret = OpenSubscriptionSecret(secrets, claim.subscription_id,
                                             select->getColumn(16).getString());
       claim.version = select->getColumn(17).getString();
+      claim.project_id = select->getColumn(18).getString();
     }
   }
   // Deleting a subscription cancels what it had waiting, but not an attempt

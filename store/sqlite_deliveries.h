@@ -67,6 +67,11 @@ Status RecoverDeliveries(Connection& c, std::string_view project_id,
                          std::string_view subscription_id, int64_t since_ms,
                          int64_t until_ms, int64_t now_ms, int64_t* scheduled);
 
+// Store::CountActivity, on a read snapshot.
+Status CountActivity(Connection& c, std::string_view project_id,
+                     int64_t since_ms, int64_t bucket_ms,
+                     std::vector<ActivityBucket>* out);
+
 // Store::ClaimDeliveries, in a write transaction (which is what keeps two
 // claims, in this process or another, from taking the same delivery).
 // `secrets` opens the subscriptions' secrets (OpenSubscriptionSecret).

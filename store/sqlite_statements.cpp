@@ -189,9 +189,22 @@ const char* SqlText(Sql sql) {
              "= :event_type)";
     case Sql::kSelectClaimedAtInsert:
       return "SELECT d.toolkit_slug, d.subscription_id, s.webhook_url, "
-             "s.secret, s.version FROM webhook_deliveries d JOIN "
+             "s.secret, s.version, d.project_id FROM webhook_deliveries d JOIN "
              "webhook_subscriptions s ON s.id = d.subscription_id WHERE d.id "
              "= :id AND d.status = 'in_flight'";
+    // The dashboard's chart: events and deliveries per time bucket since a
+    // time, along the received_at and subscription indexes. A deleted
+    // endpoint's events, not yet purged, are not counted.
+    case Sql::kCountEventsByBucket:
+      return "SELECT (e.received_at - :since) / :bucket, count(*) FROM "
+             "webhook_events e JOIN webhook_endpoints p ON p.id = "
+             "e.endpoint_id WHERE e.received_at >= :since AND p.project_id = "
+             ":project_id GROUP BY 1";
+    case Sql::kCountDeliveriesByBucket:
+      return "SELECT (created_at - :since) / :bucket, status, count(*) FROM "
+             "webhook_deliveries WHERE subscription_id IN (SELECT id FROM "
+             "webhook_subscriptions WHERE project_id = :project_id) AND "
+             "created_at >= :since GROUP BY 1, 2";
     case Sql::kSelectSubscriptionOfProject:
       return "SELECT 1 FROM webhook_subscriptions WHERE id = :id AND "
              "project_id = :project_id";
@@ -246,7 +259,7 @@ const char* SqlText(Sql sql) {
              "d.event_received_at, coalesce(d.body, (SELECT e.body FROM "
              "webhook_events e WHERE e.seq = d.event_seq)), "
              "d.subscription_id, s.id IS NOT NULL, s.webhook_url, s.secret, "
-             "s.version FROM webhook_deliveries d LEFT JOIN "
+             "s.version, d.project_id FROM webhook_deliveries d LEFT JOIN "
              "webhook_subscriptions s ON s.id = d.subscription_id WHERE "
              "d.due_at <= :now ORDER BY d.due_at LIMIT :limit";
     case Sql::kCancelDelivery:

@@ -97,6 +97,8 @@ enum class Sql : size_t {
   kSelectSealedSubscriptionSecret,
   kSelectClearSubscriptionSecrets,
   kSealSubscriptionSecret,
+  kCountEventsByBucket,
+  kCountDeliveriesByBucket,
   kCount,  // not a statement: how many there are
 };
 static_assert(static_cast<size_t>(Sql::kCount) <= Connection::kMaxStatements);

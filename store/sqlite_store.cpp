@@ -522,6 +522,14 @@ class SqliteStore final : public Store {
       return sqlite_internal::ListDeliveries(c, query, out, more);
     });
   }
+  Status CountActivity(std::string_view project_id, int64_t since_ms,
+                       int64_t bucket_ms,
+                       std::vector<ActivityBucket>* out) override {
+    return ReadSnapshot("count activity", [&](Connection& c) {
+      return sqlite_internal::CountActivity(c, project_id, since_ms, bucket_ms,
+                                            out);
+    });
+  }
   Status GetDelivery(std::string_view project_id, std::string_view id,
                      std::string_view delivery_id, DeliveryRecord* out,
                      std::vector<DeliveryAttempt>* attempts) override {

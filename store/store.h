@@ -228,7 +228,8 @@ struct DeliveryListQuery {
 // A delivery a worker claimed: everything its attempt needs.
 struct ClaimedDelivery {
   std::string id;
-  int attempt = 0;  // this attempt's number (1 for the first)
+  std::string project_id;  // whose it is (the dashboard's live stream)
+  int attempt = 0;         // this attempt's number (1 for the first)
   // Automatic attempts made before this one: where the schedule stands.
   int automatic_attempts = 0;
   bool manual = false;  // a resend or recover: never rescheduled
@@ -268,6 +269,16 @@ struct DeliveryQueueStats {
   int64_t due = 0;               // pending or retrying, due now or earlier
   int64_t waiting = 0;           // pending, retrying or in flight, due or not
   int64_t oldest_due_at_ms = 0;  // 0: none due
+};
+
+// A project's activity in one time bucket (the dashboard's chart): events
+// received, and the deliveries created then, by where they stand now.
+struct ActivityBucket {
+  int64_t start_ms = 0;
+  int64_t events = 0;
+  int64_t succeeded = 0;
+  int64_t failed = 0;   // failed or cancelled
+  int64_t waiting = 0;  // pending, in flight, retrying or held
 };
 
 // How many events to keep. The count bound is applied when an event is
@@ -517,6 +528,11 @@ class Store {
   // The earliest time any delivery becomes due (its next attempt or the
   // end of its lease); unset if none will.
   virtual Status NextDeliveryDue(std::optional<int64_t>* at_ms) = 0;
+  // The project's activity in buckets of `bucket_ms` from `since_ms` on,
+  // oldest first; only buckets with something in them.
+  virtual Status CountActivity(std::string_view project_id, int64_t since_ms,
+                               int64_t bucket_ms,
+                               std::vector<ActivityBucket>* out) = 0;
   virtual Status CountDeliveryQueue(int64_t now_ms,
                                     DeliveryQueueStats* out) = 0;
 

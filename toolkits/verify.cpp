@@ -361,6 +361,32 @@ VerifyResult VerifySignature(const VerificationSpec& spec,
                         : CheckHmac(scheme, secret, signature, payload);
 }
 
+bool SignAsProvider(const VerificationSpec& spec, std::string_view secret,
+                    std::string_view body, int64_t now_seconds,
+                    std::vector<std::pair<std::string, std::string>>* headers) {
+  const Scheme scheme = Resolve(spec);
+  if (scheme.ed25519 || secret.empty() || scheme.signature_header.empty()) {
+    return false;
+  }
+  const std::string timestamp =
+      scheme.timestamp_header.empty() ? "" : std::to_string(now_seconds);
+  std::string digest;
+  if (!HmacSha256(secret, SignedPayload(scheme.signed_payload, timestamp, body),
+                  &digest)) {
+    return false;
+  }
+  headers->clear();
+  headers->emplace_back(
+      scheme.signature_header,
+      std::string(scheme.signature_prefix) +
+          (scheme.encoding == SignatureEncoding::kHex ? HexEncode(digest)
+                                                      : Base64Encode(digest)));
+  if (!timestamp.empty()) {
+    headers->emplace_back(scheme.timestamp_header, timestamp);
+  }
+  return true;
+}
+
 std::string SlackSignature(std::string_view secret, std::string_view timestamp,
                            std::string_view body) {
   const std::string hex = HmacSha256Hex(

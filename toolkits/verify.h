@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "toolkits/catalog.h"
 
@@ -54,6 +56,15 @@ VerifyResult VerifySignature(const VerificationSpec& spec,
                              std::string_view secret,
                              const HeaderLookup& header,
                              std::string_view raw_body, int64_t now_seconds);
+
+// Signs `body` as the provider would, with the secret stored for the
+// endpoint, at `now_seconds`: the signature header (and the timestamp
+// header, if the scheme has one) that VerifySignature accepts. For the
+// dashboard's test event. False for ed25519, whose private key only the
+// provider holds, and for an empty secret.
+bool SignAsProvider(const VerificationSpec& spec, std::string_view secret,
+                    std::string_view body, int64_t now_seconds,
+                    std::vector<std::pair<std::string, std::string>>* headers);
 
 // What Slack sends in X-Slack-Signature for this body and timestamp:
 // "v0=" + hex HMAC-SHA256 of "v0:{timestamp}:{body}". For send-test-event
