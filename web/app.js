@@ -5,7 +5,7 @@
 import { getKey, setKey, onUnauthorized } from './api.js';
 import { clear, h } from './dom.js';
 import { LiveStream } from './stream.js';
-import { clearMessages, clearNotices, showError } from './ui.js';
+import { clearMessages, clearNotices, renderError } from './ui.js';
 import { mountEndpoints } from './endpoints.js';
 import { mountEvents } from './events.js';
 import { mountSubscription } from './subscription.js';
@@ -95,7 +95,7 @@ function showKeyForm(message) {
   el.forget.hidden = true;
   el.keyView.hidden = false;
   el.keyInput.value = '';
-  if (message) showError(message);
+  if (message) renderError(message);
   el.keyInput.focus();
 }
 
@@ -125,6 +125,7 @@ el.forget.addEventListener('click', () => {
 });
 
 onUnauthorized((err) => {
+  if (!getKey()) return; // already back at the key form
   setKey('');
   showKeyForm(err);
 });

@@ -64,6 +64,8 @@ export function mountEndpoints(root) {
       catalog = await loadCatalog();
       clear(toolkitSelect);
       for (const toolkit of catalog) toolkitSelect.append(h('option', { value: toolkit.slug, text: toolkit.slug }));
+      // The catalog is sorted by name; Slack is what most people try first.
+      if (catalog.some((t) => t.slug === 'slack')) toolkitSelect.value = 'slack';
     } catch (err) {
       // Without the catalog route, offer the built-in toolkits.
       showError(err);

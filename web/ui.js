@@ -25,6 +25,13 @@ export function notify(kind, text, details = [], region = document.getElementByI
 // An ApiError (or any error) as a message: what went wrong, how to fix it,
 // the listed problems and the request id to find it in the server's log.
 export function showError(err, region) {
+  // A refused key is shown once, by the key form (app.js), not by every
+  // request that was in flight.
+  if (err.status === 401) return undefined;
+  return renderError(err, region);
+}
+
+export function renderError(err, region) {
   const details = [];
   if (err.suggestedFix) details.push(`How to fix: ${err.suggestedFix}`);
   for (const problem of err.errors || []) details.push(`• ${problem}`);

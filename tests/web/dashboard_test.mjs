@@ -111,7 +111,7 @@ async function main() {
   const receiverUrl = `http://127.0.0.1:${receiver.address().port}/hooks/composio`;
 
   // No automatic retry within the test: the second attempt is the Resend.
-  const server = await startServer(['--retry-schedule', '1h']);
+  const server = await startServer(['--retry-schedule', '1h', '--api-key', 'dashboard-test-key']);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   try {
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
@@ -119,6 +119,8 @@ async function main() {
     const page = await context.newPage();
     page.setDefaultTimeout(5000);
     page.on('console', (message) => {
+      // The one refusal the test asks for: a wrong key.
+      if (step === 'wrong key' && /status of 401/.test(message.text())) return;
       if (message.type() === 'error' || message.type() === 'warning') consoleErrors.push(`[${step}] ${message.type()}: ${message.text()}`);
     });
     page.on('pageerror', (error) => consoleErrors.push(`[${step}] pageerror: ${error.message}`));
@@ -136,6 +138,19 @@ async function main() {
     await shot(page, '01-sign-in');
     await checkControls(page, 'sign in');
 
+    // A refused key: the API's error (message, fix, request id) is shown in
+    // the live region and the key form comes back.
+    step = 'wrong key';
+    await page.locator('#key-input').fill('not-a-key');
+    await page.locator('#key-input').press('Enter');
+    const refusal = page.locator('#messages[aria-live] .message.error');
+    await refusal.waitFor();
+    assert.match(await refusal.textContent(), /How to fix: .+/);
+    assert.match(await refusal.textContent(), /Request id: req_/);
+    await page.locator('#key-input').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'a refused key is not kept');
+    await refusal.getByRole('button', { name: /Dismiss/ }).click();
+
     // Keyboard only: the key, a new endpoint, its setup through the form.
     step = 'keyboard: key';
     await page.locator('#key-input').focus();
@@ -144,7 +159,7 @@ async function main() {
     await page.locator('h1', { hasText: 'Endpoints' }).waitFor();
     assert.equal(await page.evaluate(() => location.href.includes('dashboard-test-key')), false, 'the key is not in the URL');
     await page.locator('#new-toolkit option[value="slack"]').waitFor({ state: 'attached' });
-    await page.locator('#new-toolkit').selectOption('slack');
+    assert.equal(await page.locator('#new-toolkit').inputValue(), 'slack', 'the catalog offers slack, chosen first');
 
     step = 'keyboard: create endpoint';
     await tabTo(page, () => document.activeElement.id === 'new-client-id');
@@ -180,6 +195,7 @@ async function main() {
     await tabTo(page, () => document.activeElement.textContent === 'Delete');
     await page.keyboard.press('Space');
     await page.locator('dialog[open]', { hasText: 'Delete dashboard-app?' }).waitFor();
+    await checkControls(page, 'delete confirmation');
     await page.keyboard.press('Escape');
     await page.locator('dialog').waitFor({ state: 'detached' });
     assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Delete', 'the focus goes back to the button');
