@@ -169,11 +169,13 @@ export function mountEndpoints(root) {
         .filter(Boolean).join(' ');
       return field(label, input, hint || undefined);
     });
-    const save = h('button', { type: 'submit', text: 'Save setup' });
-    const form = h('form', { class: 'setup-form' },
-      rows.length ? rows : h('p', { text: 'This toolkit has no setup fields: its secret comes from the provider\'s handshake.' }),
-      h('div', { class: 'actions' }, save));
-    const dialog = openDialog(`Setup of ${endpoint.client_id} (${endpoint.toolkit_slug})`, [form]);
+    // The submit button sits in the dialog's row of actions, tied to the form
+    // by its form attribute (Enter in a field still submits).
+    const formId = `setup-${endpoint.id}`;
+    const save = h('button', { type: 'submit', text: 'Save setup', attrs: { form: formId } });
+    const form = h('form', { class: 'setup-form', id: formId },
+      rows.length ? rows : h('p', { text: 'This toolkit has no setup fields: its secret comes from the provider\'s handshake.' }));
+    const dialog = openDialog(`Setup of ${endpoint.client_id} (${endpoint.toolkit_slug})`, [form], rows.length ? [save] : []);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const data = {};

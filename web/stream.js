@@ -1,8 +1,9 @@
 // Live updates: GET /api/v3/webhook_activity/stream read with fetch (the key
 // travels in x-api-key, which EventSource cannot send), text/event-stream
-// parsed here. Reconnects when the stream ends or fails, after `retry:` (or
-// 1.5 s, growing on repeated failures), with Last-Event-ID set to the last
-// id seen, so changes made meanwhile are replayed by the server.
+// parsed here. Reconnects with Last-Event-ID set to the last id seen, so
+// changes made meanwhile are replayed by the server: at once when a stream
+// that lasted ends cleanly (the server's lifetime), else after `retry:` (or
+// 1.5 s), growing on repeated failures, or after a 503's Retry-After.
 
 import { API_BASE, getKey } from './api.js';
 import { sleep } from './dom.js';
@@ -10,6 +11,9 @@ import { sleep } from './dom.js';
 const STREAM_PATH = `${API_BASE}/webhook_activity/stream`;
 const DEFAULT_RETRY_MS = 1500;
 const MAX_BACKOFF_MS = 15000;
+// A clean end sooner than this after the start counts as a failure (a proxy
+// that closes streams), so a broken setup never reconnects in a tight loop.
+const HEALTHY_STREAM_MS = 1000;
 
 export class LiveStream {
   // onMessage({type, data, id}); onState(state, detail): state is
@@ -51,9 +55,15 @@ export class LiveStream {
         const res = await fetch(STREAM_PATH, { headers, signal, cache: 'no-store', credentials: 'omit' });
         if (res.ok && res.body) {
           connections += 1;
-          failures = 0;
           this.onState('open', '');
+          const openedAt = Date.now();
           await this.read(res.body, { resumed: Boolean(sentId), reconnect: connections > 1 });
+          if (Date.now() - openedAt >= HEALTHY_STREAM_MS) {
+            failures = 0;
+            waitMs = 0;
+          } else {
+            failures += 1;
+          }
         } else {
           failures += 1;
           res.body?.cancel().catch(() => {});
@@ -75,7 +85,7 @@ export class LiveStream {
       }
       if (!this.running) return;
       // A little jitter so many tabs do not reconnect in step.
-      await sleep(waitMs + Math.floor(Math.random() * 250), signal);
+      if (waitMs > 0) await sleep(waitMs + Math.floor(Math.random() * 250), signal);
     }
   }
 
@@ -133,12 +143,13 @@ export class LiveStream {
     }
     if (type === 'hello') {
       const boot = data && typeof data.boot === 'string' ? data.boot : '';
-      // Changes between two connections are replayed only when the server
-      // knows where we were: a new boot, or a reconnect with no id to resume
-      // from, means the view must be loaded again.
+      // A server restarted meanwhile knows nothing of what we saw: without
+      // an id to send, it cannot say reset, so we do. (With no id seen on
+      // the same boot, nothing changed before the close; the views' own
+      // hello refetch covers the moment of the reconnect.)
       const changedBoot = this.boot !== '' && boot !== this.boot;
       this.boot = boot;
-      if (connection.reconnect && (changedBoot || !connection.resumed)) {
+      if (connection.reconnect && changedBoot && !connection.resumed) {
         this.onMessage({ type: 'reset', data: {}, id: '' });
         return;
       }

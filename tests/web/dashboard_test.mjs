@@ -111,7 +111,10 @@ async function main() {
   const receiverUrl = `http://127.0.0.1:${receiver.address().port}/hooks/composio`;
 
   // No automatic retry within the test: the second attempt is the Resend.
-  const server = await startServer(['--retry-schedule', '1h', '--api-key', 'dashboard-test-key']);
+  // Streams end every 2 s, so the page reconnects (Last-Event-ID) many
+  // times while events arrive.
+  const server = await startServer(['--retry-schedule', '1h', '--api-key', 'dashboard-test-key',
+    '--stream-lifetime', '2']);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   try {
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
@@ -124,6 +127,8 @@ async function main() {
       if (message.type() === 'error' || message.type() === 'warning') consoleErrors.push(`[${step}] ${message.type()}: ${message.text()}`);
     });
     page.on('pageerror', (error) => consoleErrors.push(`[${step}] pageerror: ${error.message}`));
+    const requests = [];
+    page.on('request', (request) => requests.push({ url: request.url(), headers: request.headers() }));
     await page.addInitScript(() => {
       window.__csp = [];
       document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
@@ -312,6 +317,11 @@ async function main() {
     assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'the key is forgotten');
 
     step = 'end';
+    assert.ok(requests.every((r) => !r.url.includes('dashboard-test-key')), 'the key never goes into a URL');
+    const streams = requests.filter((r) => r.url.endsWith('/api/v3/webhook_activity/stream'));
+    assert.ok(streams.length >= 3, `the page reconnected its stream (${streams.length} requests)`);
+    assert.ok(streams.every((r) => r.headers['x-api-key']), 'the stream sends the key in x-api-key');
+    assert.ok(streams.some((r) => /^[^.]+\.\d+$/.test(r.headers['last-event-id'] || '')), 'reconnects resume with Last-Event-ID');
     assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violation');
     assert.deepEqual(consoleErrors, [], 'no console error on any view');
     await context.close();
