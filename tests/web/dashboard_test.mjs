@@ -279,7 +279,14 @@ async function main() {
     const secret = await secretCode.textContent();
     assert.ok(secret.length >= 16 && !secret.includes('•'), 'the secret is revealed on demand');
     await checkControls(page, 'subscription');
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.locator('dialog[open]').getByRole('button', { name: 'Rotate secret' }).click();
+    await page.waitForFunction((old) => {
+      const text = document.querySelector('code.secret')?.textContent || '';
+      return text !== old && !text.includes('•') && text.length >= 16;
+    }, secret);
     await page.getByRole('button', { name: 'Hide secret' }).click();
+    assert.match(await secretCode.textContent(), /^•+$/, 'hidden again');
 
     step = 'deliveries';
     await gotoView(page, 'deliveries', 'Deliveries');
@@ -295,6 +302,13 @@ async function main() {
     assert.equal(hits.length, 2, 'the receiver got the first attempt and the resend');
     await page.locator('tr.attempt[data-attempt="1"] summary').click();
     await page.locator('tr.attempt[data-attempt="1"] pre', { hasText: 'receiver failing on purpose' }).waitFor();
+    step = 'filter';
+    await page.locator('#dlv-filter').selectOption('failed');
+    await page.locator('p[role="status"]', { hasText: 'No deliveries match.' }).waitFor();
+    await page.locator('#dlv-filter').selectOption('succeeded');
+    await page.locator('tr.delivery[data-status="succeeded"]').waitFor();
+    assert.equal(await page.locator('tr.delivery').count(), 1);
+
     step = 'recover';
     await page.locator('#recover-since').fill('2020-01-01T00:00');
     await page.getByRole('button', { name: 'Recover', exact: true }).click();
