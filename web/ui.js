@@ -1,7 +1,7 @@
 // Shared pieces of the page: the message region (aria-live), in-page
 // dialogs (native <dialog>, modal, closed by Escape) and copying text.
 
-import { h, clear } from './dom.js';
+import { h, clear, uid } from './dom.js';
 
 const MAX_MESSAGES = 4;
 
@@ -51,13 +51,13 @@ export function clearNotices(region = document.getElementById('messages')) {
 // Opens a modal dialog titled `title` holding `content` (nodes) and a row
 // of `actions` (buttons). Escape or close() closes it and gives the focus
 // back to what had it (or to the element with the same data-fk key if a
-// refresh replaced it). Returns {dialog, body, messages, close}.
-export function openDialog(title, content, actions = []) {
+// refresh replaced it). Returns {dialog, messages, close, closeButton}.
+export function openDialog(title, content, actions = [], closeLabel = 'Close') {
   const opener = document.activeElement;
   const openerKey = opener && opener.dataset ? opener.dataset.fk : undefined;
-  const titleId = `dialog-title-${Date.now()}`;
+  const titleId = uid('dialog-title');
   const messages = h('div', { class: 'messages', attrs: { 'aria-live': 'polite' } });
-  const closeButton = h('button', { type: 'button', class: 'secondary', text: 'Close' });
+  const closeButton = h('button', { type: 'button', class: 'secondary', text: closeLabel });
   const dialog = h('dialog', { class: 'dialog', attrs: { 'aria-labelledby': titleId } },
     h('h2', { id: titleId, text: title }),
     messages,
@@ -77,21 +77,22 @@ export function openDialog(title, content, actions = []) {
   dialog.showModal();
   const first = dialog.querySelector('input, select, textarea');
   if (first) first.focus();
-  return { dialog, messages, close };
+  return { dialog, messages, close, closeButton };
 }
 
-// Asks to confirm a destructive action; resolves true or false.
+// Asks to confirm a destructive action; resolves true or false. The focus
+// starts on Cancel, so a stray Enter destroys nothing.
 export function confirmDialog(title, text, confirmLabel) {
   return new Promise((resolve) => {
     let answer = false;
     const confirm = h('button', { type: 'button', class: 'danger', text: confirmLabel });
-    const { dialog, close } = openDialog(title, [h('p', { text })], [confirm]);
+    const { dialog, close, closeButton } = openDialog(title, [h('p', { text })], [confirm], 'Cancel');
     confirm.addEventListener('click', () => {
       answer = true;
       close();
     });
     dialog.addEventListener('close', () => resolve(answer));
-    confirm.focus();
+    closeButton.focus();
   });
 }
 
@@ -115,8 +116,10 @@ export function button(text, onClick, props = {}) {
   return h('button', { type: 'button', ...props, on: { click: onClick } }, text);
 }
 
-// Runs an async action with the button disabled meanwhile; errors are shown.
+// Runs an async action, once at a time per button (marked aria-busy, not
+// disabled, so it keeps the focus); errors are shown.
 export async function busy(buttonEl, fn, region) {
+  if (buttonEl && buttonEl.getAttribute('aria-busy') === 'true') return undefined;
   if (buttonEl) buttonEl.setAttribute('aria-busy', 'true');
   try {
     return await fn();
