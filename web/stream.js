@@ -26,24 +26,34 @@ export class LiveStream {
     this.controller = null;
     this.running = false;
     this.boot = '';
+    this.generation = 0; // a stopped loop notices a newer one by this
   }
 
   start() {
     if (this.running) return;
     this.running = true;
-    this.loop();
+    this.generation += 1;
+    this.loop(this.generation);
   }
 
+  // Stops for good: the next start (maybe another key, another project)
+  // begins afresh, with no id to resume from.
   stop() {
     this.running = false;
+    this.lastEventId = '';
+    this.boot = '';
     if (this.controller) this.controller.abort();
     this.onState('stopped', '');
   }
 
-  async loop() {
+  live(generation) {
+    return this.running && this.generation === generation;
+  }
+
+  async loop(generation) {
     let failures = 0;
     let connections = 0;
-    while (this.running) {
+    while (this.live(generation)) {
       this.controller = new AbortController();
       const { signal } = this.controller;
       let waitMs = this.retryMs;
@@ -78,12 +88,12 @@ export class LiveStream {
           this.onState('waiting', `server answered ${res.status}`);
         }
       } catch (e) {
-        if (!this.running) return;
+        if (!this.live(generation)) return;
         failures += 1;
         waitMs = Math.min(MAX_BACKOFF_MS, this.retryMs * 2 ** Math.min(failures - 1, 4));
         this.onState('waiting', 'connection lost');
       }
-      if (!this.running) return;
+      if (!this.live(generation)) return;
       // A little jitter so many tabs do not reconnect in step.
       if (waitMs > 0) await sleep(waitMs + Math.floor(Math.random() * 250), signal);
     }
