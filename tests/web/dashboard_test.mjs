@@ -140,6 +140,8 @@ async function main() {
     const csp = response.headers()['content-security-policy'] || '';
     assert.match(csp, /default-src 'self'/);
     await page.locator('#key-input').waitFor();
+    assert.equal(await page.locator('#forget').isVisible(), false, 'no Forget key before a key');
+    assert.equal(await page.locator('#nav').isVisible(), false, 'no views before a key');
     await shot(page, '01-sign-in');
     await checkControls(page, 'sign in');
 
