@@ -52,7 +52,7 @@ export function mountEvents(root, endpointIdParam) {
   let endpoint = null;
   let alive = true;
   let nextCursor = null;
-  const known = new Set();
+  const known = new Map(); // event id -> its list item
   let fetching = null;
   let fetchAgain = false;
 
@@ -147,7 +147,7 @@ export function mountEvents(root, endpointIdParam) {
         try {
           const page = await api('GET', `/webhook_endpoints/${seg(endpointId)}/events${query({ limit: PAGE_SIZE })}`);
           if (!alive) return;
-          const fresh = (page.items || []).filter((event) => !known.has(event.id));
+          const fresh = (page.items || []).filter((event) => !known.has(event.id) || known.get(event.id).dataset.pending);
           for (const event of fresh.reverse()) addEvent(event, 'start', true);
           if (fresh.length) updateStatus();
         } catch (err) {
@@ -160,11 +160,24 @@ export function mountEvents(root, endpointIdParam) {
   }
 
   function addEvent(event, where, fresh) {
-    if (known.has(event.id)) return;
-    known.add(event.id);
-    const item = eventItem(event, fresh);
-    if (where === 'start') list.prepend(item);
+    const shown = known.get(event.id);
+    if (shown && !shown.dataset.pending) return;
+    const item = event.pending ? pendingItem(event) : eventItem(event, fresh);
+    known.set(event.id, item);
+    if (shown) shown.replaceWith(item);
+    else if (where === 'start') list.prepend(item);
     else list.append(item);
+  }
+
+  // What the stream's message says of a new event, shown at once; the full
+  // event (headers, body) replaces it when fetched.
+  function pendingItem(event) {
+    return h('li', { class: 'card event fresh', dataset: { id: event.id, pending: 'true' } },
+      h('h2', { class: 'event-title' }, 'Received ', time(event.received_at)),
+      h('dl', { class: 'kv' },
+        h('dt', { text: 'Provider event id' }), h('dd', {}, h('code', { class: 'provider-id', text: event.provider_event_id })),
+        h('dt', { text: 'Event id' }), h('dd', {}, h('code', { text: event.id }))),
+      h('p', { class: 'muted', text: 'Loading headers and body…' }));
   }
 
   function eventItem(event, fresh) {
@@ -200,6 +213,10 @@ export function mountEvents(root, endpointIdParam) {
     reload: () => (endpointId ? load() : undefined),
     onStream(type, data) {
       if (!endpointId || !endpoint) return;
+      if (type === 'event' && data.endpoint_id === endpointId && typeof data.id === 'string' && !known.has(data.id)) {
+        addEvent({ id: data.id, provider_event_id: String(data.provider_event_id ?? ''), received_at: data.received_at, pending: true }, 'start', true);
+        updateStatus();
+      }
       if ((type === 'event' && data.endpoint_id === endpointId) || type === 'hello') fetchNew();
       if (type === 'endpoint' && data.id === endpointId && data.change === 'deleted') {
         notify('info', 'This endpoint was deleted.');

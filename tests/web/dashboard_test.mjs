@@ -229,6 +229,8 @@ async function main() {
     const sentAt = await sendTestEvent(webhookUrl);
     await page.waitForFunction((n) => document.querySelectorAll('ol.events > li.event').length === n + 1, before, { timeout: Math.max(1, 1000 - (Date.now() - sentAt)) });
     assert.ok(Date.now() - sentAt <= 1000, `event shown ${Date.now() - sentAt} ms after send-test-event exited`);
+    // Its headers and body follow (the stream's message carries neither).
+    await page.waitForFunction((n) => document.querySelectorAll('ol.events > li.event:not([data-pending])').length === n + 1, before);
 
     step = 'hostile body';
     const hostile = {
@@ -245,6 +247,7 @@ async function main() {
     const hostileItem = page.locator('ol.events > li.event', { hasText: 'EvHOSTILE0001' });
     await hostileItem.waitFor({ timeout: 1000 });
     assert.ok(Date.now() - hostileSentAt <= 1000);
+    await hostileItem.locator('pre.body').waitFor();
     const shown = await hostileItem.locator('pre.body').textContent();
     assert.ok(shown.includes('<img src=x onerror=window.__pwned=1>'), 'the img tag is shown as text');
     assert.ok(shown.includes('<script>window.__pwned=2</script>'), 'the script tag is shown as text');
