@@ -29,16 +29,6 @@ void Publish(const Context& ctx, std::string_view project_id,
   ctx.changes->Publish(project_id, kind, json.Take());
 }
 
-void WriteChangeOf(std::string_view id, std::string_view change,
-                   JsonWriter* json) {
-  json->BeginObject();
-  json->Key("id");
-  json->Value(id);
-  json->Key("change");
-  json->Value(change);
-  json->EndObject();
-}
-
 // One text/event-stream message. `data` is one line of JSON.
 void AppendMessage(std::string_view id, std::string_view event,
                    std::string_view data, std::string* out) {
@@ -121,21 +111,18 @@ void PublishEventStored(const Context& ctx, std::string_view project_id,
   Publish(ctx, project_id, "event", json);
 }
 
-void PublishEndpointChange(const Context& ctx, std::string_view project_id,
-                           std::string_view id, std::string_view change) {
+void PublishResourceChange(const Context& ctx, std::string_view project_id,
+                           std::string_view kind, std::string_view id,
+                           std::string_view change) {
   if (ctx.changes == nullptr) return;
   JsonWriter json;
-  WriteChangeOf(id, change, &json);
-  Publish(ctx, project_id, "endpoint", json);
-}
-
-void PublishSubscriptionChange(const Context& ctx,
-                               std::string_view project_id,
-                               std::string_view id, std::string_view change) {
-  if (ctx.changes == nullptr) return;
-  JsonWriter json;
-  WriteChangeOf(id, change, &json);
-  Publish(ctx, project_id, "subscription", json);
+  json.BeginObject();
+  json.Key("id");
+  json.Value(id);
+  json.Key("change");
+  json.Value(change);
+  json.EndObject();
+  Publish(ctx, project_id, kind, json);
 }
 
 void HandleActivity(const Context& ctx, const httplib::Request& req,
@@ -143,14 +130,13 @@ void HandleActivity(const Context& ctx, const httplib::Request& req,
   Caller caller;
   if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
   long long minutes = 60;
-  if (req.has_param("minutes") &&
-      !ParseInt(req.get_param_value("minutes"), 1, kMaxActivityMinutes,
-                &minutes)) {
-    ApiError err = MakeError(
-        ErrorKind::kBadRequest,
-        "minutes must be a whole number from 1 to " +
-            std::to_string(kMaxActivityMinutes) + "; got '" +
-            Printable(req.get_param_value("minutes"), 32) + "'.");
+  if (req.has_param("minutes") && !ParseInt(req.get_param_value("minutes"), 1,
+                                            kMaxActivityMinutes, &minutes)) {
+    ApiError err =
+        MakeError(ErrorKind::kBadRequest,
+                  "minutes must be a whole number from 1 to " +
+                      std::to_string(kMaxActivityMinutes) + "; got '" +
+                      Printable(req.get_param_value("minutes"), 32) + "'.");
     err.suggested_fix = "Send minutes=60 for the last hour, or leave it out.";
     return ReplyError(res, err);
   }
@@ -214,9 +200,10 @@ void HandleActivityStream(const Context& ctx, const httplib::Request& req,
   // A first connection starts from now; a reconnection resumes, or is told
   // to reload what it shows when the changes it missed are gone.
   const std::string last_event_id = req.get_header_value("Last-Event-ID");
-  stream->resumed = feed.Resume(last_event_id, &stream->position) ||
-                    last_event_id.empty();
-  const auto lifetime = std::chrono::seconds(ctx.config.stream_lifetime_seconds);
+  stream->resumed =
+      feed.Resume(last_event_id, &stream->position) || last_event_id.empty();
+  const auto lifetime =
+      std::chrono::seconds(ctx.config.stream_lifetime_seconds);
   stream->ends_at = std::chrono::steady_clock::now() + lifetime;
   stream->heartbeat = std::min<std::chrono::seconds>(
       std::chrono::seconds(kHeartbeatSeconds), lifetime / 2);

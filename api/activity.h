@@ -18,13 +18,12 @@ namespace webhooks {
 // An event was stored (not a provider's retry of one).
 void PublishEventStored(const Context& ctx, std::string_view project_id,
                         const NewEvent& event);
-// An endpoint was "created", "updated", "deleted" or "verified".
-void PublishEndpointChange(const Context& ctx, std::string_view project_id,
-                           std::string_view id, std::string_view change);
-// The subscription was "created", "updated", "deleted" or "secret_rotated".
-void PublishSubscriptionChange(const Context& ctx,
-                               std::string_view project_id,
-                               std::string_view id, std::string_view change);
+// A resource changed: `kind` "endpoint" ("created", "updated", "deleted",
+// "verified") or "subscription" ("created", "updated", "deleted",
+// "secret_rotated").
+void PublishResourceChange(const Context& ctx, std::string_view project_id,
+                           std::string_view kind, std::string_view id,
+                           std::string_view change);
 
 // GET webhook_activity?minutes=N (1-1440, default 60): events received and
 // deliveries created per minute, with where the deliveries stand now,

@@ -188,7 +188,8 @@ void HandleCreateEndpoint(const Context& ctx, const httplib::Request& req,
   Status status = ctx.store.CreateEndpoint(endpoint, &stored, &created);
   if (!status.ok()) return ReplyStoreError(ctx, res, status);
   if (created)
-    PublishEndpointChange(ctx, caller.project_id, stored.id, "created");
+    PublishResourceChange(ctx, caller.project_id, "endpoint", stored.id,
+                          "created");
   ReplyEndpoint(ctx, res, created ? 201 : 200, stored);
 }
 
@@ -282,7 +283,8 @@ void HandleSetSetupData(const Context& ctx, bool replace,
                                               params.fields, replace, &updated);
   // NotFound here means it was deleted between our read and this write.
   if (!status.ok()) return ReplyEndpointFailure(ctx, res, status, current.id);
-  PublishEndpointChange(ctx, caller.project_id, updated.id, "updated");
+  PublishResourceChange(ctx, caller.project_id, "endpoint", updated.id,
+                        "updated");
   ReplyEndpoint(ctx, res, 200, updated);
 }
 
@@ -295,7 +297,7 @@ void HandleDeleteEndpoint(const Context& ctx, const httplib::Request& req,
                       ? ctx.store.DeleteEndpoint(caller.project_id, id)
                       : Status::NotFound("malformed id");
   if (!status.ok()) return ReplyEndpointFailure(ctx, res, status, id);
-  PublishEndpointChange(ctx, caller.project_id, id, "deleted");
+  PublishResourceChange(ctx, caller.project_id, "endpoint", id, "deleted");
   ReplyJson(res, 200, R"({"success":true})");
 }
 

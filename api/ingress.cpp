@@ -94,7 +94,8 @@ void CompleteHandshake(const Context& ctx, const WebhookEndpoint& endpoint,
                                      "repeat handshake changes nothing."));
   }
   ReplyJson(res, 200, std::move(response_body));
-  PublishEndpointChange(ctx, endpoint.project_id, endpoint.id, "verified");
+  PublishResourceChange(ctx, endpoint.project_id, "endpoint", endpoint.id,
+                        "verified");
 }
 
 // What the ingress did with an event it accepted.

@@ -128,7 +128,8 @@ void HandleCreateSubscription(const Context& ctx, const httplib::Request& req,
     return ReplyError(res, err);
   }
   if (!status.ok()) return ReplyStoreError(ctx, res, status);
-  PublishSubscriptionChange(ctx, caller.project_id, stored.id, "created");
+  PublishResourceChange(ctx, caller.project_id, "subscription", stored.id,
+                        "created");
   ReplySubscription(res, 201, stored);
 }
 
@@ -196,7 +197,7 @@ void HandleUpdateSubscription(const Context& ctx, const httplib::Request& req,
   Status status =
       ctx.store.UpdateSubscription(caller.project_id, id, changes, &updated);
   if (!status.ok()) return ReplySubscriptionFailure(ctx, res, status, id);
-  PublishSubscriptionChange(ctx, caller.project_id, id, "updated");
+  PublishResourceChange(ctx, caller.project_id, "subscription", id, "updated");
   ReplySubscription(res, 200, updated);
 }
 
@@ -209,7 +210,7 @@ void HandleDeleteSubscription(const Context& ctx, const httplib::Request& req,
   Status status =
       ctx.store.DeleteSubscription(caller.project_id, id, NowMillis());
   if (!status.ok()) return ReplySubscriptionFailure(ctx, res, status, id);
-  PublishSubscriptionChange(ctx, caller.project_id, id, "deleted");
+  PublishResourceChange(ctx, caller.project_id, "subscription", id, "deleted");
   ReplyJson(res, 200, R"({"success":true})");
 }
 
@@ -224,7 +225,8 @@ void HandleRotateSubscriptionSecret(const Context& ctx,
   Status status = ctx.store.RotateSubscriptionSecret(
       caller.project_id, id, RandomToken(kSecretLength), NowMillis(), &rotated);
   if (!status.ok()) return ReplySubscriptionFailure(ctx, res, status, id);
-  PublishSubscriptionChange(ctx, caller.project_id, id, "secret_rotated");
+  PublishResourceChange(ctx, caller.project_id, "subscription", id,
+                        "secret_rotated");
   JsonWriter json;
   WriteRotatedSecret(rotated, &json);
   ReplyJson(res, 200, json.Take());

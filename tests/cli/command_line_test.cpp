@@ -192,6 +192,8 @@ TEST(CliSettingsTest, HelpListsEveryFlagOnceWithItsVariable) {
                                              "deny-private-targets",
                                              "delivery-timeout",
                                              "delivery-concurrency",
+                                             "max-streams",
+                                             "stream-lifetime",
                                              "help",
                                              "version"};
   std::vector<std::string> sorted_flags = flags, sorted_expected = expected;
@@ -497,7 +499,8 @@ TEST(CliStartupLineTest, ShowsEverySettingInItsFormat) {
                       " event_retention=1000 rate_limit=0 log_format=json"
                       " log_level=info retry_schedule=5s,5m,30m,2h,5h,10h,10h"
                       " deny_private_targets=off delivery_timeout_ms=15000"
-                      " delivery_concurrency=64");
+                      " delivery_concurrency=64 max_streams=32"
+                      " stream_lifetime_seconds=300");
 }
 
 TEST(CliStartupLineTest, DeliverySettingsAreReadAndChecked) {
@@ -531,6 +534,29 @@ TEST(CliStartupLineTest, DeliverySettingsAreReadAndChecked) {
     const Ran ran = RunBinary(args);
     EXPECT_EQ(ran.exit_code, 2) << bad[0] << " " << bad.back();
     EXPECT_TRUE(Has(ran.err, bad[0].substr(0, bad[0].find('=')))) << ran.err;
+  }
+}
+
+TEST(CliStartupLineTest, StreamSettingsAreReadAndChecked) {
+  TempDir dir;
+  ServerProcess server;
+  ASSERT_TRUE(server.Start(
+      {"--port", "0", "--db", dir.File("t.db"), "--max-streams", "3"},
+      {"WEBHOOKS_STREAM_LIFETIME=60"}));
+  server.Stop();
+  const std::string line = ConfigLineOf(server.Stderr());
+  EXPECT_TRUE(Has(line, " max_streams=3 ")) << line;
+  EXPECT_TRUE(Has(line, " stream_lifetime_seconds=60")) << line;
+  for (const std::vector<std::string>& bad :
+       std::vector<std::vector<std::string>>{{"--max-streams", "0"},
+                                             {"--max-streams", "1025"},
+                                             {"--stream-lifetime", "1"},
+                                             {"--stream-lifetime", "1m"}}) {
+    std::vector<std::string> args = {"--port", "0", "--db", ":memory:"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    const Ran ran = RunBinary(args);
+    EXPECT_EQ(ran.exit_code, 2) << bad[0] << " " << bad.back();
+    EXPECT_TRUE(Has(ran.err, bad[0])) << ran.err;
   }
 }
 

@@ -362,6 +362,50 @@ TEST_P(DeliveriesTest, FinishAppliesEachVerdict) {
   EXPECT_FALSE(again[0].manual);
 }
 
+TEST_P(DeliveriesTest, ActivityCountsAProjectsEventsAndDeliveriesByBucket) {
+  const std::string a = Project('a');
+  const std::string b = Project('b');
+  const std::string we_a = AddEndpoint(a, "we_a");
+  const std::string we_b = AddEndpoint(b, "we_b");
+  SUBSCRIBE_OR_SKIP(a, "whs_a");
+  // Buckets of 1,000 ms from 10,000: events at 9,999 (before), 10,000 and
+  // 10,500 (bucket 0), 12,000 (bucket 2); project b's never count for a.
+  Record(we_a, 1, 9'999);
+  Record(we_a, 2, 10'000);
+  Record(we_a, 3, 10'500);
+  Record(we_a, 4, 12'000);
+  Record(we_b, 5, 10'000, false);
+  std::vector<ClaimedDelivery> claimed = Claim(20'000, 10);
+  ASSERT_EQ(claimed.size(), 4u);
+  std::vector<AttemptOutcome> outcomes;
+  for (const ClaimedDelivery& delivery : claimed) {
+    EXPECT_EQ(delivery.project_id, a);  // for the live stream
+    if (delivery.id == "dlv_2") {
+      outcomes.push_back(Outcome(delivery, AttemptVerdict::kSucceeded, 200));
+    } else if (delivery.id == "dlv_3") {
+      outcomes.push_back(Outcome(delivery, AttemptVerdict::kFailed, 500));
+    }
+  }
+  ASSERT_OK(store_->FinishAttempts(outcomes, 20'100));
+  std::vector<ActivityBucket> buckets;
+  ASSERT_OK(store_->CountActivity(a, 10'000, 1'000, &buckets));
+  ASSERT_EQ(buckets.size(), 2u);
+  EXPECT_EQ(buckets[0].start_ms, 10'000);
+  EXPECT_EQ(buckets[0].events, 2);
+  EXPECT_EQ(buckets[0].succeeded, 1);
+  EXPECT_EQ(buckets[0].failed, 1);
+  EXPECT_EQ(buckets[0].waiting, 0);
+  EXPECT_EQ(buckets[1].start_ms, 12'000);
+  EXPECT_EQ(buckets[1].events, 1);
+  EXPECT_EQ(buckets[1].waiting, 1);  // dlv_4, still in flight
+  ASSERT_OK(store_->CountActivity(b, 10'000, 1'000, &buckets));
+  ASSERT_EQ(buckets.size(), 1u);
+  EXPECT_EQ(buckets[0].events, 1);
+  EXPECT_EQ(buckets[0].succeeded + buckets[0].failed + buckets[0].waiting, 0);
+  ASSERT_OK(store_->CountActivity(Project('c'), 0, 1'000, &buckets));
+  EXPECT_TRUE(buckets.empty());
+}
+
 TEST_P(DeliveriesTest, AStaleOutcomeRecordsOnlyItsAttempt) {
   const std::string a = Project('a');
   const std::string we = AddEndpoint(a, "we_a");
