@@ -3,13 +3,16 @@
 // tests/client/server.mjs). Screenshots of each view go to
 // DASHBOARD_SCREENSHOTS. Every wait is for a condition, never a sleep.
 //
-// Covers: the key form; creating an endpoint and setting its secret through
-// the generated form (shown masked); an event sent from outside appearing in
-// the open page within a second; a hostile body shown as text with no script
-// of its run and no CSP violation; "copy as curl" quoting; a failing receiver
-// then Resend showing a second attempt with 200; the activity chart; no
-// console error on any view; a keyboard-only flow and, on every view, every
-// control focusable and named.
+// Covers: the key form (a refused key shows the API's error); creating an
+// endpoint and setting its secret through the generated form (shown
+// masked); test events; an event sent from outside appearing in the open
+// page within a second, while streams end every 2 s (resumed with
+// Last-Event-ID); a hostile body shown as text with no script of its run and
+// no CSP violation; "copy as curl" run through a shell; the subscription's
+// secret hidden, revealed, rotated; a failing receiver then Resend showing a
+// second attempt with 200, the status filter, Recover since; the activity
+// chart; no console error on any view; a keyboard-only flow (Escape closes
+// dialogs) and, on every view and dialog, every control focusable and named.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
