@@ -82,14 +82,18 @@ export function time(iso) {
 
 // Re-renders `root` with `fn` and puts the focus back on the element that
 // carries the same data-fk key, so a live refresh never drops a keyboard
-// user's place.
+// user's place; if that element is gone (deleted), on the view's heading.
 export function keepFocus(root, fn) {
   const active = document.activeElement;
-  const key = active && root.contains(active) ? active.dataset.fk : undefined;
+  const inside = Boolean(active && active !== root && root.contains(active));
+  const key = inside ? active.dataset.fk : undefined;
   fn();
-  if (key) {
-    const again = root.querySelector(`[data-fk="${CSS.escape(key)}"]`);
-    if (again) again.focus();
+  if (!inside || active.isConnected) return;
+  let target = key ? root.querySelector(`[data-fk="${CSS.escape(key)}"]`) : null;
+  if (!target) target = root.closest('section')?.querySelector('h1') || root.querySelector('h1');
+  if (target) {
+    if (target.localName === 'h1') target.tabIndex = -1;
+    target.focus();
   }
 }
 

@@ -71,7 +71,12 @@ export function openDialog(title, content, actions = [], closeLabel = 'Close') {
     dialog.remove();
     let target = opener && opener.isConnected ? opener : null;
     if (!target && openerKey) target = document.querySelector(`[data-fk="${CSS.escape(openerKey)}"]`);
-    if (target) target.focus();
+    // What opened it is gone (a deleted endpoint): the view's heading.
+    if (!target) target = document.querySelector('#view h1');
+    if (target) {
+      if (target.tabIndex < 0 && !target.matches('a, button, input, select, textarea')) target.tabIndex = -1;
+      target.focus();
+    }
   });
   document.body.append(dialog);
   dialog.showModal();

@@ -333,6 +333,16 @@ async function main() {
     await shot(page, '07-activity');
     await checkControls(page, 'activity');
 
+    step = 'delete endpoint';
+    await gotoView(page, 'endpoints', 'Endpoints');
+    await card.getByRole('button', { name: 'Delete' }).click();
+    const confirm = page.locator('dialog[open]');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Cancel', 'a confirmation starts on Cancel');
+    await confirm.getByRole('button', { name: 'Delete endpoint' }).click();
+    await card.waitFor({ state: 'detached' });
+    await page.locator('p[role="status"]', { hasText: 'No endpoints yet' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.tagName), 'H1', 'the focus lands on the heading');
+
     step = 'forget key';
     await page.getByRole('button', { name: 'Forget key' }).click();
     await page.locator('#key-input').waitFor();
