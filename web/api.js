@@ -49,6 +49,8 @@ export function query(params) {
 // Sends one request; resolves with {status, body} on a 2xx, else throws
 // ApiError. `body` undefined sends none.
 export async function request(method, path, body) {
+  // Signed out meanwhile (a view's late refresh): nothing to send.
+  if (!getKey()) throw new ApiError(401, { message: 'No API key.' });
   const headers = { 'x-api-key': getKey(), accept: 'application/json' };
   const init = { method, headers, cache: 'no-store', credentials: 'omit' };
   if (body !== undefined) {
