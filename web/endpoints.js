@@ -83,7 +83,11 @@ export function mountEndpoints(root) {
       showError(err);
       return;
     }
-    // The list has ids only; each card needs the whole endpoint.
+    // The list has ids only; each card needs the whole endpoint. On a first
+    // load the list shows at once, and the cards fill in after.
+    if (!list.firstChild && page.items && page.items.length) {
+      for (const item of page.items) list.append(stubCard(item));
+    }
     const endpoints = await Promise.all((page.items || []).map((item) =>
       api('GET', `/webhook_endpoints/${seg(item.id)}`).catch(() => null)));
     if (!alive) return;
@@ -101,6 +105,13 @@ export function mountEndpoints(root) {
         pager.append(button('Next page', () => { cursors.push(page.next_cursor); load(); }, { dataset: { fk: 'next' } }));
       }
     });
+  }
+
+  // A card from a list item alone, until the whole endpoint arrives.
+  function stubCard(item) {
+    return h('li', { class: 'card endpoint', dataset: { id: item.id } },
+      h('h3', {}, item.client_id, ' ', h('span', { class: 'badge', text: item.toolkit_slug })),
+      h('dl', { class: 'kv' }, h('dt', { text: 'Id' }), h('dd', {}, h('code', { text: item.id }))));
   }
 
   function card(endpoint) {
@@ -212,7 +223,9 @@ export function mountEndpoints(root) {
   }
 
   const reloadSoon = debounce(load, 150);
-  loadToolkits().then(load);
+  // The catalog only fills the create form: the list does not wait for it.
+  loadToolkits();
+  load();
 
   return {
     reload: load,
