@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing webhooks-server needs on Debian 12, and
-# nothing that is already there. Every dependency is a Debian package, plus
-# the npm client for the compatibility test and playwright-core for the
-# dashboard's browser test (with --for-tests, from the committed lockfile;
-# Debian's chromium is the browser; wrk and sqlite3 for scripts/bench --quick, strace and slowhttptest
-# for the fault and hostile-input tests, clang and its libFuzzer runtime for
-# scripts/fuzz).
+# nothing that is already there. Every dependency is a Debian package, plus,
+# with --for-tests, the npm clients for the compatibility tests and
+# playwright-core for the dashboard's browser test (from the committed
+# lockfile; the browser is Debian's chromium); also wrk and sqlite3 for
+# scripts/bench --quick, strace and slowhttptest for the fault and
+# hostile-input tests, clang and its libFuzzer runtime for scripts/fuzz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
