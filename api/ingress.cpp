@@ -281,14 +281,21 @@ void HandleTestEvent(const Context& ctx, const httplib::Request& req,
   for (auto& [name, value] : signature) sample.headers.emplace(name, value);
   sample.headers.emplace("Content-Type", "application/json");
   sample.headers.emplace("User-Agent", UserAgent() + " (test event)");
+  // The ingress answers into a response of its own, under this request's
+  // id, so that an error it gives names the request the caller sees.
   httplib::Response answer;
+  answer.set_header(kRequestIdHeader, RequestIdOf(res));
   Accepted accepted;
   Ingest(ctx, endpoint.toolkit_slug, endpoint.id, sample, answer, &accepted);
   if (answer.status != 200 || accepted.event_id.empty()) {
-    // The ingress refused it (a Notion endpoint not verified yet, say):
-    // its error, as a provider would have had it.
+    // The ingress refused it (the endpoint deleted meanwhile, the store
+    // busy): its error and headers (Retry-After), as a provider would have
+    // had them.
+    for (const auto& [name, value] : answer.headers) {
+      if (name != kRequestIdHeader) res.set_header(name.c_str(), value);
+    }
     res.status = answer.status;
-    res.set_content(answer.body, "application/json");
+    res.body = std::move(answer.body);
     return;
   }
   JsonWriter json;
