@@ -5,16 +5,18 @@
 # playwright-core for the dashboard's browser test (from the committed
 # lockfile; the browser is Debian's chromium); also wrk and sqlite3 for
 # scripts/bench --quick, strace and slowhttptest for the fault and
-# hostile-input tests, clang and its libFuzzer runtime for scripts/fuzz.
+# hostile-input tests, clang and its libFuzzer runtime for scripts/fuzz, and
+# postgresql (15) for the throw-away cluster of the PostgreSQL tests
+# (scripts/pg-scratch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ make cmake pkg-config libcpp-httplib-dev libsqlitecpp-dev
           libsimdjson-dev libgtest-dev libsqlite3-dev libssl-dev
-          libcurl4-openssl-dev)
+          libcurl4-openssl-dev libpq-dev)
 if [[ "${1:-}" == "--for-tests" ]]; then
   packages+=(clang-format wrk sqlite3 strace slowhttptest clang libclang-rt-14-dev
-             chromium)
+             chromium postgresql)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
 fi

@@ -1,0 +1,446 @@
+// The PostgreSQL backend's connections: see store/postgres_connection.h.
+
+#include "store/postgres_connection.h"
+
+#include <cctype>
+#include <charconv>
+#include <climits>
+#include <cstring>
+#include <utility>
+
+namespace webhooks::postgres_internal {
+namespace {
+
+constexpr std::string_view kSchemes[] = {"postgresql://", "postgres://"};
+constexpr char kRedacted[] = "***";
+// PostgreSQL's type oid of bytea (catalog/pg_type_d.h, which libpq-dev
+// does not ship).
+constexpr Oid kByteaOid = 17;
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// Decodes %XX escapes, as libpq does for URI parameter names.
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned value = 0;
+    if (s[i] == '%' && i + 2 < s.size() &&
+        std::from_chars(s.data() + i + 1, s.data() + i + 3, value, 16).ptr ==
+            s.data() + i + 3) {
+      out.push_back(static_cast<char>(value));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// The URI form: the user-info password, then every password= parameter of
+// the query.
+std::string RedactUriForm(std::string_view uri, size_t scheme_length) {
+  std::string out(uri.substr(0, scheme_length));
+  std::string_view rest = uri.substr(scheme_length);
+  // libpq ends the user-info at the first '@' before any '/'; the last one
+  // is taken here, which hides at least as much.
+  size_t authority_end = rest.find('/');
+  if (authority_end == std::string_view::npos) {
+    authority_end = rest.find('?');
+  }
+  std::string_view authority = rest.substr(0, authority_end);
+  size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    std::string_view user_info = authority.substr(0, at);
+    size_t colon = user_info.find(':');
+    if (colon != std::string_view::npos) {
+      out.append(user_info.substr(0, colon + 1)).append(kRedacted);
+      rest.remove_prefix(at);
+    }
+  }
+  size_t query = rest.find('?');
+  out.append(rest.substr(0, query));
+  if (query == std::string_view::npos) return out;
+  out.push_back('?');
+  std::string_view params = rest.substr(query + 1);
+  while (true) {
+    size_t amp = params.find('&');
+    std::string_view param = params.substr(0, amp);
+    size_t equals = param.find('=');
+    if (equals != std::string_view::npos &&
+        PercentDecode(param.substr(0, equals)) == "password") {
+      out.append(param.substr(0, equals + 1)).append(kRedacted);
+    } else {
+      out.append(param);
+    }
+    if (amp == std::string_view::npos) break;
+    out.push_back('&');
+    params.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+// The keyword=value form: the value of every password keyword, quoted
+// ('...', with backslash escapes) or up to the next space.
+std::string RedactKeywordForm(std::string_view conninfo) {
+  std::string out;
+  size_t i = 0;
+  while (i < conninfo.size()) {
+    size_t found = conninfo.find("password", i);
+    if (found == std::string_view::npos) break;
+    bool word_start =
+        found == 0 ||
+        std::isspace(static_cast<unsigned char>(conninfo[found - 1]));
+    size_t j = found + std::strlen("password");
+    while (j < conninfo.size() &&
+           std::isspace(static_cast<unsigned char>(conninfo[j]))) {
+      ++j;
+    }
+    if (!word_start || j >= conninfo.size() || conninfo[j] != '=') {
+      out.append(conninfo.substr(i, j - i));
+      i = j;
+      continue;
+    }
+    ++j;
+    while (j < conninfo.size() &&
+           std::isspace(static_cast<unsigned char>(conninfo[j]))) {
+      ++j;
+    }
+    out.append(conninfo.substr(i, j - i)).append(kRedacted);
+    if (j < conninfo.size() && conninfo[j] == '\'') {
+      for (++j; j < conninfo.size() && conninfo[j] != '\''; ++j) {
+        if (conninfo[j] == '\\') ++j;
+      }
+      ++j;  // the closing quote
+    } else {
+      while (j < conninfo.size() &&
+             !std::isspace(static_cast<unsigned char>(conninfo[j]))) {
+        ++j;
+      }
+    }
+    i = j < conninfo.size() ? j : conninfo.size();
+  }
+  if (i < conninfo.size()) out.append(conninfo.substr(i));
+  return out;
+}
+
+// `text` with every occurrence of `secret` replaced by "***".
+std::string Scrub(std::string text, std::string_view secret) {
+  if (secret.empty()) return text;
+  for (size_t at = text.find(secret); at != std::string::npos;
+       at = text.find(secret, at + std::strlen(kRedacted))) {
+    text.replace(at, secret.size(), kRedacted);
+  }
+  return text;
+}
+
+// libpq's messages end with a newline and may span lines: one line for logs.
+std::string OneLine(const char* text) {
+  std::string line;
+  for (const char* c = text ? text : ""; *c; ++c) {
+    bool space = *c == '\n' || *c == '\t' || *c == ' ';
+    if (!space) {
+      line.push_back(*c);
+    } else if (!line.empty() && line.back() != ' ') {
+      line.push_back(' ');
+    }
+  }
+  if (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
+// libpq prints server notices (e.g. "relation already exists, skipping") to
+// stderr by default; the store reports what matters itself.
+void IgnoreNotice(void*, const char*) {}
+
+}  // namespace
+
+bool IsPostgresUri(std::string_view uri) {
+  for (std::string_view scheme : kSchemes) {
+    if (StartsWith(uri, scheme)) return true;
+  }
+  return false;
+}
+
+std::string RedactUri(std::string_view uri) {
+  for (std::string_view scheme : kSchemes) {
+    if (StartsWith(uri, scheme)) return RedactUriForm(uri, scheme.size());
+  }
+  return RedactKeywordForm(uri);
+}
+
+bool EndsConnection(const char* sqlstate) {
+  if (sqlstate == nullptr) return false;
+  std::string_view state(sqlstate);
+  return StartsWith(state, "08") || state == "57P01" || state == "57P02" ||
+         state == "57P03";
+}
+
+Status StatusFromSqlState(const char* sqlstate, bool connection_lost,
+                          std::string message) {
+  std::string_view state(sqlstate ? sqlstate : "");
+  if (connection_lost || EndsConnection(sqlstate) || StartsWith(state, "53") ||
+      state == "40001" || state == "40P01") {
+    return Status::Unavailable(std::move(message));
+  }
+  if (state == "23505") return Status::Conflict(std::move(message));
+  return Status::Internal(std::move(message));
+}
+
+Status StatusOf(const PGconn* conn, const PGresult* result,
+                const char* operation, std::string_view secret) {
+  const char* sqlstate =
+      result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string text;
+  if (result) {
+    text = OneLine(PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY));
+    if (text.empty()) text = OneLine(PQresultErrorMessage(result));
+  }
+  if (text.empty() && conn) text = OneLine(PQerrorMessage(conn));
+  if (text.empty()) text = "no result (out of memory?)";
+  std::string message(operation);
+  message.append(": ");
+  if (sqlstate) message.append(sqlstate).append(" ");
+  message.append(text);
+  bool lost = conn == nullptr || PQstatus(conn) == CONNECTION_BAD;
+  return StatusFromSqlState(sqlstate, lost, Scrub(std::move(message), secret));
+}
+
+// ---- Result ----
+
+Result& Result::operator=(Result&& other) noexcept {
+  if (this != &other) Reset(other.release());
+  return *this;
+}
+
+void Result::Reset(PGresult* result) {
+  if (result_) PQclear(result_);
+  result_ = result;
+}
+
+int64_t Result::affected_rows() const {
+  if (!result_) return 0;
+  const char* text = PQcmdTuples(result_);
+  int64_t n = 0;
+  std::from_chars(text, text + std::strlen(text), n);
+  return n;
+}
+
+bool Result::IsNull(int row, int column) const {
+  return PQgetisnull(result_, row, column) == 1;
+}
+
+std::string_view Result::Text(int row, int column) const {
+  return std::string_view(
+      PQgetvalue(result_, row, column),
+      static_cast<size_t>(PQgetlength(result_, row, column)));
+}
+
+std::string Result::Bytes(int row, int column) const {
+  std::string_view raw = Text(row, column);
+  if (PQfformat(result_, column) == 1 ||
+      PQftype(result_, column) != kByteaOid || IsNull(row, column)) {
+    return std::string(raw);
+  }
+  size_t length = 0;
+  unsigned char* bytes = PQunescapeBytea(
+      reinterpret_cast<const unsigned char*>(PQgetvalue(result_, row, column)),
+      &length);
+  if (bytes == nullptr) return std::string();
+  std::string out(reinterpret_cast<const char*>(bytes), length);
+  PQfreemem(bytes);
+  return out;
+}
+
+bool Result::Int64(int row, int column, int64_t* out) const {
+  if (IsNull(row, column)) return false;
+  std::string_view text = Text(row, column);
+  int64_t value = 0;
+  auto [end, error] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return false;
+  *out = value;
+  return true;
+}
+
+// ---- Connection ----
+
+Status Connection::Open(const std::string& uri,
+                        std::unique_ptr<Connection>* out) {
+  // Parse first: to know the password to scrub from messages, and because
+  // libpq's parse errors quote pieces of the URI.
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &parse_error);
+  if (options == nullptr) {
+    if (parse_error) PQfreemem(parse_error);
+    return Status::InvalidArgument("PostgreSQL URI does not parse");
+  }
+  std::string secret;
+  for (PQconninfoOption* o = options; o->keyword; ++o) {
+    if (std::strcmp(o->keyword, "password") == 0 && o->val) secret = o->val;
+  }
+  PQconninfoFree(options);
+
+  // Our defaults come before dbname, which expands the URI: a setting the
+  // URI names wins (libpq keeps the last value of a repeated keyword).
+  std::string timeout = std::to_string(kConnectTimeoutSeconds);
+  const char* const keywords[] = {"connect_timeout", "application_name",
+                                  "dbname", nullptr};
+  const char* const values[] = {timeout.c_str(), "webhooks-server", uri.c_str(),
+                                nullptr};
+  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  if (conn == nullptr) return Status::Unavailable("connect: out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    Status status = StatusOf(conn, nullptr, "connect", secret);
+    PQfinish(conn);
+    return status;
+  }
+  PQsetNoticeProcessor(conn, IgnoreNotice, nullptr);
+  std::unique_ptr<Connection> connection(new Connection(conn, secret));
+  // Every commit durable before it returns, whatever the server's default.
+  Status status = connection->Run("SET synchronous_commit = on");
+  if (!status.ok()) return status;
+  *out = std::move(connection);
+  return Status::Ok();
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+Status Connection::Failure(const PGresult* result, const char* operation) {
+  const char* sqlstate =
+      result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  if (PQstatus(conn_) == CONNECTION_BAD || EndsConnection(sqlstate)) {
+    lost_ = true;
+  }
+  return StatusOf(conn_, result, operation, secret_);
+}
+
+Status Connection::Exec(const char* name, const char* sql,
+                        const std::vector<Param>& params, Result* out) {
+  if (out) out->Reset(nullptr);
+  if (params.size() > INT_MAX) {
+    return Status::InvalidArgument(std::string(name) + ": too many parameters");
+  }
+  std::vector<const char*> values(params.size());
+  std::vector<int> lengths(params.size());
+  std::vector<int> formats(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Param& p = params[i];
+    if (!p.value) continue;  // NULL: a null pointer
+    if (p.value->size() > INT_MAX) {
+      return Status::InvalidArgument(std::string(name) +
+                                     ": parameter too long");
+    }
+    if (!p.binary && p.value->find('\0') != std::string::npos) {
+      // The text format ends a value at its first NUL: it would be cut.
+      return Status::InvalidArgument(std::string(name) +
+                                     ": NUL byte in a text parameter");
+    }
+    values[i] = p.value->c_str();
+    lengths[i] = static_cast<int>(p.value->size());
+    formats[i] = p.binary ? 1 : 0;
+  }
+  int count = static_cast<int>(params.size());
+
+  if (prepared_.count(name) == 0) {
+    Result prepared(PQprepare(conn_, name, sql, count, nullptr));
+    if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
+      return Failure(prepared.get(), name);
+    }
+    prepared_.insert(name);
+  }
+  Result result(PQexecPrepared(conn_, name, count, values.data(),
+                               lengths.data(), formats.data(),
+                               /*resultFormat=*/0));
+  ExecStatusType status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return Failure(result.get(), name);
+  }
+  if (out) *out = std::move(result);
+  return Status::Ok();
+}
+
+Status Connection::Run(const char* sql) {
+  Result result(PQexec(conn_, sql));
+  ExecStatusType status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return Failure(result.get(), sql);
+  }
+  return Status::Ok();
+}
+
+bool Connection::Reusable() const {
+  return !lost_ && PQstatus(conn_) == CONNECTION_OK &&
+         PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
+
+// ---- Pool ----
+
+Pool::Lease::Lease(Lease&& other) noexcept
+    : pool_(other.pool_), connection_(std::move(other.connection_)) {
+  other.pool_ = nullptr;
+}
+
+Pool::Lease& Pool::Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    Return();
+    pool_ = other.pool_;
+    connection_ = std::move(other.connection_);
+    other.pool_ = nullptr;
+  }
+  return *this;
+}
+
+void Pool::Lease::Return() {
+  if (pool_ && connection_) pool_->Release(std::move(connection_));
+  pool_ = nullptr;
+}
+
+Pool::Pool(std::string uri, size_t size)
+    : uri_(std::move(uri)), size_(size > 0 ? size : 1) {}
+
+Status Pool::Acquire(Lease* lease) {
+  std::unique_lock<std::mutex> lock(mu_);
+  available_.wait(lock, [this] { return !idle_.empty() || open_ < size_; });
+  if (!idle_.empty()) {
+    std::unique_ptr<Connection> connection = std::move(idle_.back());
+    idle_.pop_back();
+    lock.unlock();
+    *lease = Lease(this, std::move(connection));
+    return Status::Ok();
+  }
+  ++open_;  // the slot is ours while we connect, outside the lock
+  lock.unlock();
+  std::unique_ptr<Connection> connection;
+  Status status = Connection::Open(uri_, &connection);
+  if (!status.ok()) {
+    lock.lock();
+    --open_;
+    lock.unlock();
+    available_.notify_one();
+    return status;
+  }
+  *lease = Lease(this, std::move(connection));
+  return Status::Ok();
+}
+
+size_t Pool::open_count() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return open_;
+}
+
+void Pool::Release(std::unique_ptr<Connection> connection) {
+  if (connection->Reusable()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_.push_back(std::move(connection));
+  } else {
+    connection.reset();  // closes it, outside the lock
+    std::lock_guard<std::mutex> lock(mu_);
+    --open_;
+  }
+  available_.notify_one();
+}
+
+}  // namespace webhooks::postgres_internal
