@@ -526,6 +526,7 @@ int64_t StoredEventCount(const std::string& db) {
 // suite) with nothing wrong, while the old one-transaction delete made the
 // slowest create as long as the whole purge.
 TEST_F(HttpIngressEventsTest, DeletingABigEndpointKeepsOtherWritesFast) {
+  SQLITE_FILE_ONLY();
   constexpr int kEvents = 50'000;
   // The slowest create may take at most this share of the whole purge; the
   // old code made it the whole purge (one transaction).

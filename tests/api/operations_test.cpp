@@ -64,6 +64,7 @@ TEST_F(HttpPersistenceTest, ConfiguredKeyKeepsItsProjectAcrossRestarts) {
 }
 
 TEST_F(HttpPersistenceTest, DatabaseFileIsPrivate) {
+  SQLITE_FILE_ONLY();
   Endpoint endpoint;
   ASSERT_NO_FATAL_FAILURE(
       ExpectEndpoint(Create(CreateBody("slack", "c1")), 201, &endpoint));
@@ -176,6 +177,7 @@ TEST_F(HttpOperationsTest, HealthAndReadinessAnswerWithoutAKey) {
 }
 
 TEST_F(HttpOperationsTest, SigtermExitsZeroWithTheWalCheckpointed) {
+  SQLITE_FILE_ONLY();
   for (int i = 0; i < 20; ++i) {
     auto created = Create(CreateBody("slack", "c" + std::to_string(i)));
     ASSERT_TRUE(created && created->status == 201);
@@ -482,6 +484,7 @@ TEST_F(HttpOperationsTest, MetricsCountKnownTrafficInPrometheusFormat) {
 }
 
 TEST_F(HttpOperationsTest, ReadinessFailsWhileTheDatabaseFileIsUnreadable) {
+  SQLITE_FILE_ONLY();
   ASSERT_EQ(NewClient().Get("/readyz")->status, 200);
   ASSERT_EQ(::chmod(db_path().c_str(), 0), 0);
   auto unready = NewClient().Get("/readyz");

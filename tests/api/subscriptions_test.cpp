@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <simdjson.h>
-#include <sqlite3.h>
 
 #include <string>
 #include <string_view>
@@ -371,15 +370,8 @@ TEST_F(HttpSubscriptionTest, PatchChangesWhatIsGivenAndReEnables) {
   EXPECT_EQ(patched.created_at, created.created_at);
 
   // As after a receiver's 410 Gone (the delivery worker's doing).
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    EXPECT_EQ(sqlite3_exec(db, "UPDATE webhook_subscriptions SET enabled = 0",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-  }
+  ASSERT_TRUE(ExecOnDatabase(
+      db_path(), "UPDATE webhook_subscriptions SET enabled = false"));
   Subscription read;
   ASSERT_NO_FATAL_FAILURE(
       ExpectSubscription(GetAs(key_, created.id), 200, &read));

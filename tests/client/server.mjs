@@ -2,16 +2,30 @@
 // (client_test.mjs, core_test.mjs). WEBHOOKS_SERVER_BIN names it (CTest sets
 // it).
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export const serverBin = process.env.WEBHOOKS_SERVER_BIN;
 
-// Starts the binary on a free port and an in-memory database, plus `args`,
-// and resolves with its base URL once it prints the "listening on" line
-// (the readiness signal; no sleeping).
+let schemas = 0;
+
+// The database of one server: an in-memory one, or, when CTest runs the
+// suite against PostgreSQL (WEBHOOKS_TEST_BACKEND=postgres), a fresh schema
+// of the test command's cluster, made with psql.
+function testDatabase() {
+  if (process.env.WEBHOOKS_TEST_BACKEND !== 'postgres') return ':memory:';
+  const uri = readFileSync(`${process.env.WEBHOOKS_TEST_PG_DIR}/uri`, 'utf8').trim();
+  const schema = `client_${process.pid}_${++schemas}`;
+  execFileSync('psql', ['--quiet', '--no-psqlrc', '--command', `CREATE SCHEMA ${schema}`, uri]);
+  return `${uri}&options=-csearch_path%3D${schema}`;
+}
+
+// Starts the binary on a free port and a database of its own (in memory,
+// or a PostgreSQL schema), plus `args`, and resolves with its base URL once
+// it prints the "listening on" line (the readiness signal; no sleeping).
 export function startServer(args) {
-  const child = spawn(serverBin, ['--port', '0', '--db', ':memory:', ...args], {
+  const child = spawn(serverBin, ['--port', '0', '--db', testDatabase(), ...args], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   return new Promise((resolve, reject) => {

@@ -33,7 +33,7 @@ namespace {
 
 using testing::ClusterDir;
 using testing::ClusterUri;
-using testing::RestartCluster;
+using testing::PrivateCluster;
 using testing::WithPassword;
 
 // ---- Without a server ----
@@ -304,7 +304,14 @@ TEST_F(PostgresConnection, PoolOfTwoServesEightThreads) {
   EXPECT_LE(pool.open_count(), 2u);
 }
 
-TEST_F(PostgresConnection, RecoversAfterServerRestart) {
+// On a cluster of its own: the shared one serves other tests meanwhile.
+TEST(PostgresRestart, ConnectionsRecoverAfterServerRestart) {
+  PrivateCluster cluster;
+  ASSERT_FALSE(cluster.uri().empty())
+      << "no private cluster: is WEBHOOKS_PG_SCRATCH_SCRIPT set?";
+  const std::string uri_ = cluster.uri();
+  std::unique_ptr<Connection> conn_;
+  ASSERT_TRUE(Connection::Open(uri_, &conn_).ok());
   Pool pool(uri_, 1);
   std::string before;
   {
@@ -317,7 +324,7 @@ TEST_F(PostgresConnection, RecoversAfterServerRestart) {
   }
   ASSERT_EQ(pool.open_count(), 1u);
 
-  ASSERT_TRUE(RestartCluster());
+  ASSERT_TRUE(cluster.Restart());
 
   // A connection opened before the restart is gone: Unavailable, and never
   // lent again.
