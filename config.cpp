@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "util/db_uri.h"
 #include "util/net.h"
 #include "util/text.h"
 
@@ -206,7 +207,9 @@ constexpr Setting kSettings[] = {
     {"db", "PATH", "WEBHOOKS_DB", SettingKind::kValue, nullptr,
      "data/webhooks.db",
      "SQLite database file (the server creates it and its folder; the file "
-     "is mode 0600), or :memory: for a private in-memory one",
+     "is mode 0600), :memory: for a private in-memory one, or a "
+     "postgresql:// (postgres://) URI: PostgreSQL 15 or later, shared by "
+     "any number of instances; its password is never printed",
      false,
      [](const std::string& value, Config* config) -> std::string {
        if (value.empty()) return "--db must not be empty";
@@ -214,7 +217,9 @@ constexpr Setting kSettings[] = {
        return "";
      },
      "db",
-     [](const Config& config, const StartupFacts&) { return config.db_path; }},
+     [](const Config& config, const StartupFacts&) {
+       return RedactDatabaseUri(config.db_path);
+     }},
     {"public-url", "URL", "WEBHOOKS_PUBLIC_URL", SettingKind::kValue, nullptr,
      "http://localhost:PORT",
      "base of every webhook_url: http:// or https://, without query or "

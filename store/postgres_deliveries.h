@@ -91,7 +91,8 @@ Status CountActivity(Connection& c, std::string_view project_id,
 Status ClaimDeliveries(Connection& c, const SecretBox& box, int64_t now_ms,
                        int64_t lease_ms, size_t max,
                        std::vector<ClaimedDelivery>* out);
-Status FinishAttempts(Connection& c, const std::vector<AttemptOutcome>& outcomes,
+Status FinishAttempts(Connection& c,
+                      const std::vector<AttemptOutcome>& outcomes,
                       int64_t now_ms);
 Status ReleaseLeases(Connection& c, int64_t now_ms);
 Status NextDeliveryDue(Connection& c, std::optional<int64_t>* at_ms);
@@ -102,8 +103,8 @@ Status CountDeliveryQueue(Connection& c, int64_t now_ms,
 // sqlite_internal::PruneFinishedDeliveries (finished deliveries created
 // before cutoff_ms, oldest first, each with all its attempts, rows counted
 // against `budget`, the first one always). *deleted: rows deleted.
-Status PruneFinishedDeliveries(Connection& c, int64_t cutoff_ms,
-                               int64_t budget, int64_t* deleted);
+Status PruneFinishedDeliveries(Connection& c, int64_t cutoff_ms, int64_t budget,
+                               int64_t* deleted);
 
 }  // namespace webhooks::postgres_internal
 

@@ -24,9 +24,9 @@ namespace webhooks::postgres_internal {
 constexpr int64_t kMigrationLockKey = 0x77656268;
 
 struct Migration {
-  int version;        // 1, 2, ...: the order of application
-  const char* name;   // what it does, recorded with it
-  const char* sql;    // one or more statements, run as one simple query
+  int version;       // 1, 2, ...: the order of application
+  const char* name;  // what it does, recorded with it
+  const char* sql;   // one or more statements, run as one simple query
 };
 
 // Every migration this binary knows, in ascending version order.

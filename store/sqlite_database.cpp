@@ -46,11 +46,6 @@ void CreateFilePrivately(const std::string& path) {
   }
 }
 
-// The user_version schema.sql sets. 0 is a new database; 1 had a foreign key
-// from webhook_events to webhook_endpoints that deleted an endpoint's events
-// in the deleting transaction, and no endpoint_event_counts.
-constexpr int kSchemaVersion = 2;
-
 // Brings a version 1 database to version 2, in one transaction: a crash
 // leaves it at version 1. SQLite cannot drop a foreign key in place, so
 // webhook_events is rebuilt as https://sqlite.org/lang_altertable.html
@@ -180,6 +175,14 @@ SQLite::Database OpenDatabase(const std::string& path, bool track_clean_stop,
   db.exec("PRAGMA synchronous = FULL");
   db.exec("PRAGMA foreign_keys = ON");
   const int version = db.execAndGet("PRAGMA user_version").getInt();
+  // A newer server's database: its schema may hold what we would break.
+  if (version > kSchemaVersion) {
+    throw SQLite::Exception(
+        "the database's schema is at version " + std::to_string(version) +
+            ", newer than this server's " + std::to_string(kSchemaVersion) +
+            ": run a newer webhooks-server against it",
+        SQLITE_ERROR);
+  }
   // Also after an older server set the version back to 1: copying again is
   // correct, if slow.
   if (version == 1) MigrateToVersion2(db);

@@ -805,4 +805,26 @@ Status OpenSqliteStore(const std::string& path, const StoreOptions& options,
   }
 }
 
+Status MigrateSqliteDatabase(const std::string& path, int* from, int* to) {
+  int found = 0;
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0) {
+    try {
+      SQLite::Database db(path, SQLite::OPEN_READONLY);
+      found = db.execAndGet("PRAGMA user_version").getInt();
+    } catch (const SQLite::Exception& e) {
+      return Status::Unavailable("cannot read database '" + path +
+                                 "': " + e.what() + WhyUnopenable(path));
+    }
+  }
+  // Opening applies the schema: the migrations run there, as at a start.
+  std::unique_ptr<Store> store;
+  if (Status status = OpenSqliteStore(path, &store); !status.ok()) {
+    return status;
+  }
+  *from = found;
+  *to = sqlite_internal::kSchemaVersion;
+  return Status::Ok();
+}
+
 }  // namespace webhooks

@@ -42,6 +42,11 @@ inline Status OpenSqliteStore(const std::string& path,
 // writes to `from`. Fails if `to` exists.
 Status BackupSqliteDatabase(const std::string& from, const std::string& to);
 
+// Applies the schema migrations the database at `path` lacks (creating it
+// if missing), as a server's start does, and closes it. *from: the version
+// found (0 for a new database); *to: the version now.
+Status MigrateSqliteDatabase(const std::string& path, int* from, int* to);
+
 // Runs PRAGMA integrity_check on `path`, opened read-only (the file is not
 // changed). Ok with *problems empty if the database is sound; Ok with the
 // problems listed if not; an error Status if it cannot be opened at all.

@@ -26,8 +26,15 @@
 #include <thread>
 #include <vector>
 
+#include "tests/pg_cluster.h"
+
 namespace webhooks::postgres_internal {
 namespace {
+
+using testing::ClusterDir;
+using testing::ClusterUri;
+using testing::RestartCluster;
+using testing::WithPassword;
 
 // ---- Without a server ----
 
@@ -87,59 +94,6 @@ TEST(PostgresStatus, MapsSqlStates) {
 }
 
 // ---- Against the cluster ----
-
-std::string ReadLine(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-// The cluster's folder ("" if not configured).
-std::string ClusterDir() {
-  const char* dir = std::getenv("WEBHOOKS_TEST_PG_DIR");
-  return dir ? dir : "";
-}
-
-std::string ClusterUri() {
-  const char* uri = std::getenv("WEBHOOKS_TEST_PG_URI");
-  if (uri && *uri) return uri;
-  if (ClusterDir().empty()) return "";
-  return ReadLine(ClusterDir() + "/uri");
-}
-
-// The URI with a password in its user-info (the cluster trusts local
-// connections and ignores it), to show that no message leaks it.
-std::string WithPassword(const std::string& uri, const std::string& password) {
-  std::string out = uri;
-  size_t at = out.find('@');
-  if (at != std::string::npos) out.insert(at, ":" + password);
-  return out;
-}
-
-// The highest installed PostgreSQL's programs, as pg-scratch finds them.
-std::string PostgresBin() {
-  std::string best;
-  std::error_code ec;
-  for (const auto& entry :
-       std::filesystem::directory_iterator("/usr/lib/postgresql", ec)) {
-    std::string bin = entry.path().string() + "/bin";
-    if (std::filesystem::exists(bin + "/pg_ctl") && bin > best) best = bin;
-  }
-  return best;
-}
-
-// Restarts the cluster (fast: sessions are terminated) and waits until it
-// accepts connections again. The log goes to the cluster's file, not to our
-// stdout, which the server would otherwise hold open.
-bool RestartCluster() {
-  std::string dir = ClusterDir();
-  std::string command = PostgresBin() + "/pg_ctl --pgdata='" + dir +
-                        "/data' --log='" + dir +
-                        "/server.log' --mode=fast --wait restart >/dev/null";
-  if (::geteuid() == 0) command = "runuser -u postgres -- " + command;
-  return std::system(command.c_str()) == 0;
-}
 
 class PostgresConnection : public ::testing::Test {
  protected:

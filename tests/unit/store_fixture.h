@@ -1,10 +1,12 @@
 // The conformance suite's fixture for any Store (tests/unit/store_test.cpp,
-// store_keys_test.cpp, store_events_test.cpp): StoreTest runs each test
-// against every Backend listed in store_test.cpp, on a fresh database.
-// Beside it, what the SQLite suites (sqlite_store_test.cpp,
-// encrypted_store_test.cpp, store_subscriptions_test.cpp,
-// store_deliveries_test.cpp) read from and write to a database file through
-// a connection of their own.
+// store_keys_test.cpp, store_events_test.cpp, store_subscriptions_test.cpp,
+// store_deliveries_test.cpp): StoreTest runs each test against every Backend
+// of ConformanceBackends(), on a fresh database. The unit binary links the
+// SQLite list (tests/unit/store_backends_sqlite.cpp: a file and :memory:);
+// the PostgreSQL binary links the same suites with its own list
+// (tests/pg/store_backends_postgres.cpp: a fresh schema per test on the
+// cluster the test command started). Beside it, what the SQLite-only suites
+// read from and write to a database file through a connection of their own.
 
 #ifndef WEBHOOKS_TESTS_UNIT_STORE_FIXTURE_H_
 #define WEBHOOKS_TESTS_UNIT_STORE_FIXTURE_H_
@@ -14,8 +16,10 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "store/store.h"
 #include "tests/test_util.h"
@@ -24,15 +28,52 @@ namespace webhooks::testing {
 
 struct Backend {
   const char* name;
-  // Opens a fresh database (in `dir` where the backend uses files).
-  std::function<Status(const TempDir& dir, std::unique_ptr<Store>*)> open;
+  // Makes a fresh, empty database and says where it is: a file in `dir`,
+  // ":memory:" or a PostgreSQL URI.
+  std::function<std::string(const TempDir& dir)> fresh;
+  // Opens the store at `where` (a database `fresh` made).
+  std::function<Status(const std::string& where, const StoreOptions& options,
+                       std::unique_ptr<Store>* store)>
+      open;
+  // Runs `sql` on the database at `where` through a connection of the
+  // test's own, behind the store's back, and returns the first column of
+  // its first row ("" if none); unset if a failure was added. Null for a
+  // database no second connection can reach (:memory:), which also does not
+  // outlive its store.
+  std::function<std::optional<std::string>(const std::string& where,
+                                           const std::string& sql)>
+      sql;
 };
+
+// The backends the conformance suites run on, in this test binary.
+const std::vector<Backend>& ConformanceBackends();
 
 inline std::string Digest(char fill) { return std::string(32, fill); }
 
 class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
-  void SetUp() override { ASSERT_OK(GetParam().open(dir_, &store_)); }
+  void SetUp() override {
+    where_ = GetParam().fresh(dir_);
+    ASSERT_OK(GetParam().open(where_, StoreOptions{}, &store_));
+  }
+
+  // Whether the database outlives its store and a test may read it with
+  // SQL of its own (not :memory:).
+  bool Reopenable() const { return static_cast<bool>(GetParam().sql); }
+  // Closes the store and opens the same database again with `options`.
+  Status Reopen(const StoreOptions& options = {}) {
+    store_.reset();
+    return GetParam().open(where_, options, &store_);
+  }
+  // The first value `sql` returns, read behind the store's back (only where
+  // Reopenable()); "" if none, and a failure if the statement fails. SQL
+  // meant for every backend: standard SQL that SQLite and PostgreSQL both
+  // run alike.
+  std::string Sql(const std::string& sql) {
+    std::optional<std::string> value = GetParam().sql(where_, sql);
+    if (!value) ADD_FAILURE() << "SQL failed: " << sql;
+    return value.value_or("");
+  }
 
   // Registers a key (one byte repeated as its digest) and returns its
   // project.
@@ -62,6 +103,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
   }
 
   TempDir dir_;
+  std::string where_;  // the database: a path, ":memory:" or a URI
   std::unique_ptr<Store> store_;
 };
 

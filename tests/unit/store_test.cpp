@@ -1,6 +1,7 @@
-// The conformance suite for any Store, run against every backend: a SQLite
-// file and SQLite :memory: now, PostgreSQL later (one more factory below).
-// This file holds the backends, the endpoints (create and its idempotency,
+// The conformance suite for any Store, run against every backend of
+// ConformanceBackends() (store_fixture.h): a SQLite file and SQLite
+// :memory: in the unit binary, PostgreSQL in the PostgreSQL one.
+// This file holds the endpoints (create and its idempotency,
 // get, list, update, delete, the ingress lookup, verification) and the
 // shared write path (group commit, ping, checkpoint); the keys are in
 // store_keys_test.cpp, the events and their retention in
@@ -20,28 +21,15 @@
 #include <tuple>
 #include <vector>
 
-#include "store/sqlite_store.h"
 #include "tests/test_util.h"
 #include "tests/unit/store_fixture.h"
 
 namespace webhooks {
 namespace {
 
-using testing::Backend;
 using testing::Digest;
 using testing::StoreTest;
 using testing::TempDir;
-
-const Backend kBackends[] = {
-    {"SqliteFile",
-     [](const TempDir& dir, std::unique_ptr<Store>* store) {
-       return OpenSqliteStore(dir.File("store.db"), store);
-     }},
-    {"SqliteMemory",
-     [](const TempDir&, std::unique_ptr<Store>* store) {
-       return OpenSqliteStore(":memory:", store);
-     }},
-};
 
 TEST_P(StoreTest, CreateThenCreateAgainReturnsTheSameEndpoint) {
   const std::string project = Project('a');
@@ -400,7 +388,8 @@ TEST_P(StoreTest, PingAndCheckpointAnswer) {
   EXPECT_OK(store_->Checkpoint());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(kBackends),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
+                         ::testing::ValuesIn(testing::ConformanceBackends()),
                          [](const auto& param_info) {
                            return param_info.param.name;
                          });
