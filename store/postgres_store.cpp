@@ -1136,9 +1136,7 @@ bool IsPostgresDatabase(std::string_view db) {
   return postgres_internal::IsPostgresUri(db);
 }
 
-std::string RedactDatabaseUri(std::string_view uri) {
-  return postgres_internal::RedactUri(uri);
-}
+// RedactDatabaseUri, declared in postgres_store.h too, is util/db_uri.cpp's.
 
 Status ApplyPostgresMigrations(const std::string& uri, int* from, int* to) {
   std::unique_ptr<Connection> connection;
