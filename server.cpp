@@ -53,6 +53,7 @@
 #include "ops/metrics.h"
 #include "ops/rate_limiter.h"
 #include "ops/signal_watcher.h"
+#include "store/postgres_store.h"
 #include "store/secret_box.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
@@ -155,11 +156,13 @@ sigset_t BlockWatchedSignals() {
 }
 
 // Opens the store the settings name (the one place that chooses the
-// backend), creating its folder, and says when the last server did not stop
-// cleanly. Returns 0, or the exit code after one line on stderr.
+// backend): a PostgreSQL URI, or a SQLite file (creating its folder, and
+// saying when the last server on it did not stop cleanly). Returns 0, or
+// the exit code after one line on stderr.
 int OpenStore(const Config& config, std::unique_ptr<Store>* store) {
+  const bool postgres = IsPostgresDatabase(config.db_path);
   std::string error;
-  if (!EnsureParentFolder(config.db_path, &error)) {
+  if (!postgres && !EnsureParentFolder(config.db_path, &error)) {
     std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
     return 1;
   }
@@ -174,6 +177,19 @@ int OpenStore(const Config& config, std::unique_ptr<Store>* store) {
                           &error)) {
     std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
     return 2;
+  }
+  if (postgres) {
+    // Unreachable, refused or a schema too new: nothing a restart of ours
+    // fixes by itself, so a configuration error (2), and one line that
+    // names the database without its password.
+    if (Status status = OpenPostgresStore(config.db_path, store_options, store);
+        !status.ok()) {
+      std::fprintf(stderr, "webhooks-server: cannot open PostgreSQL %s: %s\n",
+                   RedactDatabaseUri(config.db_path).c_str(),
+                   status.message().c_str());
+      return 2;
+    }
+    return 0;
   }
   const auto opening = std::chrono::steady_clock::now();
   if (Status status = OpenSqliteStore(config.db_path, store_options, store);
@@ -223,7 +239,7 @@ int BuildKeys(const Config& config, Store& store, KeyPolicy* keys,
 // the HTTP side needs some of it).
 constexpr std::chrono::milliseconds kDeliveryStopGrace{5000};
 
-DeliveryOptions DeliveryOptionsFor(const Config& config) {
+DeliveryOptions DeliveryOptionsFor(const Config& config, bool shared_store) {
   DeliveryOptions options;
   options.retry_schedule_ms = config.retry_schedule_ms;
   options.attempt_timeout_ms = config.delivery_timeout_ms;
@@ -231,8 +247,10 @@ DeliveryOptions DeliveryOptionsFor(const Config& config) {
   options.deny_private_targets = config.deny_private_targets;
   options.user_agent = UserAgent();
   // One SQLite server works on its database alone: what it had in flight
-  // when it died is due again at once, not after the lease.
-  options.release_leases_at_start = true;
+  // when it died is due again at once, not after the lease. On a shared
+  // PostgreSQL database the leases in flight may be another instance's
+  // live attempts: they are left to expire.
+  options.release_leases_at_start = !shared_store;
   return options;
 }
 
@@ -245,7 +263,8 @@ int Run(int argc, char** argv) {
   if (argc == 2 && std::string_view(argv[1]) == "routes") return PrintRoutes();
   if (argc > 1 && (std::string_view(argv[1]) == "keys" ||
                    std::string_view(argv[1]) == "backup" ||
-                   std::string_view(argv[1]) == "check")) {
+                   std::string_view(argv[1]) == "check" ||
+                   std::string_view(argv[1]) == "migrate")) {
     return RunAdminCommand(argc, argv);
   }
   // glibc gives each thread that allocates concurrently an arena of its
@@ -332,7 +351,8 @@ int Run(int argc, char** argv) {
   ctx.changes = &changes;
   // Deliveries to the projects' apps: one thread, woken by every stored
   // event; destroyed before the store.
-  DeliveryOptions delivery_options = DeliveryOptionsFor(config);
+  DeliveryOptions delivery_options =
+      DeliveryOptionsFor(config, IsPostgresDatabase(config.db_path));
   delivery_options.changes = &changes;
   DeliveryWorker deliveries(*store, delivery_options, log, metrics);
   ctx.wake_deliveries = [&deliveries] { deliveries.Wake(); };

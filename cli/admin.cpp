@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "config.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
 #include "util/crypto.h"
+#include "util/db_uri.h"
 #include "util/text.h"
 #include "util/time.h"
 
@@ -84,22 +86,36 @@ prints "PATH: ok" or "PATH: damaged" with the problems on standard error.
 
 )";
 
+constexpr char kMigrateHelp[] =
+    R"(usage: webhooks-server migrate [--db PATH|URI]
+
+Brings the database's schema up to this server's version and prints the
+version found and the version now, then exits: for a deploy that applies
+schema changes before any new instance starts. A server applies them at
+start-up too. On PostgreSQL the migrations run in one transaction under an
+advisory lock, so instances starting together never race; a database newer
+than this server is refused. Creates a SQLite database if missing.
+
+)";
+
 constexpr char kHelpEnd[] =
     R"(  --help             print this text and exit
 
-Except keys create, the commands refuse a database file that does not exist
-(exit 1) rather than create an empty one. Exit status: 0 done, 1 failed, 2 a
-usage error.
+Except keys create and migrate, the commands refuse a database file that
+does not exist (exit 1) rather than create an empty one. --db also takes a
+postgresql:// URI (keys, migrate; for backup and check, PostgreSQL has its
+own tools). Exit status: 0 done, 1 failed, 2 a usage error.
 )";
 
 // The --help of `command` (and of the keys `action` if one is named).
 std::string HelpFor(std::string_view command, std::string_view action) {
-  const char* text = command == "backup"  ? kBackupHelp
-                     : command == "check" ? kCheckHelp
-                     : action == "create" ? kKeysCreateHelp
-                     : action == "list"   ? kKeysListHelp
-                     : action == "revoke" ? kKeysRevokeHelp
-                                          : kKeysHelp;
+  const char* text = command == "backup"    ? kBackupHelp
+                     : command == "check"   ? kCheckHelp
+                     : command == "migrate" ? kMigrateHelp
+                     : action == "create"   ? kKeysCreateHelp
+                     : action == "list"     ? kKeysListHelp
+                     : action == "revoke"   ? kKeysRevokeHelp
+                                            : kKeysHelp;
   return text + SettingsHelp({"db"}) + kHelpEnd;
 }
 
@@ -191,8 +207,50 @@ int RunAdminCommand(int argc, char** argv) {
       return UsageError(command, "--project is for keys create only");
     }
   }
+  const bool postgres = IsPostgresDatabase(db);
+  const std::string shown = RedactDatabaseUri(db);
+  if (postgres && command == "backup") {
+    return UsageError(
+        command,
+        "backup copies SQLite files; for PostgreSQL use pg_dump (a "
+        "consistent copy while servers write: pg_dump --format=custom "
+        "--file=webhooks.dump '" +
+            shown + "'), or the point-in-time recovery of your provider");
+  }
+  if (postgres && command == "check") {
+    return UsageError(
+        command,
+        "check runs SQLite's integrity check; for PostgreSQL use amcheck "
+        "(CREATE EXTENSION amcheck; then bt_index_check on each index, or "
+        "pg_amcheck --all from the command line)");
+  }
   if (command == "backup" && given.Option("to").empty()) {
     return UsageError(command, "backup needs --to FILE");
+  }
+  if (command == "migrate") {
+    int from = 0;
+    int to = 0;
+    Status status = Status::Ok();
+    if (postgres) {
+      status = ApplyPostgresMigrations(db, &from, &to);
+    } else if (db == ":memory:") {
+      return UsageError(command,
+                        "migrate needs a database file or a postgresql:// "
+                        "URI, not :memory: (--db or WEBHOOKS_DB)");
+    } else if (EnsureParentFolder(db, &error)) {
+      status = MigrateSqliteDatabase(db, &from, &to);
+    } else {
+      status = Status::Internal(error);
+    }
+    if (!status.ok()) {
+      std::fprintf(stderr, "webhooks-server: %s: %s\n", shown.c_str(),
+                   status.message().c_str());
+      return 1;
+    }
+    std::printf("%s: schema version %d%s\n", shown.c_str(), to,
+                from == to ? " (up to date)"
+                           : (" (was " + std::to_string(from) + ")").c_str());
+    return 0;
   }
   // A database private to one process: nothing for a command to act on.
   if (db == ":memory:") {
@@ -200,7 +258,7 @@ int RunAdminCommand(int argc, char** argv) {
                                    " needs a database file, not :memory: "
                                    "(--db or WEBHOOKS_DB)");
   }
-  if (action != "create" && !DatabaseExists(db)) {
+  if (!postgres && action != "create" && !DatabaseExists(db)) {
     std::fprintf(stderr,
                  "webhooks-server: no database at '%s' (nothing was "
                  "created): start the server once to create it, or check "
@@ -232,13 +290,17 @@ int RunAdminCommand(int argc, char** argv) {
     return 0;
   }
   // keys: on the store, so the schema exists even on a new database.
-  if (!EnsureParentFolder(db, &error)) {
+  if (!postgres && !EnsureParentFolder(db, &error)) {
     std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
     return 1;
   }
   std::unique_ptr<Store> store;
-  if (Status status = OpenSqliteStore(db, &store); !status.ok()) {
-    std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
+  if (Status status = postgres ? OpenPostgresStore(db, StoreOptions{}, &store)
+                               : OpenSqliteStore(db, &store);
+      !status.ok()) {
+    std::fprintf(stderr, "webhooks-server: %s%s%s\n",
+                 postgres ? shown.c_str() : "", postgres ? ": " : "",
+                 status.message().c_str());
     return 1;
   }
   if (action == "create") {

@@ -76,8 +76,8 @@ inline bool ControlCluster(const std::string& dir, const std::string& action) {
 
 // A cluster of one test's own (scripts/pg-scratch, about 1.6 s to start),
 // for what must not happen to the shared one: a restart, a stop. Stopped
-// and deleted when destroyed. The script's path comes from
-// $WEBHOOKS_PG_SCRATCH_SCRIPT, which CTest sets.
+// and deleted when destroyed. CMake compiles in the script's path
+// (WEBHOOKS_PG_SCRATCH_SCRIPT).
 class PrivateCluster {
  public:
   PrivateCluster() {
@@ -85,9 +85,7 @@ class PrivateCluster {
     // Under /tmp: the postgres user must be able to reach the folder.
     dir_ = "/tmp/webhooks-pg-" + std::to_string(::getpid()) + "-" +
            std::to_string(++counter);
-    const char* script = std::getenv("WEBHOOKS_PG_SCRATCH_SCRIPT");
-    if (script == nullptr || *script == '\0') return;
-    script_ = script;
+    script_ = WEBHOOKS_PG_SCRATCH_SCRIPT;
     const std::string command =
         "'" + script_ + "' start '" + dir_ + "' >/dev/null";
     if (std::system(command.c_str()) == 0) uri_ = ReadLine(dir_ + "/uri");

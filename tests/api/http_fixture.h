@@ -253,12 +253,9 @@ inline void ExpectNewEndpoint(const Endpoint& endpoint,
 }
 
 // Whether this run of the suite is against PostgreSQL: CTest runs the
-// black-box suites a second time with WEBHOOKS_TEST_BACKEND=postgres (and
-// the cluster of tests/pg_cluster.h), as "pg." tests.
-inline bool SuiteOnPostgres() {
-  const char* backend = std::getenv("WEBHOOKS_TEST_BACKEND");
-  return backend != nullptr && std::string_view(backend) == "postgres";
-}
+// black-box suite a second time, as "pg." tests, with the cluster of
+// tests/pg_cluster.h named in $WEBHOOKS_TEST_PG_DIR.
+inline bool SuiteOnPostgres() { return !ClusterDir().empty(); }
 
 // The database of one test: a SQLite file in `dir`, or on PostgreSQL a
 // fresh schema of the cluster (a URI); "" if that cannot be made.

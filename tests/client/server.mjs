@@ -11,10 +11,10 @@ export const serverBin = process.env.WEBHOOKS_SERVER_BIN;
 let schemas = 0;
 
 // The database of one server: an in-memory one, or, when CTest runs the
-// suite against PostgreSQL (WEBHOOKS_TEST_BACKEND=postgres), a fresh schema
-// of the test command's cluster, made with psql.
+// suite against PostgreSQL, a fresh schema
+// of the test command's cluster (WEBHOOKS_TEST_PG_DIR), made with psql.
 function testDatabase() {
-  if (process.env.WEBHOOKS_TEST_BACKEND !== 'postgres') return ':memory:';
+  if (!process.env.WEBHOOKS_TEST_PG_DIR) return ':memory:';
   const uri = readFileSync(`${process.env.WEBHOOKS_TEST_PG_DIR}/uri`, 'utf8').trim();
   const schema = `client_${process.pid}_${++schemas}`;
   execFileSync('psql', ['--quiet', '--no-psqlrc', '--command', `CREATE SCHEMA ${schema}`, uri]);
