@@ -656,6 +656,7 @@ std::string ServerHelp() {
                        keys revoke KEY_ID   [--db PATH]
        webhooks-server backup --to FILE [--db PATH]
        webhooks-server check [--db PATH]
+       webhooks-server migrate [--db PATH|URI]
        webhooks-server send-test-event --url WEBHOOK_URL --secret SECRET
                                        [--file event.json]
        webhooks-server --version

@@ -58,6 +58,7 @@
 #include "store/sqlite_store.h"
 #include "store/store.h"
 #include "toolkits/catalog.h"
+#include "util/db_uri.h"
 #include "util/net.h"
 
 namespace webhooks {
@@ -184,9 +185,7 @@ int OpenStore(const Config& config, std::unique_ptr<Store>* store) {
     // names the database without its password.
     if (Status status = OpenPostgresStore(config.db_path, store_options, store);
         !status.ok()) {
-      std::fprintf(stderr, "webhooks-server: cannot open PostgreSQL %s: %s\n",
-                   RedactDatabaseUri(config.db_path).c_str(),
-                   status.message().c_str());
+      std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
       return 2;
     }
     return 0;

@@ -1136,8 +1136,6 @@ bool IsPostgresDatabase(std::string_view db) {
   return postgres_internal::IsPostgresUri(db);
 }
 
-// RedactDatabaseUri, declared in postgres_store.h too, is util/db_uri.cpp's.
-
 Status ApplyPostgresMigrations(const std::string& uri, int* from, int* to) {
   std::unique_ptr<Connection> connection;
   Status status = Connection::Open(uri, &connection);

@@ -18,9 +18,6 @@ namespace webhooks {
 // URI) rather than a SQLite file.
 bool IsPostgresDatabase(std::string_view db);
 
-// `uri` with its password replaced by "***", for anything printed.
-std::string RedactDatabaseUri(std::string_view uri);
-
 // Connects to the database at `uri`, applies the schema migrations it lacks
 // (ApplyPostgresMigrations), checks nothing else, and returns a store that
 // keeps a pool of connections (options.read_connections + 4 of them). Every
