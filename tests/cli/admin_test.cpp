@@ -183,5 +183,20 @@ TEST_F(HttpAdminCommandTest, CheckFailsOnADamagedFileAndChangesNothing) {
   EXPECT_EQ(RunToExit({"backup", "--db", db_path()}).exit_code, 2);
 }
 
+// migrate on a SQLite file: a new file gets the whole schema (version 2),
+// a second run finds nothing to do, and a server starts on the result.
+TEST(AdminMigrate, SqliteFileMigratesOnceThenIsUpToDate) {
+  TempDir dir;
+  const std::string db = dir.File("data/migrated.db");
+  Finished first = RunToExit({"migrate", "--db", db});
+  EXPECT_EQ(first.exit_code, 0);
+  EXPECT_EQ(first.out, db + ": schema version 2 (was 0)\n");
+  Finished again = RunToExit({"migrate", "--db", db});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_EQ(again.out, db + ": schema version 2 (up to date)\n");
+  ServerProcess server;
+  EXPECT_TRUE(server.Start({"--port", "0", "--db", db})) << server.Stderr();
+}
+
 }  // namespace
 }  // namespace webhooks::testing
