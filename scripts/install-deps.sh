@@ -5,9 +5,10 @@
 # playwright-core for the dashboard's browser test (from the committed
 # lockfile; the browser is Debian's chromium); also wrk and sqlite3 for
 # scripts/bench --quick, strace and slowhttptest for the fault and
-# hostile-input tests, clang and its libFuzzer runtime for scripts/fuzz, and
+# hostile-input tests, clang and its libFuzzer runtime for scripts/fuzz,
 # postgresql (15) for the throw-away cluster of the PostgreSQL tests
-# (scripts/pg-scratch).
+# (scripts/pg-scratch), and nginx, which scripts/bench's postgres workload
+# runs in front of two instances (as a child of its own, never the service).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,7 @@ packages=(g++ make cmake pkg-config libcpp-httplib-dev libsqlitecpp-dev
           libcurl4-openssl-dev libpq-dev)
 if [[ "${1:-}" == "--for-tests" ]]; then
   packages+=(clang-format wrk sqlite3 strace slowhttptest clang libclang-rt-14-dev
-             chromium postgresql)
+             chromium postgresql nginx)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
 fi
