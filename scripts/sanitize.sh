@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything with AddressSanitizer + UndefinedBehaviorSanitizer (the
 # server binary too, so the HTTP and client suites exercise it instrumented)
-# and runs every test. Assumes scripts/install-deps.sh --for-tests ran.
+# and runs every test (but one repeat, below). Assumes
+# scripts/install-deps.sh --for-tests ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug \
@@ -9,4 +10,9 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug \
 cmake --build build-asan -j"$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ctest --test-dir build-asan --output-on-failure -j2
+# The black-box suite's second run against PostgreSQL (the "pg.Http..."
+# entries) is left to the normal build: instrumented, it takes 8 minutes of
+# the test command's 25, and the PostgreSQL store it exercises runs here
+# under the sanitizers anyway, through the conformance suites, the
+# two-instance tests and the client test on PostgreSQL.
+ctest --test-dir build-asan --output-on-failure -j2 --exclude-regex '^pg\.Http'

@@ -2,6 +2,8 @@
 
 #include "store/postgres_connection.h"
 
+#include <poll.h>
+
 #include <cctype>
 #include <charconv>
 #include <climits>
@@ -257,6 +259,19 @@ Status Connection::Run(const char* sql) {
   return Status::Ok();
 }
 
+bool Connection::StillOpen() {
+  if (lost_ || PQstatus(conn_) != CONNECTION_OK) return false;
+  pollfd ready{PQsocket(conn_), POLLIN, 0};
+  if (::poll(&ready, 1, 0) == 0) return true;  // nothing came: as we left it
+  // An idle session hears from the server when it ends the session (a
+  // shutdown's FATAL, then end of file); a notice would leave it open.
+  if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
+    lost_ = true;
+    return false;
+  }
+  return true;
+}
+
 bool Connection::Reusable() const {
   return !lost_ && PQstatus(conn_) == CONNECTION_OK &&
          PQtransactionStatus(conn_) == PQTRANS_IDLE;
@@ -290,12 +305,17 @@ Pool::Pool(std::string uri, size_t size)
 Status Pool::Acquire(Lease* lease) {
   std::unique_lock<std::mutex> lock(mu_);
   available_.wait(lock, [this] { return !idle_.empty() || open_ < size_; });
-  if (!idle_.empty()) {
+  // An idle connection the server ended meanwhile (a restart) is dropped
+  // here, before a statement fails on it: its slot opens a new one below.
+  while (!idle_.empty()) {
     std::unique_ptr<Connection> connection = std::move(idle_.back());
     idle_.pop_back();
-    lock.unlock();
-    *lease = Lease(this, std::move(connection));
-    return Status::Ok();
+    if (connection->StillOpen()) {
+      lock.unlock();
+      *lease = Lease(this, std::move(connection));
+      return Status::Ok();
+    }
+    --open_;
   }
   ++open_;  // the slot is ours while we connect, outside the lock
   lock.unlock();

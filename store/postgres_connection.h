@@ -154,6 +154,11 @@ class Connection {
   // call on it ended with a connection error, and no transaction is left
   // open or aborted.
   bool Reusable() const;
+  // Whether the session is still open as far as can be told without a
+  // round trip: false once the server has ended it (a restart sends a
+  // FATAL and closes the socket), which a read of what is pending tells.
+  // For a connection that has been idle; costs one poll().
+  bool StillOpen();
   // How many statements were prepared on this connection (for tests).
   size_t prepared_count() const { return prepared_.size(); }
 

@@ -121,8 +121,8 @@ CommandRun RunCommand(const std::vector<std::string>& args,
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(),
-                               envp.data());
+  const int rc =
+      ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return run;
   const auto deadline = steady_clock::now() + seconds(20);
@@ -231,8 +231,9 @@ TEST_F(PgInstancesTest, RaceOnOneEndpointAcrossTwoInstancesCreatesOne) {
           ExpectEndpoint(replies[i], replies[i].status, &endpoint));
       EXPECT_EQ(endpoint.client_id, "race-client");
     } else {
-      ADD_FAILURE() << "request " << i << " (instance " << "AB"[i % 2]
-                    << "): " << replies[i].status << " " << replies[i].body;
+      ADD_FAILURE() << "request " << i << " (instance "
+                    << "AB"[i % 2] << "): " << replies[i].status << " "
+                    << replies[i].body;
     }
   }
   EXPECT_EQ(statuses[201], 1);
@@ -246,7 +247,8 @@ TEST_F(PgInstancesTest, RaceOnOneEndpointAcrossTwoInstancesCreatesOne) {
     ListPage page;
     ASSERT_NO_FATAL_FAILURE(
         ExpectListPage(client.Get(kCreatePath, KeyHeaders(key_)), &page));
-    ASSERT_EQ(page.items.size(), 1u) << "instance " << "AB"[i];
+    ASSERT_EQ(page.items.size(), 1u) << "instance "
+                                     << "AB"[i];
     EXPECT_EQ(page.items[0].id, *ids.begin());
   }
 }
@@ -259,9 +261,9 @@ TEST_F(PgInstancesTest, RaceOnOneEndpointAcrossTwoInstancesCreatesOne) {
 TEST_F(PgInstancesTest, ThousandEventsThroughBothIngressesEachDeliveredOnce) {
   // A long attempt timeout: a slow answer must not turn into a retry,
   // which at-least-once allows and this count would not.
-  ASSERT_NO_FATAL_FAILURE(StartBoth({"--retry-schedule", "50ms,50ms,50ms",
-                                     "--delivery-timeout", "20000",
-                                     "--delivery-concurrency", "8"}));
+  ASSERT_NO_FATAL_FAILURE(
+      StartBoth({"--retry-schedule", "50ms,50ms,50ms", "--delivery-timeout",
+                 "20000", "--delivery-concurrency", "8"}));
   Receiver receiver;
   Subscription subscription;
   Endpoint endpoint;
@@ -276,9 +278,9 @@ TEST_F(PgInstancesTest, ThousandEventsThroughBothIngressesEachDeliveredOnce) {
     httplib::Client clients[2] = {ClientOf(*server_), ClientOf(*second_)};
     for (size_t i = sender; i < kEvents; i += kSenders) {
       const std::string body = SlackEvent("Ev" + std::to_string(i));
-      auto result =
-          clients[i % 2].Post(path, SlackHeadersAt(kSlackSecret, UnixNow(), body),
-                              body, "application/json");
+      auto result = clients[i % 2].Post(
+          path, SlackHeadersAt(kSlackSecret, UnixNow(), body), body,
+          "application/json");
       statuses[i] = result ? result->status : 0;
     }
   });
@@ -344,9 +346,9 @@ TEST_F(PgInstancesTest, ThousandEventsThroughBothIngressesEachDeliveredOnce) {
 TEST_F(PgInstancesTest, KillNineWithAttemptsInFlightOtherInstanceDelivers) {
   constexpr int64_t kAttemptTimeoutMs = 4000;
   constexpr int64_t kLeaseMs = kAttemptTimeoutMs + 5000;  // worker.h margin
-  const std::vector<std::string> flags = {
-      "--retry-schedule", "50ms,50ms,50ms", "--delivery-timeout",
-      std::to_string(kAttemptTimeoutMs)};
+  const std::vector<std::string> flags = {"--retry-schedule", "50ms,50ms,50ms",
+                                          "--delivery-timeout",
+                                          std::to_string(kAttemptTimeoutMs)};
   // The receiver holds what arrives until the test lets go, then answers
   // 200 to everything.
   Receiver* self = nullptr;
@@ -392,11 +394,10 @@ TEST_F(PgInstancesTest, KillNineWithAttemptsInFlightOtherInstanceDelivers) {
       arrivals[StringAt(got.body, {"data", "event_id"}).value_or("")].push_back(
           got.at);
     }
-    const bool all = arrivals.size() == kEvents &&
-                     std::all_of(arrivals.begin(), arrivals.end(),
-                                 [](const auto& entry) {
-                                   return entry.second.size() >= 2;
-                                 });
+    const bool all =
+        arrivals.size() == kEvents &&
+        std::all_of(arrivals.begin(), arrivals.end(),
+                    [](const auto& entry) { return entry.second.size() >= 2; });
     if (all || steady_clock::now() >= deadline) break;
   }
   ASSERT_EQ(arrivals.size(), kEvents);
@@ -405,9 +406,9 @@ TEST_F(PgInstancesTest, KillNineWithAttemptsInFlightOtherInstanceDelivers) {
     EXPECT_EQ(times.size(), 2u) << "event " << event_id;
     // Not before the lease (less the time between claim and arrival): B
     // did not take attempts that might still have been running.
-    EXPECT_GE(std::chrono::duration_cast<milliseconds>(times[1] - times[0])
-                  .count(),
-              kLeaseMs - 1000)
+    EXPECT_GE(
+        std::chrono::duration_cast<milliseconds>(times[1] - times[0]).count(),
+        kLeaseMs - 1000)
         << "event " << event_id;
   }
   // Through B, the deliveries listing shows each succeeded, on its second
@@ -484,10 +485,10 @@ class Writer {
         std::lock_guard<std::mutex> lock(mu_);
         if (stop_) return;
       }
-      Reply reply = ToReply(client.Post(
-          kCreatePath, KeyHeaders(key_),
-          CreateBody("slack", "writer-" + std::to_string(i)),
-          "application/json"));
+      Reply reply = ToReply(
+          client.Post(kCreatePath, KeyHeaders(key_),
+                      CreateBody("slack", "writer-" + std::to_string(i)),
+                      "application/json"));
       std::lock_guard<std::mutex> lock(mu_);
       if (reply.status == 201) {
         acknowledged_.push_back(StringField(reply.body, "id").value_or(""));
@@ -536,9 +537,9 @@ TEST(PgRestart, WritesAnswer503WhileDownThenSucceedWithoutARestartOfOurs) {
   // A write of our own while it is down: the whole error envelope.
   {
     httplib::Client client = ClientOf(server);
-    auto result = client.Post(kCreatePath, KeyHeaders(key),
-                              CreateBody("slack", "while-down"),
-                              "application/json");
+    auto result =
+        client.Post(kCreatePath, KeyHeaders(key),
+                    CreateBody("slack", "while-down"), "application/json");
     ASSERT_NO_FATAL_FAILURE(
         ExpectErrorEnvelope(result, 503, kStorageUnavailable));
     EXPECT_FALSE(result->get_header_value("Retry-After").empty());
@@ -553,12 +554,12 @@ TEST(PgRestart, WritesAnswer503WhileDownThenSucceedWithoutARestartOfOurs) {
   RecordProperty("unavailable", static_cast<int>(writer.unavailable()));
 
   EXPECT_TRUE(writer.unexpected().empty())
-      << writer.unexpected().size() << " answers neither 201 nor 503, first: "
-      << writer.unexpected().front();
+      << writer.unexpected().size()
+      << " answers neither 201 nor 503, first: " << writer.unexpected().front();
   httplib::Client client = ClientOf(server);
   for (const std::string& id : writer.acknowledged()) {
-    auto result = client.Get(std::string(kCreatePath) + "/" + id,
-                             KeyHeaders(key));
+    auto result =
+        client.Get(std::string(kCreatePath) + "/" + id, KeyHeaders(key));
     ASSERT_TRUE(result) << id;
     EXPECT_EQ(result->status, 200) << id << ": " << result->body;
   }
@@ -570,8 +571,9 @@ TEST(PgRestart, WritesAnswer503WhileDownThenSucceedWithoutARestartOfOurs) {
 TEST(PgUnreachable, AtStartOneLineWithoutPasswordAndExitCode2) {
   EmptySocketDir socket_dir;
   ASSERT_FALSE(socket_dir.path().empty());
-  const std::string uri = "postgresql://u:hunter2@/webhooks?host=" +
-                          socket_dir.path() + "&port=5999";
+  const std::string uri =
+      "postgresql://u:hunter2@/webhooks?host=" + socket_dir.path() +
+      "&port=5999";
   ServerProcess server;
   const auto started = steady_clock::now();
   EXPECT_FALSE(server.Start({"--port", "0", "--db", uri}));
@@ -621,7 +623,9 @@ TEST_F(PgCommandTest, TwoMigratesAtOnceBothSucceedOneApplies) {
   ASSERT_FALSE(uri.empty());
   const std::string shown = RedactDatabaseUri(uri);
   std::vector<CommandRun> runs(2);
-  RunTogether(2, [&](size_t i) { runs[i] = RunCommand({"migrate", "--db", uri}); });
+  RunTogether(2, [&](size_t i) {
+    runs[i] = RunCommand({"migrate", "--db", uri});
+  });
   std::multiset<std::string> outs;
   for (const CommandRun& run : runs) {
     EXPECT_EQ(run.exit_code, 0) << run.err;
@@ -651,8 +655,8 @@ TEST_F(PgCommandTest, BackupAndCheckNameThePostgresToolsWithoutPassword) {
 TEST_F(PgCommandTest, KeysCreateThenServerRequiringKeysAcceptsIt) {
   const std::string uri = FreshSchemaUri("cli");
   ASSERT_FALSE(uri.empty());
-  CommandRun created = RunCommand({"keys", "create", "--project", "p",
-                                   "--db", uri});
+  CommandRun created =
+      RunCommand({"keys", "create", "--project", "p", "--db", uri});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   const std::string key = created.out.substr(0, created.out.find('\n'));
   ASSERT_FALSE(key.empty());
@@ -685,8 +689,7 @@ TEST_F(PgCommandTest, HelpAndStartUpLineNeverPrintThePassword) {
   }
   ServerProcess server;
   ASSERT_TRUE(server.Start({"--port", "0", "--db", uri})) << server.Stderr();
-  ASSERT_TRUE(server.WaitForStderr(RedactDatabaseUri(uri)))
-      << server.Stderr();
+  ASSERT_TRUE(server.WaitForStderr(RedactDatabaseUri(uri))) << server.Stderr();
   EXPECT_TRUE(Contains(server.Stderr(), "***")) << server.Stderr();
   EXPECT_FALSE(Contains(server.Stderr(), "hunter2")) << server.Stderr();
   EXPECT_EQ(server.Stop(), 0);
