@@ -494,6 +494,66 @@ class ServerProcess {
   std::string first_line_;
 };
 
+// Runs the server binary to its exit, keeping standard output and error
+// apart (RunToExit drops standard error): for the commands and refused
+// starts.
+struct Ran {
+  int exit_code = -1;  // -1: killed after 20 s, or not run
+  std::string out;
+  std::string err;
+};
+
+// Runs the binary to its exit with `args` and, besides this process's
+// environment without its WEBHOOKS_* variables, `env` ("NAME=value"; the
+// first of a name counts). Standard output and error are kept apart.
+inline Ran RunBinary(const std::vector<std::string>& args,
+                     const std::vector<std::string>& env = {}) {
+  Ran ran;
+  TempDir logs;
+  const std::string out_path = logs.File("out"), err_path = logs.File("err");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::vector<std::string> argv_strings = {ServerBinary()};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : argv_strings) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings = env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).rfind("WEBHOOKS_", 0) != 0) {
+      env_strings.push_back(*e);
+    }
+  }
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc =
+      ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return ran;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      break;
+    }
+    pollfd none{-1, 0, 0};
+    ::poll(&none, 1, 5);
+  }
+  ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  ran.out = ReadFile(out_path);
+  ran.err = ReadFile(err_path);
+  return ran;
+}
+
 // Runs the server binary to completion (for --help): its exit code and
 // standard output, bounded by a 10 s deadline.
 struct Finished {

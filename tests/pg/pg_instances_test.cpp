@@ -85,63 +85,6 @@ void RunTogether(size_t count, const std::function<void(size_t)>& work) {
   for (std::thread& thread : threads) thread.join();
 }
 
-// What a command printed, and how it ended.
-struct CommandRun {
-  int exit_code = -1;  // -1: killed at the deadline, or did not run
-  std::string out;
-  std::string err;
-};
-
-// Runs the server binary with `args` to completion, `env` ("NAME=value")
-// added to this process's environment minus its WEBHOOKS_ variables, with
-// both outputs kept (RunToExit drops standard error). Killed after 20 s.
-CommandRun RunCommand(const std::vector<std::string>& args,
-                      const std::vector<std::string>& env = {}) {
-  CommandRun run;
-  TempDir dir;
-  const std::string out_path = dir.File("out");
-  const std::string err_path = dir.File("err");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  std::vector<std::string> argv_strings = {ServerBinary()};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_strings) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string(*e).rfind("WEBHOOKS_", 0) != 0) env_strings.push_back(*e);
-  }
-  env_strings.insert(env_strings.end(), env.begin(), env.end());
-  std::vector<char*> envp;
-  for (std::string& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc =
-      ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return run;
-  const auto deadline = steady_clock::now() + seconds(20);
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (steady_clock::now() >= deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      break;
-    }
-    pollfd none{-1, 0, 0};
-    ::poll(&none, 1, 10);
-  }
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = ReadFile(out_path);
-  run.err = ReadFile(err_path);
-  return run;
-}
-
 size_t LineCount(const std::string& text) {
   return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
 }
@@ -605,10 +548,10 @@ TEST_F(PgCommandTest, MigrateAppliesTheSchemaOnceThenIsUpToDate) {
   ASSERT_TRUE(Contains(uri, ":hunter2@")) << uri;
   const std::string shown = RedactDatabaseUri(uri);
   EXPECT_TRUE(Contains(shown, ":***@")) << shown;
-  CommandRun first = RunCommand({"migrate", "--db", uri});
+  Ran first = RunBinary({"migrate", "--db", uri});
   EXPECT_EQ(first.exit_code, 0) << first.err;
   EXPECT_EQ(first.out, shown + ": schema version 1 (was 0)\n");
-  CommandRun again = RunCommand({"migrate", "--db", uri});
+  Ran again = RunBinary({"migrate", "--db", uri});
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.out, shown + ": schema version 1 (up to date)\n");
   // A server starts on the migrated schema.
@@ -622,12 +565,12 @@ TEST_F(PgCommandTest, TwoMigratesAtOnceBothSucceedOneApplies) {
   const std::string uri = FreshSchemaUri("cli");
   ASSERT_FALSE(uri.empty());
   const std::string shown = RedactDatabaseUri(uri);
-  std::vector<CommandRun> runs(2);
+  std::vector<Ran> runs(2);
   RunTogether(2, [&](size_t i) {
-    runs[i] = RunCommand({"migrate", "--db", uri});
+    runs[i] = RunBinary({"migrate", "--db", uri});
   });
   std::multiset<std::string> outs;
-  for (const CommandRun& run : runs) {
+  for (const Ran& run : runs) {
     EXPECT_EQ(run.exit_code, 0) << run.err;
     outs.insert(run.out);
   }
@@ -639,12 +582,12 @@ TEST_F(PgCommandTest, TwoMigratesAtOnceBothSucceedOneApplies) {
 TEST_F(PgCommandTest, BackupAndCheckNameThePostgresToolsWithoutPassword) {
   const std::string uri = WithPassword(FreshSchemaUri("cli"), "hunter2");
   ASSERT_TRUE(Contains(uri, ":hunter2@")) << uri;
-  CommandRun backup =
-      RunCommand({"backup", "--db", uri, "--to", "/tmp/never-written.db"});
+  Ran backup =
+      RunBinary({"backup", "--db", uri, "--to", "/tmp/never-written.db"});
   EXPECT_EQ(backup.exit_code, 2);
   EXPECT_TRUE(Contains(backup.err, "pg_dump")) << backup.err;
   EXPECT_FALSE(Contains(backup.err + backup.out, "hunter2")) << backup.err;
-  CommandRun check = RunCommand({"check", "--db", uri});
+  Ran check = RunBinary({"check", "--db", uri});
   EXPECT_EQ(check.exit_code, 2);
   EXPECT_TRUE(Contains(check.err, "amcheck")) << check.err;
   EXPECT_FALSE(Contains(check.err + check.out, "hunter2")) << check.err;
@@ -655,8 +598,7 @@ TEST_F(PgCommandTest, BackupAndCheckNameThePostgresToolsWithoutPassword) {
 TEST_F(PgCommandTest, KeysCreateThenServerRequiringKeysAcceptsIt) {
   const std::string uri = FreshSchemaUri("cli");
   ASSERT_FALSE(uri.empty());
-  CommandRun created =
-      RunCommand({"keys", "create", "--project", "p", "--db", uri});
+  Ran created = RunBinary({"keys", "create", "--project", "p", "--db", uri});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   const std::string key = created.out.substr(0, created.out.find('\n'));
   ASSERT_FALSE(key.empty());
@@ -680,9 +622,8 @@ TEST_F(PgCommandTest, KeysCreateThenServerRequiringKeysAcceptsIt) {
 TEST_F(PgCommandTest, HelpAndStartUpLineNeverPrintThePassword) {
   const std::string uri = WithPassword(FreshSchemaUri("cli"), "hunter2");
   ASSERT_TRUE(Contains(uri, ":hunter2@")) << uri;
-  for (const CommandRun& help :
-       {RunCommand({"--db", uri, "--help"}),
-        RunCommand({"--help"}, {"WEBHOOKS_DB=" + uri})}) {
+  for (const Ran& help : {RunBinary({"--db", uri, "--help"}),
+                          RunBinary({"--help"}, {"WEBHOOKS_DB=" + uri})}) {
     EXPECT_EQ(help.exit_code, 0);
     EXPECT_FALSE(help.out.empty());
     EXPECT_FALSE(Contains(help.out + help.err, "hunter2")) << help.out;

@@ -50,6 +50,22 @@ const std::vector<Backend>& ConformanceBackends();
 
 inline std::string Digest(char fill) { return std::string(32, fill); }
 
+// A subscription `id` of `project`, with every field set.
+inline WebhookSubscription Subscription(const std::string& project,
+                                        std::string id) {
+  WebhookSubscription subscription;
+  subscription.id = std::move(id);
+  subscription.project_id = project;
+  subscription.webhook_url = "https://app.test/hooks";
+  subscription.version = "V3";
+  subscription.enabled_events = {"composio.trigger.message",
+                                 "composio.trigger.disabled"};
+  subscription.secret = "secret-of-" + subscription.id;
+  subscription.created_at_ms = 1'777'000'000'100;
+  subscription.updated_at_ms = 1'777'000'000'100;
+  return subscription;
+}
+
 class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {

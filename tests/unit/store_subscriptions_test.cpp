@@ -27,21 +27,8 @@ namespace {
 
 using testing::Digest;
 using testing::StoreTest;
+using testing::Subscription;
 using testing::TempDir;
-
-WebhookSubscription Subscription(const std::string& project, std::string id) {
-  WebhookSubscription subscription;
-  subscription.id = std::move(id);
-  subscription.project_id = project;
-  subscription.webhook_url = "https://app.test/hooks";
-  subscription.version = "V3";
-  subscription.enabled_events = {"composio.trigger.message",
-                                 "composio.trigger.disabled"};
-  subscription.secret = "secret-of-" + subscription.id;
-  subscription.created_at_ms = 1'777'000'000'100;
-  subscription.updated_at_ms = 1'777'000'000'100;
-  return subscription;
-}
 
 void ExpectSameSubscription(const WebhookSubscription& got,
                             const WebhookSubscription& want) {
