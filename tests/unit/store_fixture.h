@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +45,11 @@ struct Backend {
                                            const std::string& sql)>
       sql;
 };
+
+// How gtest names a Backend in test output: by its name, not its bytes.
+inline void PrintTo(const Backend& backend, std::ostream* os) {
+  *os << backend.name;
+}
 
 // The backends the conformance suites run on, in this test binary.
 const std::vector<Backend>& ConformanceBackends();
