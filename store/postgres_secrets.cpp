@@ -11,13 +11,10 @@
 namespace webhooks::postgres_internal {
 namespace {
 
-// The store_settings row that records how values are stored: "" in clear,
-// else kKeyCheckText sealed with the secrets key under kKeyCheckContext.
-// The same row as the SQLite backend's.
-constexpr char kKeyCheckSetting[] = "secrets_key_check";
-constexpr std::string_view kKeyCheckContext =
-    "store_settings.secrets_key_check";
-constexpr std::string_view kKeyCheckText = "webhooks-server secrets key check";
+// The key check's row, context and text: kSecretsKeyCheck* (secret_box.h).
+constexpr const char* kKeyCheckSetting = kSecretsKeyCheckSetting;
+constexpr std::string_view kKeyCheckContext = kSecretsKeyCheckContext;
+constexpr std::string_view kKeyCheckText = kSecretsKeyCheckText;
 
 // SecretBox::Open's "this value cannot be opened with this key", as
 // opposed to a failure of OpenSSL itself.

@@ -65,6 +65,16 @@ std::string SetupFieldContext(std::string_view endpoint_id,
 // field's context; the id binds the value to its row.
 std::string SubscriptionSecretContext(std::string_view subscription_id);
 
+// The store_settings row that records how a database stores its values:
+// "" in clear, else kSecretsKeyCheckText sealed with the secrets key under
+// kSecretsKeyCheckContext (a context no setup field has: those hold a NUL).
+// The same row, text and context in every backend, like the values.
+inline constexpr char kSecretsKeyCheckSetting[] = "secrets_key_check";
+inline constexpr std::string_view kSecretsKeyCheckContext =
+    "store_settings.secrets_key_check";
+inline constexpr std::string_view kSecretsKeyCheckText =
+    "webhooks-server secrets key check";
+
 // Reads the secrets key from the file at `path`: 64 hex digits of either
 // case, surrounding white space allowed. On success sets *key to the 32 raw
 // bytes. On failure returns false with one line in *error (naming the path,

@@ -19,13 +19,10 @@ namespace webhooks {
 namespace sqlite_internal {
 namespace {
 
-// The store_settings row that records how setup values are stored: "" in
-// clear, else kKeyCheckText sealed with the secrets key under
-// kKeyCheckContext (a context no setup field has: those hold a NUL).
-constexpr char kKeyCheckSetting[] = "secrets_key_check";
-constexpr std::string_view kKeyCheckContext =
-    "store_settings.secrets_key_check";
-constexpr std::string_view kKeyCheckText = "webhooks-server secrets key check";
+// The key check's row, context and text: kSecretsKeyCheck* (secret_box.h).
+constexpr const char* kKeyCheckSetting = kSecretsKeyCheckSetting;
+constexpr std::string_view kKeyCheckContext = kSecretsKeyCheckContext;
+constexpr std::string_view kKeyCheckText = kSecretsKeyCheckText;
 
 // SecretBox's failures are values. Inside a transaction they become the
 // SQLite::Exception every other failure is, so that StatusFromSqlite makes
