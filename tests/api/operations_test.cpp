@@ -554,32 +554,56 @@ TEST_F(HttpOperationsTest, RequireKeysRefusesToStartWithoutKeys) {
 // comes over a second after the first (sooner, it is the same request to
 // stop: FaultStopSignals in tests/fault/fault_test.cpp).
 TEST_F(HttpOperationsTest, SecondSignalExitsAtOnce) {
-  RawConnection slow(port());
-  ASSERT_TRUE(slow.connected());
-  ASSERT_TRUE(
-      slow.Send("POST /api/v3.1/webhook_endpoints HTTP/1.1\r\n"
-                "Host: 127.0.0.1\r\nx-api-key: " +
-                key_ +
-                "\r\nContent-Type: application/json\r\n"
-                "Content-Length: 100\r\n\r\n{"));
-  // Prove the server holds the request: a probe on another connection is
-  // answered while the slow one is open.
-  auto probe = NewClient().Get("/healthz");
-  ASSERT_TRUE(probe && probe->status == 200);
-  ASSERT_EQ(::kill(server_->pid(), SIGTERM), 0);
-  // Wait for the first signal to be taken (its log line), not for a time.
-  ASSERT_TRUE(server_->WaitForStderr("finishing in-flight"));
-  // The rule is about time, so only time can take the next signal out of
-  // the window: it opened when the server took the first signal, before the
-  // line above was written, so waiting its length (the README's 1 s) plus a
-  // margin after seeing the line puts the second signal past it. The slow
-  // request keeps the server stopping meanwhile (its deadline is 5 s).
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-  ASSERT_EQ(::kill(server_->pid(), SIGTERM), 0);
-  const int status = server_->Wait();
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 1) << server_->Stderr();
-  EXPECT_TRUE(Contains(server_->Stderr(), "second signal"));
+  // The slow request holds the stop for its deadline (5 s from its first
+  // byte). On a machine loaded enough that the steps below take longer than
+  // that, the server has finished cleanly before the second signal: the case
+  // could not be made, and it is tried again on a new server (at most three
+  // times; each failure message says which run and shows the log).
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kRequestDeadline = std::chrono::seconds(5);
+  for (int attempt = 1;; ++attempt) {
+    if (attempt > 1) {
+      ASSERT_TRUE(StartServer());
+    }
+    RawConnection slow(port());
+    ASSERT_TRUE(slow.connected());
+    const auto sent = Clock::now();
+    ASSERT_TRUE(
+        slow.Send("POST /api/v3.1/webhook_endpoints HTTP/1.1\r\n"
+                  "Host: 127.0.0.1\r\nx-api-key: " +
+                  key_ +
+                  "\r\nContent-Type: application/json\r\n"
+                  "Content-Length: 100\r\n\r\n{"));
+    // Prove the server holds the request: a probe on another connection is
+    // answered while the slow one is open.
+    auto probe = NewClient().Get("/healthz");
+    ASSERT_TRUE(probe && probe->status == 200) << server_->Stderr();
+    ASSERT_EQ(::kill(server_->pid(), SIGTERM), 0);
+    // Wait for the first signal to be taken (its log line), not for a time.
+    ASSERT_TRUE(server_->WaitForStderr("finishing in-flight"))
+        << server_->Stderr();
+    // The rule is about time, so only time can take the next signal out of
+    // the window: it opened when the server took the first signal, before
+    // the line above was written, so waiting its length (the README's 1 s)
+    // plus a margin after seeing the line puts the second signal past it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    ASSERT_EQ(::kill(server_->pid(), SIGTERM), 0);
+    const auto second = Clock::now();
+    const int status = server_->Wait();
+    const std::string log = server_->Stderr();
+    ASSERT_TRUE(WIFEXITED(status)) << "run " << attempt << ": " << log;
+    if (WEXITSTATUS(status) == 0 && second - sent >= kRequestDeadline &&
+        attempt < 3) {
+      continue;  // the deadline came first: the machine was too slow
+    }
+    EXPECT_EQ(WEXITSTATUS(status), 1)
+        << "run " << attempt << ", second signal "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(second - sent)
+               .count()
+        << " ms after the slow request: " << log;
+    EXPECT_TRUE(Contains(log, "second signal")) << log;
+    break;
+  }
 }
 
 }  // namespace
