@@ -161,6 +161,23 @@ TEST_F(HttpProvidersTest, StripeAcceptsAnyV1AndRefusesTheRest) {
   EXPECT_EQ(ProviderIds(events), std::vector<std::string>{"evt_rolled"});
 }
 
+// The dashboard's test event is signed as Stripe signs (our SignAsProvider)
+// and goes through the whole ingress: stored under the sample's id.
+TEST_F(HttpProvidersTest, StripeTestEventPassesTheIngress) {
+  Endpoint stripe;
+  ASSERT_NO_FATAL_FAILURE(
+      MustCreateWith("stripe", "webhook_secret", kStripeSecret, &stripe));
+  auto sent = Post("/api/v3.1/webhook_endpoints/" + stripe.id + "/test_event",
+                   KeyHeaders(key_), "{}");
+  ASSERT_TRUE(sent);
+  ASSERT_EQ(sent->status, 200) << sent->body;
+  std::vector<EventItem> events;
+  ASSERT_NO_FATAL_FAILURE(MustListEvents(stripe.id, &events));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].provider_event_id.rfind("evt_test_", 0), 0u)
+      << events[0].provider_event_id;
+}
+
 // ===========================================================================
 // github
 // ===========================================================================
@@ -393,6 +410,24 @@ TEST_F(HttpCatalogProvidersTest, StandardWebhooksRotationAndRetry) {
     EXPECT_EQ(event.Header("webhook-signature"), "");
     EXPECT_EQ(event.Header("svix-signature"), "");
   }
+}
+
+// The test event is signed with webhook-* headers from the decoded key and
+// stored under the webhook-id it was given.
+TEST_F(HttpCatalogProvidersTest, StandardWebhooksTestEventPassesTheIngress) {
+  Endpoint svixish;
+  ASSERT_NO_FATAL_FAILURE(
+      MustCreateWith("svixish", "signing_secret", kStandardSecret, &svixish));
+  auto sent = Post("/api/v3.1/webhook_endpoints/" + svixish.id + "/test_event",
+                   KeyHeaders(key_), "{}");
+  ASSERT_TRUE(sent);
+  ASSERT_EQ(sent->status, 200) << sent->body;
+  std::vector<EventItem> events;
+  ASSERT_NO_FATAL_FAILURE(MustListEvents(svixish.id, &events));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].provider_event_id.rfind("msg_test_", 0), 0u)
+      << events[0].provider_event_id;
+  EXPECT_EQ(events[0].Header("webhook-id"), events[0].provider_event_id);
 }
 
 // A secret that is not whsec_ + base64 cannot verify anything: every request
