@@ -36,7 +36,7 @@
 //           "signed_payload": "{timestamp}.{body}",  // default "{body}";
 //               // placeholders {body}, {timestamp}, {id} (the value of
 //               // event_id_header); any other {name} is refused
-//           // every scheme but notion:
+//           // every scheme that signs a time but slack_v0 (fixed 300):
 //           "tolerance_seconds": 300,             // 0: no window
 //           // every scheme:
 //           "event_id_header": "X-Acme-Delivery",
