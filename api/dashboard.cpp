@@ -8,6 +8,7 @@
 #include "api/errors.h"
 #include "api/resources.h"
 #include "api/web_assets.h"
+#include "toolkits/verify.h"
 #include "util/json_writer.h"
 #include "util/text.h"
 
@@ -85,7 +86,7 @@ void HandleListToolkits(const Context& ctx, const httplib::Request& req,
     // stores, not a provider's private key.
     json.Key("test_event");
     json.Value(toolkit.verification.has_value() &&
-               toolkit.verification->scheme != SignatureScheme::kEd25519);
+               CanSignAsProvider(*toolkit.verification));
     json.Key("setup_fields");
     WriteSetupFieldSpecs(toolkit, &json);
     json.EndObject();

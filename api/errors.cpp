@@ -49,13 +49,20 @@ constexpr ErrorInfo kErrorTable[] = {
      "Check the id: list your endpoints with GET "
      "/api/v3.1/webhook_endpoints."},
     {ErrorKind::kToolkitNotFound, 404, 3404, "Toolkit_NotFound",
-     "Use a toolkit_slug from the toolkit catalog (built in: slack, "
-     "slackbot, notion)."},
+     "Use a toolkit_slug from the toolkit catalog (built in: discord, "
+     "github, notion, slack, slackbot, stripe)."},
     {ErrorKind::kIngressNotConfigured, 400, 4400,
      "WebhookIngress_NotConfigured",
      "Store the toolkit's signing secret on the endpoint first (PATCH "
      "/api/v3.1/webhook_endpoints/{id} with {\"data\": {...}})."},
     {ErrorKind::kIngressInvalidSignature, 400, 4401,
+     "WebhookIngress_InvalidSignature",
+     "Sign the raw body with the secret stored on the endpoint, with a "
+     "current timestamp where the scheme has one."},
+    // The same error for providers that require a 401 (Discord refuses an
+    // interactions URL whose bad-signature answer is anything else): same
+    // slug and code, so clients match it the same way.
+    {ErrorKind::kIngressSignatureUnauthorized, 401, 4401,
      "WebhookIngress_InvalidSignature",
      "Sign the raw body with the secret stored on the endpoint, with a "
      "current timestamp where the scheme has one."},

@@ -35,6 +35,7 @@ enum class ErrorKind {
   kToolkitNotFound,
   kIngressNotConfigured,
   kIngressInvalidSignature,
+  kIngressSignatureUnauthorized,
   kIngressAlreadyVerified,
   kDeliveryNotFound,
   kDeliveryConflict,

@@ -1,6 +1,9 @@
 #include "api/ingress.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,22 +27,28 @@ namespace webhooks {
 namespace {
 
 // The request headers worth keeping with an event: what a developer needs
-// to see what the provider sent, never a signature.
+// to see what the provider sent, never a signature (the catalog refuses a
+// signature header in keep_headers).
 std::string EventHeadersJson(const httplib::Request& req,
+                             const ToolkitSpec& toolkit,
                              const VerificationSpec& spec) {
   std::vector<std::string> names = {
       "Content-Type", "User-Agent", "X-Slack-Request-Timestamp",
       "X-Slack-Retry-Num", "X-Slack-Retry-Reason"};
-  for (const std::string& extra :
-       {spec.timestamp_header, spec.event_id_header}) {
-    if (!extra.empty()) names.push_back(extra);
+  for (std::string& extra : SchemeHeadersWorthKeeping(spec)) {
+    names.push_back(std::move(extra));
   }
+  names.insert(names.end(), toolkit.keep_headers.begin(),
+               toolkit.keep_headers.end());
   JsonWriter json;
   json.BeginObject();
   std::vector<std::string> written;
   for (const std::string& name : names) {
     if (!req.has_header(name.c_str()) ||
-        std::find(written.begin(), written.end(), name) != written.end()) {
+        std::find_if(written.begin(), written.end(),
+                     [&](const std::string& seen) {
+                       return EqualsIgnoringCase(seen, name);
+                     }) != written.end()) {
       continue;
     }
     written.push_back(name);
@@ -50,10 +59,13 @@ std::string EventHeadersJson(const httplib::Request& req,
   return json.Take();
 }
 
-// The provider's id for an event: the spec's header, else its JSON field,
-// else the body's SHA-256 (so a byte-identical retry is still one event).
+// The provider's id for an event: the id the signature covers (Standard
+// Webhooks' webhook-id), else the spec's header, else its JSON field, else
+// the body's SHA-256 (so a byte-identical retry is still one event).
 std::string ProviderEventId(const httplib::Request& req,
-                            const VerificationSpec& spec) {
+                            const VerificationSpec& spec,
+                            const std::string& signed_id) {
+  if (IsTokenText(signed_id, 256)) return signed_id;
   if (!spec.event_id_header.empty()) {
     std::string value = req.get_header_value(spec.event_id_header.c_str());
     if (IsTokenText(value, 256)) return value;
@@ -66,6 +78,17 @@ std::string ProviderEventId(const httplib::Request& req,
     }
   }
   return "sha256:" + HexEncode(Sha256(req.body));
+}
+
+// Discord's PING ({"type": 1}), sent when the interactions URL is saved and
+// now and then after: answered with {"type": 1}, never stored as an event.
+bool IsDiscordPing(const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::dom::object object;
+  int64_t type = 0;
+  return parser.parse(padded).get_object().get(object) == simdjson::SUCCESS &&
+         object["type"].get_int64().get(type) == simdjson::SUCCESS && type == 1;
 }
 
 ApiError IngressEndpointNotFound(const std::string& slug,
@@ -96,6 +119,26 @@ void CompleteHandshake(const Context& ctx, const WebhookEndpoint& endpoint,
   ReplyJson(res, 200, std::move(response_body));
   PublishResourceChange(ctx, endpoint.project_id, "endpoint", endpoint.id,
                         "verified");
+}
+
+// Answers Discord's verified PING with {"type": 1}. Every PING is answered
+// (Discord sends one each time the URL is saved); the first sets
+// verified_at.
+void AnswerDiscordPing(const Context& ctx, const WebhookEndpoint& endpoint,
+                       httplib::Response& res) {
+  bool verified = false;
+  Status status =
+      ctx.store.MarkVerified(endpoint.id, NowMillis(), std::nullopt, &verified);
+  if (status.code() == Status::Code::kNotFound) {
+    return ReplyError(
+        res, IngressEndpointNotFound(endpoint.toolkit_slug, endpoint.id));
+  }
+  if (!status.ok()) return ReplyStoreError(ctx, res, status);
+  ReplyJson(res, 200, R"({"type":1})");
+  if (verified) {
+    PublishResourceChange(ctx, endpoint.project_id, "endpoint", endpoint.id,
+                          "verified");
+  }
 }
 
 // What the ingress did with an event it accepted.
@@ -163,10 +206,17 @@ void Ingest(const Context& ctx, const std::string& slug, const std::string& id,
   VerifyResult verdict =
       VerifySignature(spec, secret->value, lookup, req.body, now_seconds);
   if (verdict.status != VerifyStatus::kOk) {
-    ApiError err = MakeError(ErrorKind::kIngressInvalidSignature,
+    // Discord requires a 401 here: it sends badly signed requests on
+    // purpose and refuses a URL that answers them otherwise.
+    ApiError err = MakeError(spec.scheme == SignatureScheme::kDiscord
+                                 ? ErrorKind::kIngressSignatureUnauthorized
+                                 : ErrorKind::kIngressInvalidSignature,
                              "The request's signature does not verify.",
                              {verdict.message});
     return ReplyError(res, err);
+  }
+  if (spec.scheme == SignatureScheme::kDiscord && IsDiscordPing(req.body)) {
+    return AnswerDiscordPing(ctx, endpoint, res);
   }
 
   // 4. Handshakes.
@@ -189,13 +239,16 @@ void Ingest(const Context& ctx, const std::string& slug, const std::string& id,
   NewEvent event;
   event.id = "ev_" + RandomToken(16);
   event.endpoint_id = endpoint.id;
-  event.provider_event_id = ProviderEventId(req, spec);
+  event.provider_event_id = ProviderEventId(req, spec, verdict.event_id);
   event.received_at_ms = NowMillis();
-  event.headers_json = EventHeadersJson(req, spec);
+  event.headers_json = EventHeadersJson(req, *toolkit, spec);
   event.body = req.body;
   // What the trigger message delivered to the project's app says; used by
   // the store only if the project has a subscription.
-  const TriggerDescription trigger = DescribeEvent(*toolkit, req.body);
+  const std::string& type_header = toolkit->triggers.event_type_header;
+  const TriggerDescription trigger = DescribeEvent(
+      *toolkit, req.body,
+      type_header.empty() ? "" : req.get_header_value(type_header.c_str()));
   // Delivery ids grow with time, so the outbox's primary key is appended
   // to rather than written at random pages (our choice: only the "dlv_"
   // prefix is promised).
@@ -270,13 +323,18 @@ void HandleTestEvent(const Context& ctx, const httplib::Request& req,
                 endpoint.id + "/trigger_event";
   sample.body = SampleEvent(*toolkit, now_seconds);
   std::vector<std::pair<std::string, std::string>> signature;
+  if (!CanSignAsProvider(spec)) {
+    return unavailable(
+        "This toolkit's provider signs with a private key; the server holds "
+        "only the public key and cannot sign a test event. Send a real event "
+        "from the provider instead.");
+  }
   if (!SignAsProvider(spec, secret->value, sample.body, now_seconds,
                       &signature)) {
     return unavailable(
-        "This toolkit's provider signs with a private key (" +
-        spec.signature_header +
-        "); the server holds only the public key and cannot sign a test "
-        "event. Send a real event from the provider instead.");
+        "The secret stored in setup field '" + spec.secret_field +
+        "' cannot sign for this toolkit's scheme; store the secret the "
+        "provider shows.");
   }
   for (auto& [name, value] : signature) sample.headers.emplace(name, value);
   sample.headers.emplace("Content-Type", "application/json");

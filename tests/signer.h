@@ -208,6 +208,27 @@ inline httplib::Headers SlackHeaders(std::string_view secret,
   return SlackHeadersAt(secret, UnixNow(), body);
 }
 
+// What Stripe sends in Stripe-Signature for one secret: "t=<time>,v1=" and
+// the hex HMAC-SHA256 of "<time>.<body>" keyed by the secret's own bytes.
+inline std::string StripeSignatureOf(std::string_view secret, int64_t timestamp,
+                                     std::string_view body) {
+  const std::string stamp = std::to_string(timestamp);
+  return "t=" + stamp +
+         ",v1=" + Hex(HmacSha256(secret, stamp + "." + std::string(body)));
+}
+
+// One Standard Webhooks signature entry, "v1,<base64>": HMAC-SHA256 of
+// "<id>.<time>.<body>" keyed by `key`, the raw bytes a whsec_ secret's
+// base64 stands for.
+inline std::string StandardWebhooksSignatureOf(std::string_view key,
+                                               std::string_view id,
+                                               int64_t timestamp,
+                                               std::string_view body) {
+  return "v1," + Base64Encode(HmacSha256(key, std::string(id) + "." +
+                                                  std::to_string(timestamp) +
+                                                  "." + std::string(body)));
+}
+
 }  // namespace webhooks::testing
 
 #endif  // WEBHOOKS_TESTS_SIGNER_H_

@@ -6,6 +6,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -62,6 +63,50 @@ constexpr char kBuiltinCatalog[] = R"json({
       "verification": {"scheme": "notion", "secret_field": "verification_token",
                        "event_id_field": "id"},
       "triggers": {"event_type_pointer": "/type"}
+    },
+    "discord": {
+      "setup_fields": {
+        "public_key": {
+          "display_name": "Public Key",
+          "description": "The Public Key (64 hex digits) from your Discord application's General Information page; it verifies that interactions come from Discord.",
+          "is_required": true,
+          "is_secret": false
+        }
+      },
+      "verification": {"scheme": "discord", "secret_field": "public_key",
+                       "event_id_field": "id"}
+    },
+    "github": {
+      "setup_fields": {
+        "webhook_secret": {
+          "display_name": "Webhook Secret",
+          "description": "The secret you typed when adding the webhook (repository or organization Settings > Webhooks, content type application/json); it verifies that deliveries come from GitHub.",
+          "is_required": true,
+          "is_secret": true
+        }
+      },
+      "verification": {"scheme": "hmac_sha256", "secret_field": "webhook_secret",
+                       "signature_header": "X-Hub-Signature-256",
+                       "signature_prefix": "sha256=", "encoding": "hex",
+                       "event_id_header": "X-GitHub-Delivery"},
+      "keep_headers": ["X-GitHub-Event", "X-GitHub-Hook-ID",
+                       "X-GitHub-Hook-Installation-Target-Type",
+                       "X-GitHub-Hook-Installation-Target-ID"],
+      "triggers": {"event_type_header": "X-GitHub-Event",
+                   "user_pointer": "/sender/login"}
+    },
+    "stripe": {
+      "setup_fields": {
+        "webhook_secret": {
+          "display_name": "Signing Secret",
+          "description": "The endpoint's signing secret (whsec_...) from the Stripe Dashboard (Developers > Webhooks) or from `stripe listen`; it verifies that events come from Stripe.",
+          "is_required": true,
+          "is_secret": true
+        }
+      },
+      "verification": {"scheme": "stripe", "secret_field": "webhook_secret",
+                       "event_id_field": "id"},
+      "triggers": {"event_type_pointer": "/type"}
     }
   }
 })json";
@@ -71,7 +116,20 @@ constexpr std::pair<std::string_view, SignatureScheme> kSchemes[] = {
     {"notion", SignatureScheme::kNotion},
     {"hmac_sha256", SignatureScheme::kHmacSha256},
     {"ed25519", SignatureScheme::kEd25519},
+    {"stripe", SignatureScheme::kStripe},
+    {"standard_webhooks", SignatureScheme::kStandardWebhooks},
+    {"discord", SignatureScheme::kDiscord},
 };
+
+// The placeholders a signed_payload may use (VerificationSpec).
+constexpr std::string_view kPlaceholders[] = {"{body}", "{timestamp}", "{id}"};
+
+// Header names never kept with an event, whatever keep_headers says:
+// credentials (besides any name containing "signature" or "hmac", which
+// IsSignatureHeaderName catches).
+constexpr std::string_view kCredentialHeaders[] = {
+    "authorization", "proxy-authorization", "cookie", "x-api-key",
+    "x-user-api-key"};
 
 // Header names are tokens: letters, digits and - (RFC 9110, narrowed).
 bool IsHeaderName(std::string_view text) {
@@ -157,6 +215,30 @@ std::string ParseField(std::string_view name, simdjson::dom::element value,
   return problem.empty() ? "" : prefix + problem;
 }
 
+// The first {name} in `pattern` that is not one of kPlaceholders, or "".
+// A name is letters, digits, _ and - (so "{Body}" and "{time-stamp}" are
+// typos to report); other braces ("{}", "{\"a\":1}") are literal text.
+std::string UnknownPlaceholder(std::string_view pattern) {
+  for (size_t open = pattern.find('{'); open != std::string_view::npos;
+       open = pattern.find('{', open + 1)) {
+    const size_t close = pattern.find('}', open + 1);
+    if (close == std::string_view::npos) break;
+    const std::string_view name = pattern.substr(open + 1, close - open - 1);
+    if (name.empty() ||
+        name.find_first_not_of(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+            "0123456789_-") != std::string_view::npos) {
+      continue;
+    }
+    const std::string_view placeholder = pattern.substr(open, close - open + 1);
+    if (std::find(std::begin(kPlaceholders), std::end(kPlaceholders),
+                  placeholder) == std::end(kPlaceholders)) {
+      return std::string(placeholder);
+    }
+  }
+  return "";
+}
+
 std::string ParseVerification(simdjson::dom::element value,
                               VerificationSpec* out) {
   simdjson::dom::object object;
@@ -164,6 +246,13 @@ std::string ParseVerification(simdjson::dom::element value,
     return "verification must be an object";
   }
   std::string scheme, encoding;
+  // The keys that only hmac_sha256 and ed25519 read, as given.
+  std::vector<std::string> parameters;
+  auto parameter = [&](std::string_view key, simdjson::dom::element member,
+                       std::string* field) {
+    parameters.emplace_back(key);
+    return ReadString(member, key, field);
+  };
   std::string problem = ForEachMember(
       object, [&](std::string_view key, simdjson::dom::element member) {
         if (key == "scheme") return ReadString(member, key, &scheme);
@@ -171,14 +260,14 @@ std::string ParseVerification(simdjson::dom::element value,
           return ReadString(member, key, &out->secret_field);
         }
         if (key == "signature_header") {
-          return ReadString(member, key, &out->signature_header);
+          return parameter(key, member, &out->signature_header);
         }
         if (key == "signature_prefix") {
-          return ReadString(member, key, &out->signature_prefix);
+          return parameter(key, member, &out->signature_prefix);
         }
-        if (key == "encoding") return ReadString(member, key, &encoding);
+        if (key == "encoding") return parameter(key, member, &encoding);
         if (key == "timestamp_header") {
-          return ReadString(member, key, &out->timestamp_header);
+          return parameter(key, member, &out->timestamp_header);
         }
         if (key == "tolerance_seconds") {
           int64_t seconds = 0;
@@ -191,7 +280,7 @@ std::string ParseVerification(simdjson::dom::element value,
           return std::string();
         }
         if (key == "signed_payload") {
-          return ReadString(member, key, &out->signed_payload);
+          return parameter(key, member, &out->signed_payload);
         }
         if (key == "event_id_header") {
           return ReadString(member, key, &out->event_id_header);
@@ -211,17 +300,28 @@ std::string ParseVerification(simdjson::dom::element value,
                    [&](const auto& entry) { return entry.first == scheme; });
   if (known == std::end(kSchemes)) {
     return "verification: scheme must be one of slack_v0, notion, "
-           "hmac_sha256, ed25519, got '" +
+           "hmac_sha256, ed25519, stripe, standard_webhooks, discord, got '" +
            scheme + "'";
   }
   out->scheme = known->second;
+  const bool parameterised = out->scheme == SignatureScheme::kHmacSha256 ||
+                             out->scheme == SignatureScheme::kEd25519;
+  // The schemes added with issue 17 fix their headers and payload; a key
+  // that would be ignored is refused, so that nobody believes it applies.
+  // (slack_v0 and notion have always ignored them; refusing now would stop
+  // catalogs that start today.)
+  const bool fixed = out->scheme == SignatureScheme::kStripe ||
+                     out->scheme == SignatureScheme::kStandardWebhooks ||
+                     out->scheme == SignatureScheme::kDiscord;
+  if (fixed && !parameters.empty()) {
+    return "verification: scheme " + scheme + " fixes its headers and " +
+           "signed payload; remove " + parameters.front();
+  }
   if (encoding == "base64") {
     out->encoding = SignatureEncoding::kBase64;
   } else if (!encoding.empty() && encoding != "hex") {
     return "verification: encoding must be hex or base64";
   }
-  const bool parameterised = out->scheme == SignatureScheme::kHmacSha256 ||
-                             out->scheme == SignatureScheme::kEd25519;
   if (parameterised && out->signature_header.empty()) {
     return "verification: signature_header is required for " + scheme;
   }
@@ -237,6 +337,11 @@ std::string ParseVerification(simdjson::dom::element value,
              "' is not a header name (letters, digits and -)";
     }
   }
+  if (const std::string unknown = UnknownPlaceholder(out->signed_payload);
+      !unknown.empty()) {
+    return "verification: signed_payload has an unknown placeholder '" +
+           unknown + "' (known: {body}, {timestamp}, {id})";
+  }
   if (out->signed_payload.find("{body}") == std::string::npos) {
     return "verification: signed_payload must contain {body}";
   }
@@ -244,6 +349,11 @@ std::string ParseVerification(simdjson::dom::element value,
       out->timestamp_header.empty()) {
     return "verification: signed_payload uses {timestamp} but there is no "
            "timestamp_header";
+  }
+  if (out->signed_payload.find("{id}") != std::string::npos &&
+      out->event_id_header.empty()) {
+    return "verification: signed_payload uses {id} but there is no "
+           "event_id_header";
   }
   if (out->secret_field.empty()) {
     return "verification: secret_field is required";
@@ -269,6 +379,9 @@ std::string ParseTriggers(simdjson::dom::element value, TriggerSpec* out) {
         if (key == "user_pointer") {
           return ReadString(member, key, &out->user_pointer);
         }
+        if (key == "event_type_header") {
+          return ReadString(member, key, &out->event_type_header);
+        }
         if (key == "slugs") {
           simdjson::dom::object slugs;
           if (member.get_object().get(slugs) != simdjson::SUCCESS) {
@@ -281,15 +394,71 @@ std::string ParseTriggers(simdjson::dom::element value, TriggerSpec* out) {
           });
         }
         return "unknown key '" + std::string(key) +
-               "' (allowed: event_type_pointer, user_pointer, slugs)";
+               "' (allowed: event_type_header, event_type_pointer, "
+               "user_pointer, slugs)";
       });
   if (!problem.empty()) return "triggers: " + problem;
+  if (!out->event_type_header.empty() &&
+      !IsHeaderName(out->event_type_header)) {
+    return "triggers: '" + out->event_type_header +
+           "' is not a header name (letters, digits and -)";
+  }
   if (!IsJsonPointer(out->event_type_pointer) ||
       !IsJsonPointer(out->user_pointer)) {
     return "triggers: a pointer is empty or starts with / (RFC 6901), at "
            "most 256 characters";
   }
   return "";
+}
+
+std::string ParseKeepHeaders(simdjson::dom::element value,
+                             std::vector<std::string>* out) {
+  simdjson::dom::array names;
+  if (value.get_array().get(names) != simdjson::SUCCESS) {
+    return "keep_headers must be an array of header names";
+  }
+  for (simdjson::dom::element element : names) {
+    std::string name;
+    if (!ReadString(element, "keep_headers", &name).empty() ||
+        !IsHeaderName(name)) {
+      return "keep_headers: every entry must be a header name (letters, "
+             "digits and -)";
+    }
+    out->push_back(std::move(name));
+  }
+  if (out->size() > 16) return "keep_headers: at most 16 headers";
+  return "";
+}
+
+bool ContainsIgnoringCase(std::string_view text, std::string_view part) {
+  return std::search(text.begin(), text.end(), part.begin(), part.end(),
+                     [](char a, char b) {
+                       return std::tolower(static_cast<unsigned char>(a)) ==
+                              std::tolower(static_cast<unsigned char>(b));
+                     }) != text.end();
+}
+
+// Whether `header` may carry a signature or a credential: the toolkit's own
+// signature header, any name that says "signature" or "hmac" (Stripe's,
+// Svix's, Shopify's X-Shopify-Hmac-Sha256), or a credential header.
+bool IsSignatureOrCredential(std::string_view header,
+                             const std::optional<VerificationSpec>& spec) {
+  if (spec && !spec->signature_header.empty() &&
+      ContainsIgnoringCase(header, spec->signature_header) &&
+      header.size() == spec->signature_header.size()) {
+    return true;
+  }
+  if (ContainsIgnoringCase(header, "signature") ||
+      ContainsIgnoringCase(header, "hmac")) {
+    return true;
+  }
+  for (const std::string_view credential : kCredentialHeaders) {
+    if (header.size() == credential.size() &&
+        ContainsIgnoringCase(header, credential)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::string ParseToolkit(std::string_view slug, simdjson::dom::element value,
@@ -320,10 +489,21 @@ std::string ParseToolkit(std::string_view slug, simdjson::dom::element value,
           return ParseVerification(member, &*toolkit->verification);
         }
         if (key == "triggers") return ParseTriggers(member, &toolkit->triggers);
+        if (key == "keep_headers") {
+          return ParseKeepHeaders(member, &toolkit->keep_headers);
+        }
         return "unknown key '" + std::string(key) +
-               "' (allowed: setup_fields, verification, triggers)";
+               "' (allowed: setup_fields, verification, keep_headers, "
+               "triggers)";
       });
   if (!problem.empty()) return problem;
+  for (const std::string& header : toolkit->keep_headers) {
+    if (IsSignatureOrCredential(header, toolkit->verification)) {
+      return "keep_headers: '" + header +
+             "' carries a signature or a credential, which is never kept "
+             "with an event";
+    }
+  }
   // Notion's secret arrives in its handshake, so it is not a setup field.
   if (toolkit->verification &&
       toolkit->verification->scheme != SignatureScheme::kNotion &&

@@ -37,7 +37,8 @@ std::optional<std::string> StringAt(simdjson::dom::element document,
 }  // namespace
 
 TriggerDescription DescribeEvent(const ToolkitSpec& toolkit,
-                                 std::string_view body) {
+                                 std::string_view body,
+                                 std::string_view header_event_type) {
   TriggerDescription out;
   std::optional<std::string> event_type;
   const TriggerSpec& spec = toolkit.triggers;
@@ -49,6 +50,10 @@ TriggerDescription DescribeEvent(const ToolkitSpec& toolkit,
       event_type = StringAt(document, spec.event_type_pointer);
       out.user_id = StringAt(document, spec.user_pointer).value_or("");
     }
+  }
+  if (!header_event_type.empty() && header_event_type.size() <= 256 &&
+      IsCleanText(header_event_type)) {
+    event_type = std::string(header_event_type);
   }
   if (event_type) {
     for (const auto& [type, slug] : spec.slugs) {

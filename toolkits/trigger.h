@@ -18,12 +18,15 @@ struct TriggerDescription {
   std::string user_id;       // "" where the catalog locates none
 };
 
-// The catalog's slug for the body's event type, else TOOLKIT_EVENTTYPE with
+// The catalog's slug for the event type, else TOOLKIT_EVENTTYPE with
 // every character outside A-Z0-9 made `_`, else (no event type, or a body
-// that is not JSON) TOOLKIT_EVENT. Values found are used only if they are
-// strings of at most 256 printable characters.
+// that is not JSON) TOOLKIT_EVENT. The event type is `header_event_type`
+// (the value of the toolkit's event_type_header, "" if it has none or the
+// request did not send it) if not empty, else the body's. Values found are
+// used only if they are strings of at most 256 printable characters.
 TriggerDescription DescribeEvent(const ToolkitSpec& toolkit,
-                                 std::string_view body);
+                                 std::string_view body,
+                                 std::string_view header_event_type = {});
 
 }  // namespace webhooks
 

@@ -1,10 +1,12 @@
-// Provider signature checks for the ingress (see verify.h). Slack's and
-// Notion's schemes are fixed instances of the generic one, so every scheme
-// runs through the same steps, in the order the ingress spec implies: the
-// secret is usable; the headers are present once, not over-long and well
-// formed; the timestamp is inside the window; only then the signature is
-// checked. The signature is the last step so that a request that fails a cheap
-// public check never costs a MAC or an Ed25519 verification.
+// Provider signature checks for the ingress (see verify.h). Slack's,
+// Notion's and Discord's schemes are fixed instances of the generic one;
+// Stripe's and Standard Webhooks' carry several signatures in one header and
+// have functions of their own. Every scheme runs through the same steps, in the
+// order the ingress spec implies: the secret is usable; the headers are present
+// once, not over-long and well formed; the timestamp is inside the window; only
+// then the signature is checked. The signature is the last step so that a
+// request that fails a cheap public check never costs a MAC or an Ed25519
+// verification.
 
 #include "toolkits/verify.h"
 
@@ -20,6 +22,7 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "util/crypto.h"
 #include "util/text.h"
@@ -37,6 +40,21 @@ constexpr size_t kMaxTimestampDigits = 19;
 // Slack documents a five-minute window against replays.
 constexpr int64_t kSlackToleranceSeconds = 300;
 constexpr std::string_view kSlackSignedPayload = "v0:{timestamp}:{body}";
+
+// Stripe's scheme (docs.stripe.com/webhooks, "Verify manually"): one header
+// with the time and one or more signatures.
+constexpr std::string_view kStripeHeader = "Stripe-Signature";
+
+// Standard Webhooks (standardwebhooks.com); Svix sends the same headers
+// with its own prefix unless white-labelled, and its libraries accept both.
+constexpr std::string_view kStandardPrefix = "webhook-";
+constexpr std::string_view kSvixPrefix = "svix-";
+constexpr std::string_view kStandardSecretPrefix = "whsec_";
+
+// Discord's interactions and webhook events (discord.com/developers/docs,
+// "Security and Authorization").
+constexpr std::string_view kDiscordSignatureHeader = "X-Signature-Ed25519";
+constexpr std::string_view kDiscordTimestampHeader = "X-Signature-Timestamp";
 
 // Ed25519 public keys of small order, as hex with the x sign bit (the top
 // bit of the last byte) cleared: y = 0, 1, p - 1, the two order-8 points,
@@ -74,6 +92,7 @@ struct Scheme {
   std::string_view timestamp_header;  // empty: the scheme signs no time
   int64_t tolerance_seconds = 0;      // 0: any time
   std::string_view signed_payload;
+  std::string_view id_header;  // the {id} placeholder's header
 };
 
 Scheme Resolve(const VerificationSpec& spec) {
@@ -91,11 +110,35 @@ Scheme Resolve(const VerificationSpec& spec) {
       scheme.signature_prefix = "sha256=";
       scheme.signed_payload = "{body}";
       return scheme;
+    case SignatureScheme::kDiscord:
+      scheme.ed25519 = true;
+      scheme.signature_header = kDiscordSignatureHeader;
+      scheme.timestamp_header = kDiscordTimestampHeader;
+      scheme.tolerance_seconds = spec.tolerance_seconds;
+      scheme.signed_payload = "{timestamp}{body}";
+      return scheme;
+    case SignatureScheme::kStripe:
+      // Verified by VerifyStripe; named here for messages and SignAsProvider.
+      scheme.signature_header = kStripeHeader;
+      scheme.timestamp_header = kStripeHeader;
+      scheme.tolerance_seconds = spec.tolerance_seconds;
+      scheme.signed_payload = "{timestamp}.{body}";
+      return scheme;
+    case SignatureScheme::kStandardWebhooks:
+      // Verified by VerifyStandardWebhooks.
+      scheme.signature_header = "webhook-signature";
+      scheme.timestamp_header = "webhook-timestamp";
+      scheme.id_header = "webhook-id";
+      scheme.encoding = SignatureEncoding::kBase64;
+      scheme.tolerance_seconds = spec.tolerance_seconds;
+      scheme.signed_payload = "{id}.{timestamp}.{body}";
+      return scheme;
     case SignatureScheme::kHmacSha256:
     case SignatureScheme::kEd25519:
       break;
   }
   scheme.ed25519 = spec.scheme == SignatureScheme::kEd25519;
+  scheme.id_header = spec.event_id_header;
   scheme.signature_header = spec.signature_header;
   scheme.signature_prefix = spec.signature_prefix;
   scheme.encoding = spec.encoding;
@@ -106,7 +149,7 @@ Scheme Resolve(const VerificationSpec& spec) {
 }
 
 VerifyResult Fail(VerifyStatus status, std::string message) {
-  return VerifyResult{status, std::move(message)};
+  return VerifyResult{status, std::move(message), ""};
 }
 
 bool Failed(const VerifyResult& result) {
@@ -134,29 +177,38 @@ const unsigned char* Raw(std::string_view bytes) {
   return reinterpret_cast<const unsigned char*>(bytes.data());
 }
 
-// The template with "{timestamp}" and "{body}" replaced; everything else,
-// including other braces, is literal.
+// The template with "{timestamp}", "{id}" and "{body}" replaced; everything
+// else, including other braces, is literal (the catalog refuses unknown
+// placeholders before a template gets here).
 std::string SignedPayload(std::string_view pattern, std::string_view timestamp,
-                          std::string_view body) {
-  constexpr std::string_view kTimestamp = "{timestamp}";
-  constexpr std::string_view kBody = "{body}";
+                          std::string_view id, std::string_view body) {
+  constexpr std::pair<std::string_view, int> kPlaceholders[] = {
+      {"{timestamp}", 0}, {"{id}", 1}, {"{body}", 2}};
+  const std::string_view values[] = {timestamp, id, body};
   std::string payload;
-  payload.reserve(pattern.size() + timestamp.size() + body.size());
+  payload.reserve(pattern.size() + timestamp.size() + id.size() + body.size());
   size_t i = 0;
   while (i < pattern.size()) {
     const std::string_view rest = pattern.substr(i);
-    if (rest.substr(0, kTimestamp.size()) == kTimestamp) {
-      payload.append(timestamp);
-      i += kTimestamp.size();
-    } else if (rest.substr(0, kBody.size()) == kBody) {
-      payload.append(body);
-      i += kBody.size();
-    } else {
+    bool replaced = false;
+    for (const auto& [placeholder, index] : kPlaceholders) {
+      if (rest.substr(0, placeholder.size()) == placeholder) {
+        payload.append(values[index]);
+        i += placeholder.size();
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) {
       payload.push_back(pattern[i]);
       ++i;
     }
   }
   return payload;
+}
+
+bool Signs(std::string_view pattern, std::string_view placeholder) {
+  return pattern.find(placeholder) != std::string_view::npos;
 }
 
 // Reads a header that must be sent exactly once, non-empty, and no longer
@@ -288,6 +340,183 @@ VerifyResult CheckEd25519(const Scheme& scheme, const std::string& public_key,
   return VerifyResult{};
 }
 
+// Standard, padded base64 of any length; only the canonical encoding.
+bool DecodeBase64(std::string_view text, std::string* out) {
+  if (text.empty() || text.size() % 4 != 0) return false;
+  size_t padding = 0;
+  if (text.back() == '=') ++padding;
+  if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
+  return Base64DecodeExact(text, text.size() / 4 * 3 - padding, out);
+}
+
+// Compares `expected` with every candidate, without stopping at the first
+// match, so the time taken does not say which one matched.
+bool AnyMatches(const std::string& expected,
+                const std::vector<std::string>& candidates) {
+  bool matched = false;
+  for (const std::string& candidate : candidates) {
+    matched |= ConstantTimeEquals(expected, candidate);
+  }
+  return matched;
+}
+
+std::vector<std::string_view> Split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t end = text.find(separator, start);
+    parts.push_back(text.substr(start, end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+// Stripe: "t=<unix>,v1=<hex>[,v1=<hex>…][,v0=…]". Every v1 is a candidate
+// (Stripe sends one per active secret while a secret is rolled); other keys
+// are ignored, as Stripe's libraries ignore them. The key is the secret's
+// bytes as given: Stripe does not decode its whsec_ secrets.
+VerifyResult VerifyStripe(const Scheme& scheme, std::string_view secret,
+                          const HeaderLookup& header, std::string_view body,
+                          int64_t now_seconds) {
+  const std::string name(kStripeHeader);
+  std::string text;
+  if (VerifyResult r = ReadHeader(header, kStripeHeader, &text); Failed(r)) {
+    return r;
+  }
+  std::optional<std::string_view> timestamp_text;
+  std::vector<std::string> signatures;
+  for (const std::string_view item : Split(text, ',')) {
+    const size_t equals = item.find('=');
+    if (equals == std::string_view::npos) continue;
+    const std::string_view key = item.substr(0, equals);
+    const std::string_view value = item.substr(equals + 1);
+    if (key == "t") {
+      // Two times would leave it to us which one was signed.
+      if (timestamp_text) {
+        return Fail(VerifyStatus::kMalformedHeader,
+                    name + " header has more than one t= timestamp");
+      }
+      timestamp_text = value;
+    } else if (key == "v1") {
+      std::string signature;
+      if (DecodeHex(value, kSha256Bytes, &signature)) {
+        signatures.push_back(std::move(signature));
+      }
+    }
+  }
+  int64_t timestamp = 0;
+  if (!timestamp_text) {
+    return Fail(VerifyStatus::kMalformedHeader,
+                name + " header has no t= timestamp");
+  }
+  if (!ParseUnixSeconds(*timestamp_text, &timestamp)) {
+    return Fail(VerifyStatus::kMalformedHeader,
+                name + " header's t= is not Unix time in decimal seconds");
+  }
+  if (signatures.empty()) {
+    return Fail(VerifyStatus::kMalformedHeader,
+                name + " header has no v1= signature of " +
+                    std::to_string(2 * kSha256Bytes) + " hex digits");
+  }
+  if (VerifyResult r = CheckWindow(scheme, timestamp, now_seconds); Failed(r)) {
+    return r;
+  }
+  std::string expected;
+  if (!HmacSha256(
+          secret,
+          SignedPayload(scheme.signed_payload, *timestamp_text, "", body),
+          &expected)) {
+    return Fail(VerifyStatus::kBadSecret,
+                "the endpoint's signing secret cannot be used as an HMAC key");
+  }
+  if (!AnyMatches(expected, signatures)) return BadSignature(scheme);
+  return VerifyResult{};
+}
+
+// The HMAC key of a Standard Webhooks secret: the base64 after "whsec_"
+// (a secret without the prefix is read as base64 too, as the reference
+// libraries do). False if it is not base64 of at least one byte.
+bool StandardWebhooksKey(std::string_view secret, std::string* key) {
+  if (secret.substr(0, kStandardSecretPrefix.size()) == kStandardSecretPrefix) {
+    secret.remove_prefix(kStandardSecretPrefix.size());
+  }
+  return DecodeBase64(secret, key) && !key->empty();
+}
+
+// Standard Webhooks: webhook-id, webhook-timestamp and webhook-signature
+// (Svix's svix-* when the webhook-* signature is absent). The signature
+// header lists space-separated "version,base64" entries; every v1 entry is
+// a candidate (several during a key rotation), other versions are ignored.
+// The id is signed, so on success it is returned as the event's id.
+VerifyResult VerifyStandardWebhooks(const Scheme& resolved,
+                                    std::string_view secret,
+                                    const HeaderLookup& header,
+                                    std::string_view body,
+                                    int64_t now_seconds) {
+  std::string key;
+  if (!StandardWebhooksKey(secret, &key)) {
+    return Fail(VerifyStatus::kBadSecret,
+                "the endpoint's signing secret is not whsec_ followed by "
+                "padded base64, as Standard Webhooks secrets are");
+  }
+  std::string_view prefix = kStandardPrefix;
+  if (header && !header(std::string(kStandardPrefix) + "signature") &&
+      header(std::string(kSvixPrefix) + "signature")) {
+    prefix = kSvixPrefix;
+  }
+  const std::string signature_name = std::string(prefix) + "signature";
+  const std::string timestamp_name = std::string(prefix) + "timestamp";
+  const std::string id_name = std::string(prefix) + "id";
+  Scheme scheme = resolved;
+  scheme.signature_header = signature_name;
+  scheme.timestamp_header = timestamp_name;
+
+  std::string signature_text, timestamp_text, id;
+  for (const auto& [name, value] : {std::pair{&signature_name, &signature_text},
+                                    std::pair{&timestamp_name, &timestamp_text},
+                                    std::pair{&id_name, &id}}) {
+    if (VerifyResult r = ReadHeader(header, *name, value); Failed(r)) {
+      return r;
+    }
+  }
+  std::vector<std::string> signatures;
+  for (const std::string_view entry : Split(signature_text, ' ')) {
+    const size_t comma = entry.find(',');
+    if (comma == std::string_view::npos || entry.substr(0, comma) != "v1") {
+      continue;
+    }
+    std::string signature;
+    if (Base64DecodeExact(entry.substr(comma + 1), kSha256Bytes, &signature)) {
+      signatures.push_back(std::move(signature));
+    }
+  }
+  if (signatures.empty()) {
+    return Fail(VerifyStatus::kMalformedHeader,
+                signature_name + " header has no v1,<signature> entry of " +
+                    std::to_string(Base64Size(kSha256Bytes)) +
+                    " characters of padded base64");
+  }
+  int64_t timestamp = 0;
+  if (!ParseUnixSeconds(timestamp_text, &timestamp)) {
+    return Fail(VerifyStatus::kMalformedHeader,
+                timestamp_name + " header is not Unix time in decimal seconds");
+  }
+  if (VerifyResult r = CheckWindow(scheme, timestamp, now_seconds); Failed(r)) {
+    return r;
+  }
+  std::string expected;
+  if (!HmacSha256(
+          key, SignedPayload(scheme.signed_payload, timestamp_text, id, body),
+          &expected)) {
+    return Fail(VerifyStatus::kBadSecret,
+                "the endpoint's signing secret cannot be used as an HMAC key");
+  }
+  if (!AnyMatches(expected, signatures)) return BadSignature(scheme);
+  VerifyResult ok;
+  ok.event_id = std::move(id);
+  return ok;
+}
+
 }  // namespace
 
 VerifyResult VerifySignature(const VerificationSpec& spec,
@@ -314,6 +543,13 @@ VerifyResult VerifySignature(const VerificationSpec& spec,
     // Anyone can compute an HMAC under the empty key.
     return Fail(VerifyStatus::kBadSecret,
                 "the endpoint's signing secret is empty");
+  }
+  if (spec.scheme == SignatureScheme::kStripe) {
+    return VerifyStripe(scheme, secret, header, raw_body, now_seconds);
+  }
+  if (spec.scheme == SignatureScheme::kStandardWebhooks) {
+    return VerifyStandardWebhooks(scheme, secret, header, raw_body,
+                                  now_seconds);
   }
   if (scheme.signature_header.empty()) {
     // The catalog refuses such entries; a spec built elsewhere fails closed.
@@ -355,27 +591,84 @@ VerifyResult VerifySignature(const VerificationSpec& spec,
     }
   }
 
+  std::string id;
+  if (Signs(scheme.signed_payload, "{id}")) {
+    if (scheme.id_header.empty()) {
+      return Fail(VerifyStatus::kBadSecret,
+                  "the toolkit's signed_payload uses {id} but names no "
+                  "event_id_header");
+    }
+    if (VerifyResult r = ReadHeader(header, scheme.id_header, &id); Failed(r)) {
+      return r;
+    }
+  }
+
   const std::string payload =
-      SignedPayload(scheme.signed_payload, timestamp_text, raw_body);
+      SignedPayload(scheme.signed_payload, timestamp_text, id, raw_body);
   return scheme.ed25519 ? CheckEd25519(scheme, public_key, signature, payload)
                         : CheckHmac(scheme, secret, signature, payload);
+}
+
+std::vector<std::string> SchemeHeadersWorthKeeping(
+    const VerificationSpec& spec) {
+  if (spec.scheme == SignatureScheme::kStandardWebhooks) {
+    return {"webhook-id", "webhook-timestamp", "svix-id", "svix-timestamp"};
+  }
+  const Scheme scheme = Resolve(spec);
+  std::vector<std::string> names;
+  // Stripe's time is inside its signature header, which is never kept.
+  if (!scheme.timestamp_header.empty() &&
+      scheme.timestamp_header != scheme.signature_header) {
+    names.emplace_back(scheme.timestamp_header);
+  }
+  if (!spec.event_id_header.empty()) names.push_back(spec.event_id_header);
+  return names;
+}
+
+bool CanSignAsProvider(const VerificationSpec& spec) {
+  const Scheme scheme = Resolve(spec);
+  return !scheme.ed25519 && !scheme.signature_header.empty();
 }
 
 bool SignAsProvider(const VerificationSpec& spec, std::string_view secret,
                     std::string_view body, int64_t now_seconds,
                     std::vector<std::pair<std::string, std::string>>* headers) {
   const Scheme scheme = Resolve(spec);
-  if (scheme.ed25519 || secret.empty() || scheme.signature_header.empty()) {
-    return false;
-  }
+  if (!CanSignAsProvider(spec) || secret.empty()) return false;
   const std::string timestamp =
       scheme.timestamp_header.empty() ? "" : std::to_string(now_seconds);
+  const std::string id = Signs(scheme.signed_payload, "{id}")
+                             ? "msg_test_" + RandomToken(16)
+                             : std::string();
+  std::string key(secret);
+  if (spec.scheme == SignatureScheme::kStandardWebhooks &&
+      !StandardWebhooksKey(secret, &key)) {
+    return false;
+  }
   std::string digest;
-  if (!HmacSha256(secret, SignedPayload(scheme.signed_payload, timestamp, body),
+  if (!HmacSha256(key,
+                  SignedPayload(scheme.signed_payload, timestamp, id, body),
                   &digest)) {
     return false;
   }
   headers->clear();
+  switch (spec.scheme) {
+    case SignatureScheme::kStripe:
+      headers->emplace_back(kStripeHeader,
+                            "t=" + timestamp + ",v1=" + HexEncode(digest));
+      return true;
+    case SignatureScheme::kStandardWebhooks:
+      headers->emplace_back("webhook-id", id);
+      headers->emplace_back("webhook-timestamp", timestamp);
+      headers->emplace_back("webhook-signature", "v1," + Base64Encode(digest));
+      return true;
+    case SignatureScheme::kSlackV0:
+    case SignatureScheme::kNotion:
+    case SignatureScheme::kHmacSha256:
+    case SignatureScheme::kEd25519:
+    case SignatureScheme::kDiscord:
+      break;
+  }
   headers->emplace_back(
       scheme.signature_header,
       std::string(scheme.signature_prefix) +
@@ -384,13 +677,14 @@ bool SignAsProvider(const VerificationSpec& spec, std::string_view secret,
   if (!timestamp.empty()) {
     headers->emplace_back(scheme.timestamp_header, timestamp);
   }
+  if (!id.empty()) headers->emplace_back(scheme.id_header, id);
   return true;
 }
 
 std::string SlackSignature(std::string_view secret, std::string_view timestamp,
                            std::string_view body) {
   const std::string hex = HmacSha256Hex(
-      secret, SignedPayload(kSlackSignedPayload, timestamp, body));
+      secret, SignedPayload(kSlackSignedPayload, timestamp, "", body));
   return hex.empty() ? std::string() : "v0=" + hex;
 }
 

@@ -1,6 +1,7 @@
 // Provider signature checks for the ingress, driven by a toolkit's
-// VerificationSpec (catalog.h): Slack's v0 scheme, Notion's, a generic
-// HMAC-SHA256 scheme and Ed25519. All cryptography is OpenSSL's; every
+// VerificationSpec (catalog.h): Slack's v0 scheme, Notion's, Stripe's,
+// Standard Webhooks (Svix), Discord's, a generic HMAC-SHA256 scheme and
+// Ed25519. All cryptography is OpenSSL's; every
 // comparison of secret-derived bytes is constant time; the signature is
 // checked over the raw body bytes, before anything parses them.
 
@@ -33,6 +34,9 @@ struct VerifyResult {
   // One sentence for the client's errors[]: names the header and the
   // problem, never a secret or a signature.
   std::string message;
+  // On success, the provider's event id when the scheme signs one
+  // (standard_webhooks' webhook-id); else empty.
+  std::string event_id;
 };
 
 // Looks a request header up by name, case-insensitively. Returns nullopt if
@@ -57,11 +61,22 @@ VerifyResult VerifySignature(const VerificationSpec& spec,
                              const HeaderLookup& header,
                              std::string_view raw_body, int64_t now_seconds);
 
+// The headers `spec`'s scheme reads besides its signature: its timestamp
+// and event id headers (both families for standard_webhooks). Not secret,
+// and what a developer needs to see when a request was refused as stale.
+std::vector<std::string> SchemeHeadersWorthKeeping(
+    const VerificationSpec& spec);
+
+// Whether SignAsProvider can sign for `spec`: a shared secret the server
+// stores, not a provider's private key (ed25519, discord).
+bool CanSignAsProvider(const VerificationSpec& spec);
+
 // Signs `body` as the provider would, with the secret stored for the
 // endpoint, at `now_seconds`: the signature header (and the timestamp
 // header, if the scheme has one) that VerifySignature accepts. For the
-// dashboard's test event. False for ed25519, whose private key only the
-// provider holds, and for an empty secret.
+// dashboard's test event. Schemes that sign an event id get a fresh
+// "msg_test_…" one. False where CanSignAsProvider is, for an empty secret,
+// and for a standard_webhooks secret that is not base64.
 bool SignAsProvider(const VerificationSpec& spec, std::string_view secret,
                     std::string_view body, int64_t now_seconds,
                     std::vector<std::pair<std::string, std::string>>* headers);

@@ -70,7 +70,7 @@ export function mountEndpoints(root) {
       // Without the catalog route, offer the built-in toolkits.
       showError(err);
       clear(toolkitSelect);
-      for (const slug of ['slack', 'slackbot', 'notion']) toolkitSelect.append(h('option', { value: slug, text: slug }));
+      for (const slug of ['discord', 'github', 'notion', 'slack', 'slackbot', 'stripe']) toolkitSelect.append(h('option', { value: slug, text: slug }));
     }
   }
 

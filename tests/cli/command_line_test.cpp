@@ -436,7 +436,8 @@ TEST(CliStartupLineTest, ShowsEverySettingInItsFormat) {
                       " db=" + dir.File("t.db") +
                       " public_url=http://localhost:" + port +
                       " threads=64 read_connections=4 max_body=65536"
-                      " toolkits=notion,slack,slackbot secrets=clear"
+                      " toolkits=discord,github,notion,slack,slackbot,stripe"
+                      " secrets=clear"
                       " auth=local (any non-empty key is its own project)"
                       " hosts=localhost,loopback require_keys=off"
                       " event_retention=1000 rate_limit=0 log_format=json"

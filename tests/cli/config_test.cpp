@@ -227,6 +227,36 @@ std::vector<BadToolkits> BadToolkitFiles() {
       {"DuplicateToolkit",
        R"({"toolkits":{"github":{},"github":{}}})",
        {"github"}},
+      // Issue 17: a placeholder the loader does not know would otherwise
+      // be signed as literal text, and no request would ever verify.
+      {"UnknownPlaceholderTs",
+       Github(field, R"({"scheme":"hmac_sha256","secret_field":)"
+                     R"("webhook_secret","signature_header":"X-Sig",)"
+                     R"("timestamp_header":"X-Ts",)"
+                     R"("signed_payload":"{ts}.{body}"})"),
+       {"github", "signed_payload", "{ts}"}},
+      {"UnknownPlaceholderNonce",
+       Github(field, R"({"scheme":"hmac_sha256","secret_field":)"
+                     R"("webhook_secret","signature_header":"X-Sig",)"
+                     R"("signed_payload":"{nonce}{body}"})"),
+       {"github", "signed_payload", "{nonce}"}},
+      {"IdPlaceholderWithoutItsHeader",
+       Github(field, R"({"scheme":"hmac_sha256","secret_field":)"
+                     R"("webhook_secret","signature_header":"X-Sig",)"
+                     R"("signed_payload":"{id}.{body}"})"),
+       {"github", "{id}", "event_id_header"}},
+      {"KeepsTheSignatureHeader",
+       R"({"toolkits":{"github":{"setup_fields":{"webhook_secret":)" + field +
+           R"(},"verification":)" + kGithubVerification +
+           R"(,"keep_headers":["X-GitHub-Event","X-Hub-Signature-256"]}}})",
+       {"github", "keep_headers", "x-hub-signature-256"}},
+      {"KeepsACredential",
+       R"({"toolkits":{"github":{"keep_headers":["Authorization"]}}})",
+       {"github", "keep_headers", "authorization"}},
+      {"FixedSchemeWithAHeader",
+       Github(field, R"({"scheme":"stripe","secret_field":"webhook_secret",)"
+                     R"("signature_header":"X-Sig"})"),
+       {"github", "stripe", "signature_header"}},
       {"MissingFile", std::nullopt, {}},
   };
 }

@@ -279,6 +279,25 @@ TEST(TriggerDescriptionTest, NotionUpperCasesTheTypeAndCustomSlugsApply) {
   EXPECT_NE(error.find("pointer"), std::string::npos) << error;
 }
 
+// Issue 17: GitHub names the event in X-GitHub-Event; the body's action
+// ("opened") is the same word for issues and pull requests.
+TEST(TriggerDescriptionTest, GitHubTakesTheTypeFromItsHeader) {
+  const ToolkitCatalog catalog = ToolkitCatalog::Builtin();
+  const ToolkitSpec& github = *catalog.Find("github");
+  const std::string body =
+      R"({"action":"opened","sender":{"login":"octocat"}})";
+  TriggerDescription t = DescribeEvent(github, body, "pull_request");
+  EXPECT_EQ(t.trigger_slug, "GITHUB_PULL_REQUEST");
+  EXPECT_EQ(t.user_id, "octocat");
+  EXPECT_EQ(DescribeEvent(github, body, "").trigger_slug, "GITHUB_EVENT");
+  EXPECT_EQ(DescribeEvent(github, body, std::string("bad\nvalue")).trigger_slug,
+            "GITHUB_EVENT");
+  EXPECT_EQ(DescribeEvent(*catalog.Find("stripe"),
+                          R"({"id":"evt_1","type":"invoice.paid"})")
+                .trigger_slug,
+            "STRIPE_INVOICE_PAID");
+}
+
 // ---------------------------------------------------------------------------
 // ParseTime
 

@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <ctime>
 #include <optional>
@@ -37,6 +38,7 @@
 namespace webhooks {
 namespace {
 
+using testing::Base64Decode;
 using testing::Base64Encode;
 using testing::Ed25519KeyPair;
 using testing::Ed25519Sign;
@@ -888,6 +890,568 @@ TEST(HeaderLookupTest, EmptyLookupMeansEveryHeaderIsMissing) {
   EXPECT_TRUE(HasStatus(VerifySignature(SlackSpec(), kSlackSecret,
                                         HeaderLookup(), kSlackBody, kSlackTime),
                         VerifyStatus::kMissingHeader));
+}
+
+// ---------------------------------------------------------------------------
+// Issue 17: Stripe's scheme, with test-vectors.md's Stripe-Signature vector
+
+constexpr char kStripeSecret[] = "whsec_test_secret_for_vectors";
+constexpr char kStripeBody[] = R"({"id":"evt_test_webhook","object":"event",)"
+                               R"("type":"payment_intent.succeeded"})";
+constexpr int64_t kStripeTime = 1767225600;
+constexpr char kStripeV1[] =
+    "b354fc066519fb6902b57f7e1072e37ede8dd7bf3a3ab446c63a553e87e3e51e";
+
+VerificationSpec StripeSpec() {
+  VerificationSpec spec;
+  spec.scheme = SignatureScheme::kStripe;
+  spec.secret_field = "webhook_secret";
+  return spec;
+}
+
+VerifyResult VerifyStripe(const std::string& header_value, int64_t now,
+                          std::string_view body = kStripeBody,
+                          std::string_view secret = kStripeSecret) {
+  return VerifySignature(
+      StripeSpec(), secret,
+      Headers().Add("Stripe-Signature", header_value).Lookup(), body, now);
+}
+
+std::string StripeV1(std::string_view secret, const std::string& timestamp,
+                     std::string_view body) {
+  return Hex(HmacSha256(secret, timestamp + "." + std::string(body)));
+}
+
+TEST(StripeKnownAnswerTest, IndependentHmacReproducesTheVector) {
+  EXPECT_EQ(StripeV1(kStripeSecret, "1767225600", kStripeBody), kStripeV1);
+}
+
+TEST(StripeKnownAnswerTest, VerifiesTheVectorAtItsOwnTime) {
+  EXPECT_TRUE(HasStatus(
+      VerifyStripe(std::string("t=1767225600,v1=") + kStripeV1, kStripeTime),
+      VerifyStatus::kOk));
+}
+
+TEST(StripeKnownAnswerTest, RealClockRejectsTheVectorsTimestamp) {
+  EXPECT_TRUE(
+      HasStatus(VerifyStripe(std::string("t=1767225600,v1=") + kStripeV1,
+                             static_cast<int64_t>(std::time(nullptr))),
+                VerifyStatus::kStaleTimestamp));
+}
+
+TEST(StripeKnownAnswerTest, WindowIsThreeHundredSecondsAndZeroMeansNone) {
+  const std::string header = std::string("t=1767225600,v1=") + kStripeV1;
+  for (const int64_t offset : {-300, 300}) {
+    EXPECT_TRUE(HasStatus(VerifyStripe(header, kStripeTime + offset),
+                          VerifyStatus::kOk));
+  }
+  for (const int64_t offset : {-301, 301}) {
+    EXPECT_TRUE(HasStatus(VerifyStripe(header, kStripeTime + offset),
+                          VerifyStatus::kStaleTimestamp));
+  }
+  VerificationSpec spec = StripeSpec();
+  spec.tolerance_seconds = 0;
+  EXPECT_TRUE(HasStatus(
+      VerifySignature(spec, kStripeSecret,
+                      Headers().Add("Stripe-Signature", header).Lookup(),
+                      kStripeBody, kStripeTime + 86400 * 365),
+      VerifyStatus::kOk));
+}
+
+// While a secret is rolled, Stripe signs with each: any v1 may match. v0
+// (test-mode legacy) and unknown keys are ignored, as Stripe's libraries
+// ignore them; so is the order of the items.
+TEST(StripeSchemeTest, AnyV1MatchesAndOtherKeysAreIgnored) {
+  const std::string other =
+      StripeV1("whsec_the_old_secret", "1767225600", kStripeBody);
+  const std::string cases[] = {
+      "t=1767225600,v1=" + other + ",v1=" + kStripeV1,
+      std::string("t=1767225600,v1=") + kStripeV1 + ",v1=" + other,
+      std::string("v1=") + kStripeV1 + ",t=1767225600",
+      "t=1767225600,v0=" + std::string(64, 'a') + ",v1=" + kStripeV1 +
+          ",x=1,novalue",
+      "t=1767225600,v1=" + std::string(10, 'a') + ",v1=" + kStripeV1,
+      std::string("t=1767225600,v1=") + Upper(kStripeV1),
+  };
+  for (const std::string& header : cases) {
+    SCOPED_TRACE(header);
+    EXPECT_TRUE(
+        HasStatus(VerifyStripe(header, kStripeTime), VerifyStatus::kOk));
+  }
+  EXPECT_TRUE(HasStatus(VerifyStripe("t=1767225600,v1=" + other, kStripeTime),
+                        VerifyStatus::kBadSignature));
+  // The signature in v0 does not count.
+  EXPECT_TRUE(HasStatus(
+      VerifyStripe("t=1767225600,v0=" + std::string(kStripeV1) + ",v1=" + other,
+                   kStripeTime),
+      VerifyStatus::kBadSignature));
+}
+
+TEST(StripeSchemeTest, MalformedHeadersAreRefusedBeforeTheMac) {
+  const std::string v1 = std::string("v1=") + kStripeV1;
+  const struct {
+    std::string header;
+    VerifyStatus want;
+  } kCases[] = {
+      {"", VerifyStatus::kMissingHeader},
+      {v1, VerifyStatus::kMalformedHeader},
+      {"t=1767225600", VerifyStatus::kMalformedHeader},
+      {"t=1767225600,v1=", VerifyStatus::kMalformedHeader},
+      {"t=1767225600,v1=" + std::string(kStripeV1).substr(2),
+       VerifyStatus::kMalformedHeader},
+      {"t=1767225600,t=1767225600," + v1, VerifyStatus::kMalformedHeader},
+      {"t=17672256OO," + v1, VerifyStatus::kMalformedHeader},
+      {"t=-1767225600," + v1, VerifyStatus::kMalformedHeader},
+      {"t=," + v1, VerifyStatus::kMalformedHeader},
+      {"t = 1767225600, " + v1, VerifyStatus::kMalformedHeader},
+      {"t=1767225600," + v1 + std::string(kMaxSignatureHeaderBytes, 'x'),
+       VerifyStatus::kMalformedHeader},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.header);
+    const VerifyResult result = VerifyStripe(c.header, kStripeTime);
+    EXPECT_TRUE(HasStatus(result, c.want));
+    EXPECT_TRUE(result.message.find("Stripe-Signature") != std::string::npos)
+        << result.message;
+    EXPECT_EQ(result.message.find(kStripeV1), std::string::npos);
+  }
+  EXPECT_TRUE(
+      HasStatus(VerifySignature(StripeSpec(), kStripeSecret, Headers().Lookup(),
+                                kStripeBody, kStripeTime),
+                VerifyStatus::kMissingHeader));
+  const Headers twice =
+      Headers()
+          .Add("Stripe-Signature", std::string("t=1767225600,v1=") + kStripeV1)
+          .Add("Stripe-Signature", std::string("t=1767225600,v1=") + kStripeV1);
+  EXPECT_TRUE(
+      HasStatus(VerifySignature(StripeSpec(), kStripeSecret, twice.Lookup(),
+                                kStripeBody, kStripeTime),
+                VerifyStatus::kMalformedHeader));
+}
+
+TEST(StripeSchemeTest, BodyTimestampAndWholeSecretAreSigned) {
+  const std::string header = std::string("t=1767225600,v1=") + kStripeV1;
+  std::string body = kStripeBody;
+  body.back() = ' ';
+  EXPECT_TRUE(HasStatus(VerifyStripe(header, kStripeTime, body),
+                        VerifyStatus::kBadSignature));
+  EXPECT_TRUE(HasStatus(
+      VerifyStripe(std::string("t=1767225601,v1=") + kStripeV1, kStripeTime),
+      VerifyStatus::kBadSignature));
+  // The whsec_ prefix is part of the key: Stripe does not decode it.
+  const std::string unprefixed =
+      StripeV1("test_secret_for_vectors", "1767225600", kStripeBody);
+  EXPECT_TRUE(
+      HasStatus(VerifyStripe("t=1767225600,v1=" + unprefixed, kStripeTime),
+                VerifyStatus::kBadSignature));
+  EXPECT_TRUE(HasStatus(VerifyStripe(header, kStripeTime, kStripeBody, ""),
+                        VerifyStatus::kBadSecret));
+}
+
+// ---------------------------------------------------------------------------
+// Issue 17: Standard Webhooks (Svix), with the example the standard's
+// reference libraries test ("sign function works",
+// standard-webhooks/libraries/javascript/src/webhook.test.ts)
+
+constexpr char kStandardSecret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+constexpr char kStandardId[] = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+constexpr char kStandardTimestamp[] = "1614265330";
+constexpr int64_t kStandardTime = 1614265330;
+constexpr char kStandardBody[] = R"({"test": 2432232314})";
+constexpr char kStandardSignature[] =
+    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+VerificationSpec StandardSpec() {
+  VerificationSpec spec;
+  spec.scheme = SignatureScheme::kStandardWebhooks;
+  spec.secret_field = "webhook_secret";
+  return spec;
+}
+
+Headers StandardHeaders(std::string signature = kStandardSignature,
+                        std::string id = kStandardId,
+                        std::string prefix = "webhook-") {
+  return Headers()
+      .Add(prefix + "id", std::move(id))
+      .Add(prefix + "timestamp", kStandardTimestamp)
+      .Add(prefix + "signature", std::move(signature));
+}
+
+VerifyResult VerifyStandard(const Headers& headers, int64_t now = kStandardTime,
+                            std::string_view secret = kStandardSecret,
+                            std::string_view body = kStandardBody) {
+  return VerifySignature(StandardSpec(), secret, headers.Lookup(), body, now);
+}
+
+TEST(StandardWebhooksKnownAnswerTest, IndependentHmacReproducesTheExample) {
+  const std::optional<std::string> key =
+      Base64Decode(std::string(kStandardSecret).substr(6));
+  ASSERT_TRUE(key.has_value());
+  EXPECT_EQ("v1," + Base64Encode(HmacSha256(*key, std::string(kStandardId) +
+                                                      "." + kStandardTimestamp +
+                                                      "." + kStandardBody)),
+            kStandardSignature);
+}
+
+TEST(StandardWebhooksKnownAnswerTest, VerifiesTheExampleAndReturnsItsId) {
+  const VerifyResult result = VerifyStandard(StandardHeaders());
+  EXPECT_TRUE(HasStatus(result, VerifyStatus::kOk));
+  EXPECT_EQ(result.event_id, kStandardId);
+  // Without the whsec_ prefix the secret is the same base64, as the
+  // reference libraries read it.
+  EXPECT_TRUE(HasStatus(VerifyStandard(StandardHeaders(), kStandardTime,
+                                       std::string(kStandardSecret).substr(6)),
+                        VerifyStatus::kOk));
+}
+
+TEST(StandardWebhooksKnownAnswerTest, RealClockRejectsTheExample) {
+  const VerifyResult result = VerifyStandard(
+      StandardHeaders(), static_cast<int64_t>(std::time(nullptr)));
+  EXPECT_TRUE(HasStatus(result, VerifyStatus::kStaleTimestamp));
+  EXPECT_TRUE(result.event_id.empty());
+}
+
+TEST(StandardWebhooksKnownAnswerTest, WindowIsThreeHundredSecondsEachWay) {
+  for (const int64_t offset : {-300, 300}) {
+    EXPECT_TRUE(
+        HasStatus(VerifyStandard(StandardHeaders(), kStandardTime + offset),
+                  VerifyStatus::kOk));
+  }
+  for (const int64_t offset : {-301, 301}) {
+    EXPECT_TRUE(
+        HasStatus(VerifyStandard(StandardHeaders(), kStandardTime + offset),
+                  VerifyStatus::kStaleTimestamp));
+  }
+}
+
+// Svix sends svix-id, svix-timestamp and svix-signature unless
+// white-labelled; its libraries accept both families.
+TEST(StandardWebhooksKnownAnswerTest, SvixHeadersAreAcceptedToo) {
+  const VerifyResult result =
+      VerifyStandard(StandardHeaders(kStandardSignature, kStandardId, "svix-"));
+  EXPECT_TRUE(HasStatus(result, VerifyStatus::kOk));
+  EXPECT_EQ(result.event_id, kStandardId);
+}
+
+// During a key rotation the provider signs with the old key and the new
+// one. Computed independently with Node's crypto:
+//   key_old = "old-key-before-rotation!"
+//   (whsec_b2xkLWtleS1iZWZvcmUtcm90YXRpb24h) content =
+//   msg_2KWPBgLlAfxdpx2AI54pPJ85f4W.1674087231.<body> createHmac("sha256",
+//   key).update(content).digest("base64")
+constexpr char kRotationId[] = "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W";
+constexpr int64_t kRotationTime = 1674087231;
+constexpr char kRotationBody[] =
+    R"({"type":"user.created","data":{"id":"user_29w83sxmDNGwOuEthce5gg56FcC"}})";
+constexpr char kRotationOldSecret[] = "whsec_b2xkLWtleS1iZWZvcmUtcm90YXRpb24h";
+constexpr char kRotationOldSignature[] =
+    "v1,8w1y71xp3Ki5R1iEOyTi0JaSMghcz2wAkQ7f6Qqn+d4=";
+constexpr char kRotationNewSignature[] =
+    "v1,xFVmQEjPHj+BQ1+3SRdZRE6xMVo78G8SFR8+ATfAv1E=";
+
+VerifyResult VerifyRotation(const std::string& signatures,
+                            std::string_view secret) {
+  const Headers headers = Headers()
+                              .Add("webhook-id", kRotationId)
+                              .Add("webhook-timestamp", "1674087231")
+                              .Add("webhook-signature", signatures);
+  return VerifySignature(StandardSpec(), secret, headers.Lookup(),
+                         kRotationBody, kRotationTime);
+}
+
+TEST(StandardWebhooksRotationTest, OnlyTheSecondSignatureIsValid) {
+  const std::string both =
+      std::string(kRotationOldSignature) + " " + kRotationNewSignature;
+  EXPECT_TRUE(
+      HasStatus(VerifyRotation(both, kStandardSecret), VerifyStatus::kOk));
+  // The same header still passes for a receiver not yet rotated.
+  EXPECT_TRUE(
+      HasStatus(VerifyRotation(both, kRotationOldSecret), VerifyStatus::kOk));
+  EXPECT_TRUE(HasStatus(VerifyRotation(kRotationOldSignature, kStandardSecret),
+                        VerifyStatus::kBadSignature));
+  EXPECT_TRUE(HasStatus(VerifyRotation(kRotationNewSignature, kStandardSecret),
+                        VerifyStatus::kOk));
+}
+
+TEST(StandardWebhooksRotationTest, OtherVersionsAndJunkEntriesAreIgnored) {
+  const std::string valid = kRotationNewSignature;
+  const std::string payload = valid.substr(3);  // the base64 alone
+  EXPECT_TRUE(HasStatus(
+      VerifyRotation("v2," + payload + "  v1a," + payload + " " + valid,
+                     kStandardSecret),
+      VerifyStatus::kOk));
+  EXPECT_TRUE(HasStatus(VerifyRotation("v1,short " + std::string("v1,") +
+                                           payload.substr(0, 43) + " " + valid,
+                                       kStandardSecret),
+                        VerifyStatus::kOk));
+  // No v1 entry at all: nothing to check.
+  for (const std::string& header :
+       {"v2," + payload, payload, std::string("v1,"), std::string("v1")}) {
+    SCOPED_TRACE(header);
+    const VerifyResult result = VerifyRotation(header, kStandardSecret);
+    EXPECT_TRUE(HasStatus(result, VerifyStatus::kMalformedHeader));
+    EXPECT_EQ(result.message.find(payload), std::string::npos);
+  }
+}
+
+TEST(StandardWebhooksSchemeTest, IdTimestampAndBodyAreSigned) {
+  EXPECT_TRUE(HasStatus(
+      VerifyStandard(StandardHeaders(kStandardSignature, "msg_another")),
+      VerifyStatus::kBadSignature));
+  EXPECT_TRUE(HasStatus(VerifyStandard(StandardHeaders(), kStandardTime,
+                                       kStandardSecret, R"({"test": 1})"),
+                        VerifyStatus::kBadSignature));
+  Headers later = StandardHeaders();
+  later.Set("webhook-timestamp", "1614265331");
+  EXPECT_TRUE(HasStatus(VerifyStandard(later), VerifyStatus::kBadSignature));
+}
+
+TEST(StandardWebhooksSchemeTest, MissingOrMalformedHeaders) {
+  for (const char* name :
+       {"webhook-id", "webhook-timestamp", "webhook-signature"}) {
+    SCOPED_TRACE(name);
+    Headers headers = StandardHeaders();
+    const VerifyResult missing = VerifyStandard(headers.Remove(name));
+    EXPECT_TRUE(HasStatus(missing, VerifyStatus::kMissingHeader));
+    EXPECT_TRUE(missing.message.find(name) != std::string::npos)
+        << missing.message;
+    Headers repeated = StandardHeaders();
+    EXPECT_TRUE(HasStatus(VerifyStandard(repeated.Add(name, "x")),
+                          VerifyStatus::kMalformedHeader));
+  }
+  Headers words = StandardHeaders();
+  EXPECT_TRUE(HasStatus(VerifyStandard(words.Set("webhook-timestamp", "now")),
+                        VerifyStatus::kMalformedHeader));
+}
+
+// Composio's own secrets (whsec_ + text) are not Standard Webhooks secrets:
+// the key would be undefined, so the endpoint's secret is reported unusable.
+TEST(StandardWebhooksSchemeTest, SecretThatIsNotBase64IsBadSecret) {
+  for (const char* secret :
+       {"whsec_local_test_secret_0123456789", "whsec_", "", "whsec_abc",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS",
+        "whsec_ MfKQ9r8GKYqrTwjUPD8IL"}) {
+    SCOPED_TRACE(secret);
+    const VerifyResult result =
+        VerifyStandard(StandardHeaders(), kStandardTime, secret);
+    EXPECT_TRUE(HasStatus(result, VerifyStatus::kBadSecret));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Issue 17: the built-in entries, read from the built-in catalog
+
+const VerificationSpec& BuiltinSpec(const ToolkitCatalog& catalog,
+                                    const char* slug) {
+  const ToolkitSpec* toolkit = catalog.Find(slug);
+  EXPECT_NE(toolkit, nullptr) << slug;
+  static const VerificationSpec kNone;
+  if (toolkit == nullptr || !toolkit->verification) return kNone;
+  return *toolkit->verification;
+}
+
+TEST(BuiltinCatalogTest, GitHubEntryVerifiesGitHubsExample) {
+  const ToolkitCatalog catalog = ToolkitCatalog::Builtin();
+  const VerificationSpec& spec = BuiltinSpec(catalog, "github");
+  EXPECT_EQ(spec.event_id_header, "X-GitHub-Delivery");
+  const Headers headers = Headers().Add(
+      "X-Hub-Signature-256", std::string("sha256=") + kGitHubExpectedHex);
+  EXPECT_TRUE(HasStatus(
+      VerifySignature(spec, kGitHubSecret, headers.Lookup(), kGitHubBody,
+                      static_cast<int64_t>(std::time(nullptr))),
+      VerifyStatus::kOk));
+  EXPECT_TRUE(HasStatus(VerifySignature(spec, kGitHubSecret, headers.Lookup(),
+                                        "Hello, World?", 0),
+                        VerifyStatus::kBadSignature));
+}
+
+TEST(BuiltinCatalogTest, StripeEntryVerifiesTheStripeVector) {
+  const ToolkitCatalog catalog = ToolkitCatalog::Builtin();
+  const VerificationSpec& spec = BuiltinSpec(catalog, "stripe");
+  const Headers headers = Headers().Add(
+      "Stripe-Signature", std::string("t=1767225600,v1=") + kStripeV1);
+  EXPECT_TRUE(HasStatus(VerifySignature(spec, kStripeSecret, headers.Lookup(),
+                                        kStripeBody, kStripeTime),
+                        VerifyStatus::kOk));
+  EXPECT_TRUE(HasStatus(VerifySignature(spec, kStripeSecret, headers.Lookup(),
+                                        kStripeBody, kStripeTime + 301),
+                        VerifyStatus::kStaleTimestamp));
+}
+
+// Discord: Ed25519 of X-Signature-Timestamp followed by the body, hex in
+// X-Signature-Ed25519, with the application's public key.
+TEST(BuiltinCatalogTest, DiscordEntrySignsTimestampThenBody) {
+  const ToolkitCatalog catalog = ToolkitCatalog::Builtin();
+  const VerificationSpec& spec = BuiltinSpec(catalog, "discord");
+  const Ed25519KeyPair key = GenerateEd25519KeyPair();
+  ASSERT_EQ(key.private_key.size(), 32u);
+  const std::string body = R"({"type":1})";
+  const int64_t now = 1767225600;
+  const std::string stamp = std::to_string(now);
+  auto verify = [&](const std::string& signed_text, int64_t at) {
+    const Headers headers =
+        Headers()
+            .Add("x-signature-ed25519",
+                 Hex(Ed25519Sign(key.private_key, signed_text)))
+            .Add("x-signature-timestamp", stamp);
+    return VerifySignature(spec, Hex(key.public_key), headers.Lookup(), body,
+                           at);
+  };
+  EXPECT_TRUE(HasStatus(verify(stamp + body, now), VerifyStatus::kOk));
+  EXPECT_TRUE(HasStatus(verify(body, now), VerifyStatus::kBadSignature));
+  EXPECT_TRUE(
+      HasStatus(verify(stamp + "." + body, now), VerifyStatus::kBadSignature));
+  EXPECT_TRUE(HasStatus(verify(stamp + body, now + 301),
+                        VerifyStatus::kStaleTimestamp));
+  EXPECT_FALSE(CanSignAsProvider(spec));
+}
+
+TEST(BuiltinCatalogTest, HasTheProvidersPeopleTryFirstWithDescribedFields) {
+  const ToolkitCatalog catalog = ToolkitCatalog::Builtin();
+  EXPECT_EQ(catalog.Slugs(),
+            (std::vector<std::string>{"discord", "github", "notion", "slack",
+                                      "slackbot", "stripe"}));
+  for (const char* slug : {"discord", "github", "stripe"}) {
+    SCOPED_TRACE(slug);
+    const ToolkitSpec* toolkit = catalog.Find(slug);
+    ASSERT_NE(toolkit, nullptr);
+    ASSERT_TRUE(toolkit->verification.has_value());
+    const SetupFieldSpec* field =
+        toolkit->FindField(toolkit->verification->secret_field);
+    ASSERT_NE(field, nullptr);
+    EXPECT_TRUE(field->is_required);
+    EXPECT_FALSE(field->display_name.empty());
+    EXPECT_FALSE(field->description.empty());
+    // A public key is not a secret; the HMAC secrets are.
+    EXPECT_EQ(field->is_secret, std::string(slug) != "discord");
+  }
+  const ToolkitSpec* github = catalog.Find("github");
+  ASSERT_NE(github, nullptr);
+  EXPECT_EQ(github->triggers.event_type_header, "X-GitHub-Event");
+  EXPECT_NE(std::find(github->keep_headers.begin(), github->keep_headers.end(),
+                      "X-GitHub-Event"),
+            github->keep_headers.end());
+}
+
+// ---------------------------------------------------------------------------
+// Issue 17: signed-payload placeholders and the catalog's checks
+
+TEST(HmacSchemeTest, IdPlaceholderSignsTheEventIdHeader) {
+  VerificationSpec spec = GitHubSpec();
+  spec.event_id_header = "X-Delivery";
+  spec.signed_payload = "{id}:{body}";
+  const auto verify = [&](const std::string& signed_text,
+                          std::optional<std::string> id) {
+    Headers headers =
+        Headers().Add("X-Hub-Signature-256",
+                      "sha256=" + Hex(HmacSha256(kGitHubSecret, signed_text)));
+    if (id) headers.Add("X-Delivery", *id);
+    return VerifySignature(spec, kGitHubSecret, headers.Lookup(), kGitHubBody,
+                           0);
+  };
+  EXPECT_TRUE(HasStatus(verify(std::string("d-1:") + kGitHubBody, "d-1"),
+                        VerifyStatus::kOk));
+  EXPECT_TRUE(HasStatus(verify(std::string("d-1:") + kGitHubBody, "d-2"),
+                        VerifyStatus::kBadSignature));
+  EXPECT_TRUE(HasStatus(verify(std::string(":") + kGitHubBody, std::nullopt),
+                        VerifyStatus::kMissingHeader));
+}
+
+// Applies a catalog with one hmac_sha256 toolkit 'acme' whose verification
+// has `extra` keys; returns the loader's error ("" if it was accepted).
+std::string ApplyAcme(const std::string& extra,
+                      const std::string& toolkit_extra = "") {
+  ToolkitCatalog catalog;
+  std::string error;
+  const std::string json =
+      R"({"toolkits":{"acme":{"setup_fields":{"secret":{"display_name":"S"}},)"
+      R"("verification":{"scheme":"hmac_sha256","secret_field":"secret",)"
+      R"("signature_header":"X-Acme-Signature")" +
+      extra + "}" + toolkit_extra + "}}}";
+  return catalog.Apply(json, &error) ? "" : error;
+}
+
+TEST(CatalogPlaceholderTest,
+     UnknownPlaceholderNamesToolkitFieldAndPlaceholder) {
+  for (const char* placeholder : {"{ts}", "{nonce}", "{Body}", "{id_}"}) {
+    SCOPED_TRACE(placeholder);
+    const std::string error = ApplyAcme(std::string(R"(,"signed_payload":")") +
+                                        placeholder + R"(.{body}")");
+    EXPECT_NE(error.find("acme"), std::string::npos) << error;
+    EXPECT_NE(error.find("signed_payload"), std::string::npos) << error;
+    EXPECT_NE(error.find(placeholder), std::string::npos) << error;
+  }
+  // Braces that are not a placeholder stay literal text.
+  EXPECT_EQ(ApplyAcme(R"(,"signed_payload":"{ {}{body}{\"a\":1}{")"), "");
+  EXPECT_EQ(ApplyAcme(R"(,"event_id_header":"X-Id",)"
+                      R"("signed_payload":"{id}.{body}")"),
+            "");
+  const std::string no_header = ApplyAcme(R"(,"signed_payload":"{id}.{body}")");
+  EXPECT_NE(no_header.find("event_id_header"), std::string::npos) << no_header;
+}
+
+TEST(CatalogKeepHeadersTest, SignatureAndCredentialHeadersAreRefused) {
+  for (const char* header :
+       {"X-Acme-Signature", "x-acme-signature", "Stripe-Signature",
+        "webhook-signature", "X-Shopify-Hmac-Sha256", "Authorization", "Cookie",
+        "x-api-key", "X-User-Api-Key"}) {
+    SCOPED_TRACE(header);
+    const std::string error =
+        ApplyAcme("", std::string(R"(,"keep_headers":[")") + header + R"("])");
+    EXPECT_NE(error.find("acme"), std::string::npos) << error;
+    EXPECT_NE(error.find("keep_headers"), std::string::npos) << error;
+    EXPECT_NE(error.find(header), std::string::npos) << error;
+  }
+  EXPECT_EQ(ApplyAcme("", R"(,"keep_headers":["X-Acme-Event","X-Request-Id"])"),
+            "");
+  for (const char* bad :
+       {R"(,"keep_headers":"X-Acme-Event")", R"(,"keep_headers":[1])",
+        R"(,"keep_headers":["X Acme"])"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_NE(ApplyAcme("", bad).find("keep_headers"), std::string::npos);
+  }
+}
+
+TEST(CatalogSchemeTest, FixedSchemesRefuseKeysTheyWouldIgnore) {
+  for (const char* scheme : {"stripe", "standard_webhooks", "discord"}) {
+    SCOPED_TRACE(scheme);
+    ToolkitCatalog catalog;
+    std::string error;
+    const std::string json =
+        R"({"toolkits":{"p":{"setup_fields":{"k":{"display_name":"K"}},)"
+        R"("verification":{"scheme":")" +
+        std::string(scheme) + R"(","secret_field":"k"%s}}}})";
+    const auto with = [&](const std::string& extra) {
+      std::string text = json;
+      text.replace(text.find("%s"), 2, extra);
+      return text;
+    };
+    EXPECT_TRUE(catalog.Apply(with(""), &error)) << error;
+    EXPECT_TRUE(catalog.Apply(with(R"(,"tolerance_seconds":0)"), &error))
+        << error;
+    EXPECT_FALSE(catalog.Apply(with(R"(,"signature_header":"X-Sig")"), &error));
+    EXPECT_NE(error.find("signature_header"), std::string::npos) << error;
+  }
+}
+
+TEST(SignAsProviderTest, StripeAndStandardWebhooksSignaturesVerify) {
+  const int64_t now = 1767225600;
+  const std::string body = R"({"id":"evt_1","type":"test_event"})";
+  for (const auto& [spec, secret] :
+       {std::pair{StripeSpec(), std::string(kStripeSecret)},
+        std::pair{StandardSpec(), std::string(kStandardSecret)}}) {
+    ASSERT_TRUE(CanSignAsProvider(spec));
+    std::vector<std::pair<std::string, std::string>> signed_headers;
+    ASSERT_TRUE(SignAsProvider(spec, secret, body, now, &signed_headers));
+    Headers headers;
+    for (const auto& [name, value] : signed_headers) headers.Add(name, value);
+    EXPECT_TRUE(
+        HasStatus(VerifySignature(spec, secret, headers.Lookup(), body, now),
+                  VerifyStatus::kOk));
+  }
+  std::vector<std::pair<std::string, std::string>> unused;
+  EXPECT_FALSE(
+      SignAsProvider(StandardSpec(), "whsec_not base64", body, now, &unused));
 }
 
 }  // namespace
