@@ -109,8 +109,18 @@ Status JoinConfiguredProject(Store& store, const NewApiKey& key,
   ApiKeyRecord record;
   Status status = store.FindKey(key.key_digest, &record);
   if (status.code() == Status::Code::kNotFound) {
-    status =
-        store.AddKeyToProject(key, ProjectChoice::kJoinOrCreate, project_id);
+    // A project id (keys list shows them) names a project that must exist:
+    // a mistyped one would otherwise make a new, empty project so named.
+    const bool by_id = project.rfind("proj_", 0) == 0;
+    status = store.AddKeyToProject(
+        key, by_id ? ProjectChoice::kJoin : ProjectChoice::kJoinOrCreate,
+        project_id);
+    if (status.code() == Status::Code::kNotFound) {
+      return Status::InvalidArgument(
+          "no project has the id '" +
+          Printable(project, kMaxProjectNameLength) +
+          "' given as KEY@PROJECT (keys list shows the projects)");
+    }
     // Another instance registered it first: it is known now.
     if (status.code() != Status::Code::kConflict) return status;
     status = store.FindKey(key.key_digest, &record);

@@ -237,6 +237,11 @@ TEST_F(HttpConfiguredAuthTest, OldFormKeyRotatesByProjectId) {
   EXPECT_EQ(moved.exit_code, 2);
   EXPECT_TRUE(Contains(moved.err, "already belongs to project")) << moved.err;
   EXPECT_FALSE(Contains(moved.err, a));
+  // A mistyped id makes no new, empty project.
+  Ran typo = RunBinary({"--port", "0", "--db", db_path(), "--api-key",
+                        b + "@proj_nosuchproject"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_TRUE(Contains(typo.err, "no project has the id")) << typo.err;
 
   ASSERT_TRUE(StartServer({"--api-key", a, "--api-key", b + "@" + project}));
   ASSERT_NO_FATAL_FAILURE(
