@@ -330,13 +330,17 @@ constexpr Setting kSettings[] = {
      }},
     {"api-key", "KEY", "WEBHOOKS_API_KEYS", SettingKind::kList,
      &Config::api_keys, "none: local mode",
-     "accept this API key; without any, here or from `keys create`, any "
+     "accept this API key; KEY@PROJECT makes it a key of the project with "
+     "that name or id (several keys on one project: a rotation), KEY alone a "
+     "project of its own; without any key, here or from `keys create`, any "
      "non-empty key is accepted as its own project (local mode)",
      true,
      [](const std::string& value, Config* config) -> std::string {
-       if (!IsTokenText(value, kMaxApiKeyLength)) {
-         return "--api-key values must be 1-256 printable ASCII characters "
-                "without spaces";
+       std::string key, project;
+       if (!SplitApiKey(value, &key, &project)) {
+         return "--api-key values must be KEY or KEY@PROJECT, the key 1-256 "
+                "and the project 1-128 printable ASCII characters without "
+                "spaces";
        }
        config->api_keys.push_back(value);
        return "";
@@ -415,6 +419,54 @@ constexpr Setting kSettings[] = {
      "rate_limit",
      [](const Config& config, const StartupFacts&) {
        return std::to_string(config.rate_limit);
+     }},
+    {"metrics-key", "KEY", "WEBHOOKS_METRICS_KEY", SettingKind::kValue, nullptr,
+     "none: /metrics is open",
+     "GET /metrics then needs the header \"Authorization: Bearer KEY\" "
+     "(else 401)",
+     true,
+     [](const std::string& value, Config* config) -> std::string {
+       if (!IsTokenText(value, kMaxApiKeyLength)) {
+         return "--metrics-key must be 1-256 printable ASCII characters "
+                "without spaces";
+       }
+       config->metrics_key = value;
+       return "";
+     },
+     "metrics",
+     [](const Config& config, const StartupFacts&) {
+       return std::string(config.metrics_key.empty() ? "open" : "key");
+     }},
+    {"trusted-proxy", "CIDR", "WEBHOOKS_TRUSTED_PROXIES", SettingKind::kList,
+     &Config::trusted_proxies, "none: X-Forwarded-For is ignored",
+     "a reverse proxy's network (10.0.0.0/8, ::1/128) or address, or a "
+     "comma-separated list of them: from it, "
+     "the client address logged is the right-most X-Forwarded-For entry not "
+     "itself trusted; from any other peer X-Forwarded-For is ignored",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       // A flag's value may be a list too ("10.0.0.0/8,::1").
+       const std::vector<std::string> cidrs = SplitCommas(value);
+       if (cidrs.empty()) return "--trusted-proxy needs a network or address";
+       for (const std::string& cidr : cidrs) {
+         NetworkList check;
+         if (!check.Add(cidr)) {
+           return "--trusted-proxy must be an IPv4 or IPv6 network "
+                  "(10.0.0.0/8, fd00::/8; no host bits after the prefix) or "
+                  "address, got '" +
+                  Printable(cidr, 64) + "'";
+         }
+         config->trusted_proxies.push_back(cidr);
+       }
+       return "";
+     },
+     "trusted_proxies",
+     [](const Config& config, const StartupFacts&) {
+       std::string shown;
+       for (const std::string& cidr : config.trusted_proxies) {
+         shown += (shown.empty() ? "" : ",") + cidr;
+       }
+       return shown.empty() ? std::string("none") : shown;
      }},
     {"log-format", "json|text", "WEBHOOKS_LOG_FORMAT", SettingKind::kValue,
      nullptr, "json",
@@ -632,6 +684,16 @@ std::string ApplyVariable(const Setting& setting, const char* value,
 
 }  // namespace
 
+bool SplitApiKey(const std::string& value, std::string* key,
+                 std::string* project) {
+  const size_t at = value.rfind('@');
+  *key = value.substr(0, at);
+  *project = at == std::string::npos ? "" : value.substr(at + 1);
+  return IsTokenText(*key, kMaxApiKeyLength) &&
+         (at == std::string::npos ||
+          IsTokenText(*project, kMaxProjectNameLength));
+}
+
 std::string VersionLine() {
   return std::string("webhooks-server ") + WEBHOOKS_VERSION + "\n";
 }
@@ -652,7 +714,7 @@ std::string ServerHelp() {
   std::vector<std::string> every;
   for (const Setting& setting : kSettings) every.emplace_back(setting.flag);
   return R"(usage: webhooks-server [options]
-       webhooks-server keys create --project NAME | keys list |
+       webhooks-server keys create --project NAME [--join] | keys list |
                        keys revoke KEY_ID   [--db PATH]
        webhooks-server backup --to FILE [--db PATH]
        webhooks-server check [--db PATH]
@@ -683,6 +745,13 @@ std::string CommandLine::Option(const std::string& name) const {
     if (it->first == name) return it->second;
   }
   return "";
+}
+
+bool CommandLine::Has(const std::string& name) const {
+  for (const auto& option : options) {
+    if (option.first == name) return true;
+  }
+  return false;
 }
 
 ParseOutcome ParseCommand(int argc, char** argv, int first,
@@ -726,6 +795,14 @@ ParseOutcome ParseCommand(int argc, char** argv, int first,
     const std::string name(arg.substr(0, eq));
     const Setting* setting =
         Contains(syntax.settings, name) ? FindSetting(name) : nullptr;
+    if (setting == nullptr && Contains(syntax.switches, name)) {
+      if (eq != std::string_view::npos) {
+        *error = "option --" + name + " takes no value";
+        return ParseOutcome::kError;
+      }
+      given->options.emplace_back(name, "");
+      continue;
+    }
     if (setting == nullptr && !Contains(syntax.options, name)) {
       *error = "unknown option --" + name + see;
       return ParseOutcome::kError;

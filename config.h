@@ -42,8 +42,11 @@ struct Config {
   // http://localhost:{bound port}.
   std::string public_url;
   // Accepted API keys (--api-key, repeatable; WEBHOOKS_API_KEYS, comma
-  // separated). Empty means zero-config local mode: any key is accepted and
-  // is its own project. Secret: never printed.
+  // separated), each "KEY" (a project of its own, made on first start) or
+  // "KEY@PROJECT" (a key of the project with that name or id: several keys
+  // may share one, which is how a key is rotated). See SplitApiKey. Empty
+  // means zero-config local mode: any key is accepted and is its own
+  // project. Secret: never printed.
   std::vector<std::string> api_keys;
   // Worker threads (--threads, WEBHOOKS_THREADS). Each keep-alive client
   // holds one while connected, so this is sized for many clients.
@@ -68,6 +71,19 @@ struct Config {
   // true/false, yes/no or on/off): for a server behind a reverse proxy,
   // where loopback is not private.
   bool require_keys = false;
+  // A bearer token GET /metrics requires (--metrics-key,
+  // WEBHOOKS_METRICS_KEY): "Authorization: Bearer KEY", compared in
+  // constant time. Empty: /metrics is open, as /healthz is. Secret: never
+  // printed.
+  std::string metrics_key;
+  // Reverse proxies whose X-Forwarded-For is believed (--trusted-proxy,
+  // repeatable; WEBHOOKS_TRUSTED_PROXIES, comma separated): IPv4 or IPv6
+  // networks ("10.0.0.0/8", "::1/128") or addresses. From a peer in one of
+  // them, the client's address (in the log) is the right-most
+  // X-Forwarded-For entry that is not itself trusted (ClientAddress in
+  // util/net.h); from any other peer the header is ignored. Empty: the
+  // TCP peer is the client.
+  std::vector<std::string> trusted_proxies;
   // Requests per minute per project (--rate-limit, WEBHOOKS_RATE_LIMIT);
   // 0: no limit. Over it, 429 as Composio answers.
   int rate_limit = 0;
@@ -110,6 +126,15 @@ struct Config {
 // Longest API key accepted, from a flag or a request.
 constexpr size_t kMaxApiKeyLength = 256;
 
+// Longest project name or id in "KEY@PROJECT" (as `keys create` allows).
+constexpr size_t kMaxProjectNameLength = 128;
+
+// Splits an --api-key value "KEY@PROJECT" at its last '@' into *key and
+// *project; "KEY" alone leaves *project empty. False if either part is
+// empty or not printable ASCII without spaces, or too long.
+bool SplitApiKey(const std::string& value, std::string* key,
+                 std::string* project);
+
 // What --version prints: "webhooks-server 0.14.0\n", the version from
 // CMake's project(webhooks VERSION ...).
 std::string VersionLine();
@@ -135,6 +160,8 @@ struct CommandSyntax {
   std::string name;  // "webhooks-server keys", for "see ... --help"
   std::vector<std::string> settings;
   std::vector<std::string> options;
+  // Options of its own that take no value ("--join").
+  std::vector<std::string> switches;
   size_t max_words = 0;
 };
 
@@ -145,6 +172,8 @@ struct CommandLine {
 
   // The value of option `name`, or "" if it was not given.
   std::string Option(const std::string& name) const;
+  // Whether option or switch `name` was given.
+  bool Has(const std::string& name) const;
 };
 
 // Parses argv[first..] for a command. --help or -h anywhere gives kHelp,

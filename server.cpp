@@ -215,7 +215,7 @@ int OpenStore(const Config& config, std::unique_ptr<Store>* store) {
 // exit code after one line on stderr.
 int BuildKeys(const Config& config, Store& store, KeyPolicy* keys,
               bool* admin_keys) {
-  if (!BuildKeyPolicy(config, store, keys)) return 1;
+  if (int code = BuildKeyPolicy(config, store, keys); code != 0) return code;
   if (Status status = store.HasAdminKeys(admin_keys); !status.ok()) {
     std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
     return 1;

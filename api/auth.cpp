@@ -99,6 +99,50 @@ bool AuthenticateKeyOrReply(const Context& ctx, const httplib::Request& req,
   return true;
 }
 
+// A "KEY@PROJECT" key: a new key joins (or creates) the project named or
+// numbered `project`; a known key stays where it is, which must be that
+// project (a key never moves: its endpoints would stay behind). Sets
+// *project_id. InvalidArgument when the configuration cannot be applied.
+Status JoinConfiguredProject(Store& store, const NewApiKey& key,
+                             const std::string& project,
+                             std::string* project_id) {
+  ApiKeyRecord record;
+  Status status = store.FindKey(key.key_digest, &record);
+  if (status.code() == Status::Code::kNotFound) {
+    // A project id (keys list shows them) names a project that must exist:
+    // a mistyped one would otherwise make a new, empty project so named.
+    const bool by_id = project.rfind("proj_", 0) == 0;
+    status = store.AddKeyToProject(
+        key, by_id ? ProjectChoice::kJoin : ProjectChoice::kJoinOrCreate,
+        project_id);
+    if (status.code() == Status::Code::kNotFound) {
+      return Status::InvalidArgument(
+          "no project has the id '" +
+          Printable(project, kMaxProjectNameLength) +
+          "' given as KEY@PROJECT (keys list shows the projects)");
+    }
+    // Another instance registered it first: it is known now.
+    if (status.code() != Status::Code::kConflict) return status;
+    status = store.FindKey(key.key_digest, &record);
+  }
+  if (!status.ok()) return status;
+  std::vector<ApiKeyInfo> keys;
+  if (status = store.ListKeys(&keys); !status.ok()) return status;
+  for (const ApiKeyInfo& info : keys) {
+    if (info.key_id != record.key_id) continue;
+    if (info.project_id != project && info.project_name != project) {
+      return Status::InvalidArgument(
+          "API key " + info.key_id + " (given as KEY@" + project +
+          ") already belongs to project " + info.project_id + " ('" +
+          Printable(info.project_name, kMaxProjectNameLength) +
+          "'); write it KEY@" + info.project_id +
+          ", and give new keys that project too");
+    }
+  }
+  *project_id = record.project_id;
+  return Status::Ok();
+}
+
 }  // namespace
 
 HostPolicy BuildHostPolicy(const Config& config, bool local_mode) {
@@ -166,8 +210,10 @@ bool AuthenticateOrReply(const Context& ctx, const httplib::Request& req,
   return false;
 }
 
-bool BuildKeyPolicy(const Config& config, Store& store, KeyPolicy* policy) {
-  for (const std::string& key : config.api_keys) {
+int BuildKeyPolicy(const Config& config, Store& store, KeyPolicy* policy) {
+  for (const std::string& value : config.api_keys) {
+    std::string key, project;
+    SplitApiKey(value, &key, &project);  // checked when parsed
     ConfiguredKey configured;
     configured.digest = Sha256(key);
     NewApiKey new_key;
@@ -175,15 +221,18 @@ bool BuildKeyPolicy(const Config& config, Store& store, KeyPolicy* policy) {
     new_key.origin = KeyOrigin::kConfig;
     new_key.key_id = "key_" + RandomToken(12);
     new_key.project_id = "proj_" + RandomToken(12);
-    new_key.project_name = "configured";
+    new_key.project_name = project.empty() ? "configured" : project;
     new_key.created_at_ms = NowMillis();
-    Status status = store.RegisterKey(new_key, &configured.project_id);
+    Status status = project.empty()
+                        ? store.RegisterKey(new_key, &configured.project_id)
+                        : JoinConfiguredProject(store, new_key, project,
+                                                &configured.project_id);
     ApiKeyRecord record;
     if (status.ok()) status = store.FindKey(configured.digest, &record);
     if (!status.ok()) {
       std::fprintf(stderr, "webhooks-server: cannot register API keys: %s\n",
                    status.message().c_str());
-      return false;
+      return status.code() == Status::Code::kInvalidArgument ? 2 : 1;
     }
     // A revoked key stays refused (every request asks the database), and
     // stays in the policy: revoking the only configured key must not turn
@@ -198,7 +247,7 @@ bool BuildKeyPolicy(const Config& config, Store& store, KeyPolicy* policy) {
     }
     policy->configured.push_back(std::move(configured));
   }
-  return true;
+  return 0;
 }
 
 std::string HostPolicy::HostOf(std::string_view value) {

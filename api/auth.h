@@ -50,10 +50,15 @@ bool CheckKeyHeaders(const httplib::Request& req, std::string* key,
 bool AuthenticateOrReply(const Context& ctx, const httplib::Request& req,
                          httplib::Response& res, Caller* caller);
 
-// Registers the keys given at start-up, each as its own project (our
-// choice), and returns the policy that accepts exactly them (less those
-// revoked with `keys revoke`, which the database refuses).
-bool BuildKeyPolicy(const Config& config, Store& store, KeyPolicy* policy);
+// Registers the keys given at start-up and returns the policy that accepts
+// exactly them (less those revoked with `keys revoke`, which the database
+// refuses). "KEY" is a project of its own (our choice); "KEY@PROJECT" joins
+// the project with that name or id, creating it if none has; a key known
+// from an earlier start keeps its project, and naming another one is
+// refused. Returns 0, or the exit code (1: the database failed; 2: the
+// configuration cannot be applied) after one line on stderr that never
+// holds a key.
+int BuildKeyPolicy(const Config& config, Store& store, KeyPolicy* policy);
 
 }  // namespace webhooks
 

@@ -6,10 +6,12 @@
 #include <exception>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "api/errors.h"
 #include "http/request_head.h"
 #include "util/crypto.h"
+#include "util/net.h"
 #include "util/text.h"
 
 namespace webhooks {
@@ -158,6 +160,18 @@ void NarrowAcceptEncoding(httplib::Request& req) {
   const bool gzip = offer.find("gzip") != std::string::npos;
   req.headers.erase("Accept-Encoding");
   if (gzip) req.headers.emplace("Accept-Encoding", "gzip");
+}
+
+// The client's address: the peer, or behind a trusted proxy what it says
+// in X-Forwarded-For (ClientAddress).
+std::string ClientOf(const httplib::Request& req, const NetworkList& trusted) {
+  if (trusted.empty()) return req.remote_addr;
+  std::vector<std::string> forwarded;
+  const size_t count = req.get_header_value_count("X-Forwarded-For");
+  for (size_t i = 0; i < count; ++i) {
+    forwarded.push_back(req.get_header_value("X-Forwarded-For", i));
+  }
+  return ClientAddress(req.remote_addr, forwarded, trusted);
 }
 
 void RejectEarly(httplib::Response& res, const ApiError& err) {
@@ -338,8 +352,11 @@ void InstallHooks(HardenedServer& server, const Config& config,
 
   // One line per request, once it is answered: never a key, a body or a
   // setup value. Must not throw: it runs outside the library's try.
-  server.set_logger([&log, inject](const httplib::Request& req,
-                                   const httplib::Response& res) {
+  // Built once: the settings were checked when parsed.
+  NetworkList trusted;
+  for (const std::string& cidr : config.trusted_proxies) trusted.Add(cidr);
+  server.set_logger([&log, inject, trusted](const httplib::Request& req,
+                                            const httplib::Response& res) {
     try {
       InjectFault(inject, req, "logger");
       if (!log.Enabled(LogLevel::kInfo)) return;
@@ -361,7 +378,7 @@ void InstallHooks(HardenedServer& server, const Config& config,
            {"status", std::to_string(res.status), true},
            {"duration_ms", duration, true},
            {"project_id", notes != nullptr ? notes->project_id : ""},
-           {"remote", req.remote_addr}});
+           {"remote", ClientOf(req, trusted)}});
     } catch (...) {
     }
   });

@@ -1,6 +1,11 @@
 #include "api/operations.h"
 
+#include <string>
+#include <string_view>
+
 #include "api/errors.h"
+#include "util/crypto.h"
+#include "util/text.h"
 #include "util/time.h"
 
 // The OpenAPI document of every route, compiled in from openapi.json
@@ -43,8 +48,38 @@ void HandleOpenApi(const Context&, const httplib::Request&,
   ReplyJson(res, 200, kOpenApiJson);
 }
 
-void HandleMetrics(const Context& ctx, const httplib::Request&,
+namespace {
+
+// Whether the request carries "Authorization: Bearer <metrics key>". The
+// digests are compared, in constant time, so that neither the key's bytes
+// nor its length show in the time taken.
+bool HasMetricsKey(const Config& config, const httplib::Request& req) {
+  if (req.get_header_value_count("Authorization") != 1) return false;
+  const std::string value = req.get_header_value("Authorization");
+  constexpr std::string_view kScheme = "Bearer ";
+  if (value.size() <= kScheme.size() ||
+      Lowercase(value.substr(0, kScheme.size())) != "bearer ") {
+    return false;
+  }
+  return ConstantTimeEquals(Sha256(value.substr(kScheme.size())),
+                            Sha256(config.metrics_key));
+}
+
+}  // namespace
+
+void HandleMetrics(const Context& ctx, const httplib::Request& req,
                    httplib::Response& res) {
+  if (!ctx.config.metrics_key.empty() && !HasMetricsKey(ctx.config, req)) {
+    res.set_header("WWW-Authenticate", "Bearer realm=\"metrics\"");
+    ApiError err = MakeError(ErrorKind::kUnauthorized,
+                             "GET /metrics needs the metrics key: send "
+                             "\"Authorization: Bearer KEY\".");
+    err.suggested_fix =
+        "Send the key the server was started with (--metrics-key or "
+        "WEBHOOKS_METRICS_KEY) as a bearer token; in Prometheus, "
+        "authorization: {credentials: KEY} in the scrape config.";
+    return ReplyError(res, err);
+  }
   Metrics::Gauges gauges;
   Status status = ctx.store.CountRows(&gauges.endpoints, &gauges.events);
   const int64_t now = NowMillis();

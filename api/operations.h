@@ -23,8 +23,9 @@ void HandleReady(const Context& ctx, const httplib::Request&,
 void HandleOpenApi(const Context&, const httplib::Request&,
                    httplib::Response& res);
 
-// GET /metrics: Prometheus text format. No key (it holds counts only).
-void HandleMetrics(const Context& ctx, const httplib::Request&,
+// GET /metrics: Prometheus text format. Open (it holds counts only) unless
+// --metrics-key is set: then 401 without "Authorization: Bearer KEY".
+void HandleMetrics(const Context& ctx, const httplib::Request& req,
                    httplib::Response& res);
 
 }  // namespace webhooks

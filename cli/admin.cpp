@@ -25,7 +25,7 @@ namespace {
 // Each command's --help, before the options, which come from the settings
 // table (--db) and the command's own (listed in the text).
 constexpr char kKeysHelp[] =
-    R"(usage: webhooks-server keys create --project NAME [--db PATH]
+    R"(usage: webhooks-server keys create --project NAME [--join] [--db PATH]
        webhooks-server keys list [--db PATH]
        webhooks-server keys revoke KEY_ID [--db PATH]
 
@@ -40,14 +40,20 @@ it, and take effect from its next request.
 )";
 
 constexpr char kKeysCreateHelp[] =
-    R"(usage: webhooks-server keys create --project NAME [--db PATH]
+    R"(usage: webhooks-server keys create --project NAME [--join] [--db PATH]
 
-Makes an API key for project NAME, a new one or one made before (create a
-new key, then revoke the old one: a rotation). Prints the key once, alone on
-standard output; the key id and project go to standard error. Only the key's
-SHA-256 digest is stored. Creates the database, and its folder, if missing.
+Makes an API key for a new project NAME; refuses (exit 2) if a project of
+that name exists, so that a key never joins someone else's project by a
+name that happens to match. With --join, adds the key to the existing
+project NAME instead (NAME may also be a project id, proj_..., as keys list
+shows it): how a key is rotated (create with --join, move the clients to
+the new key, then keys revoke the old one). Prints the key once, alone on
+standard output; the key id and project go to standard error. Only the
+key's SHA-256 digest is stored. Creates the database, and its folder, if
+missing.
 
   --project NAME     1-128 characters
+  --join             add the key to the existing project NAME
 )";
 
 constexpr char kKeysListHelp[] =
@@ -153,6 +159,7 @@ int RunAdminCommand(int argc, char** argv) {
   syntax.settings = {"db"};  // --db and WEBHOOKS_DB, as the server reads them
   if (command == "keys") {
     syntax.options = {"project"};
+    syntax.switches = {"join"};
     syntax.max_words = 2;  // create | list | revoke KEY_ID
   } else if (command == "backup") {
     syntax.options = {"to"};
@@ -205,6 +212,9 @@ int RunAdminCommand(int argc, char** argv) {
     }
     if (action != "create" && !project.empty()) {
       return UsageError(command, "--project is for keys create only");
+    }
+    if (action != "create" && given.Has("join")) {
+      return UsageError(command, "--join is for keys create only");
     }
   }
   const bool postgres = IsPostgresDatabase(db);
@@ -314,11 +324,27 @@ int RunAdminCommand(int argc, char** argv) {
     new_key.project_id = "proj_" + RandomToken(12);
     new_key.project_name = project;
     new_key.created_at_ms = NowMillis();
+    const bool join = given.Has("join");
     std::string project_id;
-    if (Status status = store->AddKeyToProject(new_key, &project_id);
-        !status.ok()) {
+    Status status = store->AddKeyToProject(
+        new_key, join ? ProjectChoice::kJoin : ProjectChoice::kCreate,
+        &project_id);
+    if (status.code() == Status::Code::kConflict && !join) {
+      // The name is taken (the digest is new: 192 random bits). Joining
+      // must be asked for.
+      return UsageError(
+          command, "a project named '" + project +
+                       "' exists; to add a key to it, add --join (keys list "
+                       "shows its keys), or choose another name");
+    }
+    if (status.code() == Status::Code::kNotFound && join) {
+      return UsageError(command, "no project named '" + project +
+                                     "' exists to --join (keys list shows "
+                                     "them); drop --join to create it");
+    }
+    if (!status.ok()) {
       std::fprintf(stderr, "webhooks-server: %s\n", status.message().c_str());
-      return 1;
+      return status.code() == Status::Code::kInvalidArgument ? 2 : 1;
     }
     // The key on stdout alone, for scripts; it is shown only this once.
     std::fprintf(stderr,

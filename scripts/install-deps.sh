@@ -9,12 +9,13 @@
 # postgresql (15) for the throw-away cluster of the PostgreSQL tests
 # (scripts/pg-scratch), and nginx, which scripts/bench's postgres workload
 # runs in front of two instances (as a child of its own, never the service).
+# dpkg-dev gives scripts/package dpkg-shlibdeps (the .deb's dependencies).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ make cmake pkg-config libcpp-httplib-dev libsqlitecpp-dev
           libsimdjson-dev libgtest-dev libsqlite3-dev libssl-dev
-          libcurl4-openssl-dev libpq-dev)
+          libcurl4-openssl-dev libpq-dev dpkg-dev)
 if [[ "${1:-}" == "--for-tests" ]]; then
   packages+=(clang-format wrk sqlite3 strace slowhttptest clang libclang-rt-14-dev
              chromium postgresql nginx)

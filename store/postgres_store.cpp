@@ -198,8 +198,8 @@ constexpr Sql kPing{"ping", "SELECT 1"};
 // Keys and projects.
 constexpr Sql kSelectProjectByName{
     "select_project_by_name",
-    "SELECT id FROM projects WHERE name = $1 ORDER BY created_at, id LIMIT "
-    "1"};
+    "SELECT id, CASE WHEN id = $1 THEN 1 ELSE 0 END FROM projects WHERE id "
+    "= $1 OR name = $1 ORDER BY id = $1 DESC, created_at, id LIMIT 2"};
 constexpr Sql kInsertProject{
     "insert_project",
     "INSERT INTO projects (id, name, created_at) VALUES ($1, $2, "
@@ -830,7 +830,7 @@ class PostgresStore final : public Store {
 
   // ---- Keys and projects
 
-  Status AddKeyToProject(const NewApiKey& key,
+  Status AddKeyToProject(const NewApiKey& key, ProjectChoice choice,
                          std::string* project_id) override {
     if (key.key_digest.size() != 32) {
       return Status::InvalidArgument("key digest must be 32 bytes");
@@ -843,9 +843,16 @@ class PostgresStore final : public Store {
       if (!s.ok()) return s;
       s = Exec(c, kSelectProjectByName, {Text(key.project_name)}, &result);
       if (!s.ok()) return s;
-      if (result.rows() > 0) {
-        project = StringAt(result, 0, 0);
-      } else {
+      std::vector<std::string> matches;
+      for (int row = 0; row < result.rows(); ++row) {
+        matches.push_back(StringAt(result, row, 0));
+      }
+      s = ChooseProject(choice, key.project_name, matches,
+                        result.rows() > 0 && Int64At(result, 0, 1) == 1,
+                        &project);
+      if (!s.ok()) return s;
+      if (project.empty()) {
+        project = key.project_id;
         s = InsertProject(c, key);
         if (!s.ok()) return s;
       }

@@ -10,20 +10,31 @@
 namespace webhooks {
 namespace sqlite_internal {
 
-std::string AddKeyToNamedProject(Connection& c, const NewApiKey& key) {
-  std::string project = key.project_id;
-  bool exists = false;
+Status AddKeyToNamedProject(Connection& c, const NewApiKey& key,
+                            ProjectChoice choice, std::string* project) {
+  std::vector<std::string> matches;
+  bool id_match = false;
   {
     Use select(c, Sql::kSelectProjectByName);
     select->bind(":name", key.project_name);
-    if (select->executeStep()) {
-      project = select->getColumn(0).getString();
-      exists = true;
+    while (select->executeStep()) {
+      if (matches.empty()) id_match = select->getColumn(1).getInt() != 0;
+      matches.push_back(select->getColumn(0).getString());
     }
   }
-  if (!exists) InsertProject(c, project, key.project_name, key.created_at_ms);
-  InsertKey(c, key, project);
-  return project;
+  std::string chosen;
+  if (Status status =
+          ChooseProject(choice, key.project_name, matches, id_match, &chosen);
+      !status.ok()) {
+    return status;
+  }
+  if (chosen.empty()) {
+    chosen = key.project_id;
+    InsertProject(c, chosen, key.project_name, key.created_at_ms);
+  }
+  InsertKey(c, key, chosen);
+  *project = chosen;
+  return Status::Ok();
 }
 
 std::vector<ApiKeyInfo> SelectKeys(Connection& c) {

@@ -21,9 +21,11 @@
 namespace webhooks {
 namespace sqlite_internal {
 
-// Store::AddKeyToProject's write: returns the key's project (the one named
-// key.project_name, created with key.project_id if there is none).
-std::string AddKeyToNamedProject(Connection& c, const NewApiKey& key);
+// Store::AddKeyToProject's write: sets *project to the key's project (the
+// one key.project_name names, or a new one with key.project_id, as
+// ChooseProject decides).
+Status AddKeyToNamedProject(Connection& c, const NewApiKey& key,
+                            ProjectChoice choice, std::string* project);
 
 // Every key, oldest first.
 std::vector<ApiKeyInfo> SelectKeys(Connection& c);

@@ -115,8 +115,9 @@ const char* SqlText(Sql sql) {
       return "SELECT (SELECT count(*) FROM webhook_endpoints), (SELECT "
              "count(*) FROM webhook_events)";
     case Sql::kSelectProjectByName:
-      return "SELECT id FROM projects WHERE name = :name ORDER BY "
-             "created_at, id LIMIT 1";
+      // The project with that id first, then those with that name.
+      return "SELECT id, id = :name FROM projects WHERE id = :name OR name "
+             "= :name ORDER BY id = :name DESC, created_at, id LIMIT 2";
     case Sql::kListKeys:
       return "SELECT k.id, k.project_id, p.name, k.origin, k.created_at, "
              "k.revoked_at FROM api_keys k JOIN projects p ON p.id = "

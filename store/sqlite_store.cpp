@@ -426,15 +426,14 @@ class SqliteStore final : public Store {
     return status;
   }
 
-  Status AddKeyToProject(const NewApiKey& key,
+  Status AddKeyToProject(const NewApiKey& key, ProjectChoice choice,
                          std::string* project_id) override {
     if (key.key_digest.size() != 32) {
       return Status::InvalidArgument("key digest must be 32 bytes");
     }
     std::string project;
     Status status = writer_->Run("add key", [&](Connection& c) {
-      project = AddKeyToNamedProject(c, key);
-      return Status::Ok();
+      return AddKeyToNamedProject(c, key, choice, &project);
     });
     if (status.ok()) *project_id = project;
     return status;

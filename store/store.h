@@ -317,6 +317,17 @@ struct NewApiKey {
   int64_t created_at_ms = 0;
 };
 
+// What Store::AddKeyToProject may do with the project it is given.
+enum class ProjectChoice { kCreate, kJoin, kJoinOrCreate };
+
+// Store::AddKeyToProject's rule, the same for every backend: given the
+// projects that `name` matches (by id first, then by name; at most two
+// looked at), sets *project to the one to join, or leaves it empty to
+// create one. `id_match`: matches[0] is the project with id `name`.
+Status ChooseProject(ProjectChoice choice, const std::string& name,
+                     const std::vector<std::string>& matches, bool id_match,
+                     std::string* project);
+
 // A stored key, without the key.
 struct ApiKeyRecord {
   std::string key_id;
@@ -536,10 +547,18 @@ class Store {
   virtual Status CountDeliveryQueue(int64_t now_ms,
                                     DeliveryQueueStats* out) = 0;
 
-  // Adds an admin key to the project named key.project_name, creating the
-  // project (with id key.project_id) if no project has that name. Sets
-  // *project_id to the key's project.
-  virtual Status AddKeyToProject(const NewApiKey& key,
+  // Adds key (of key.origin) to the project that key.project_name names: the
+  // project with that id, else the one with that name. `choice` says what
+  // may happen:
+  // - kCreate: a new project (id key.project_id, that name); Conflict if a
+  //   project has that name or id (`keys create` never joins one silently).
+  // - kJoin: the existing project; NotFound if there is none.
+  // - kJoinOrCreate: the existing project, else a new one.
+  // Joining by a name that several projects share (local and configured
+  // keys' projects are named "local" and "configured") is InvalidArgument:
+  // name that project by its id. Conflict if the key's digest is known.
+  // Sets *project_id to the key's project.
+  virtual Status AddKeyToProject(const NewApiKey& key, ProjectChoice choice,
                                  std::string* project_id) = 0;
 
   // Every key, oldest first, revoked ones included.

@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace webhooks {
 
@@ -40,6 +42,122 @@ bool IsIpLiteral(const std::string& host) {
   in6_addr v6{};
   return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 ||
          ::inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+}
+
+// ---------------------------------------------------------------------------
+// Networks
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// The 4 or 16 bytes of an IP literal in *bytes; an IPv4-mapped IPv6
+// address gives its IPv4 bytes. False if `text` is no IP literal.
+bool AddressBytes(const std::string& text, bool* v6, unsigned char bytes[16]) {
+  in_addr v4{};
+  if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    *v6 = false;
+    std::memcpy(bytes, &v4, 4);
+    return true;
+  }
+  in6_addr address{};
+  if (::inet_pton(AF_INET6, text.c_str(), &address) != 1) return false;
+  static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0,    0,
+                                                0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(address.s6_addr, kMapped, 12) == 0) {
+    *v6 = false;
+    std::memcpy(bytes, address.s6_addr + 12, 4);
+    return true;
+  }
+  *v6 = true;
+  std::memcpy(bytes, address.s6_addr, 16);
+  return true;
+}
+
+// Whether the first `prefix` bits of `a` and `b` agree.
+bool SamePrefix(const unsigned char* a, const unsigned char* b, int prefix) {
+  const int whole = prefix / 8;
+  if (std::memcmp(a, b, static_cast<size_t>(whole)) != 0) return false;
+  const int rest = prefix % 8;
+  if (rest == 0) return true;
+  const auto mask = static_cast<unsigned char>(0xff << (8 - rest));
+  return (a[whole] & mask) == (b[whole] & mask);
+}
+
+// `text` without spaces and tabs at either end.
+std::string Trimmed(const std::string& text) {
+  const size_t first = text.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+}  // namespace
+
+bool NetworkList::Add(const std::string& cidr) {
+  const size_t slash = cidr.find('/');
+  Network network;
+  if (!AddressBytes(cidr.substr(0, slash), &network.v6, network.bytes)) {
+    return false;
+  }
+  // An IPv4-mapped network written in IPv6 is taken as IPv4 only when it
+  // is an address alone; a mapped prefix length would be ambiguous.
+  if (!network.v6 && cidr.find(':') != std::string::npos &&
+      slash != std::string::npos) {
+    return false;
+  }
+  const int bits = network.v6 ? 128 : 32;
+  network.prefix = bits;
+  if (slash != std::string::npos) {
+    const std::string length = cidr.substr(slash + 1);
+    if (length.empty() || length.size() > 3 ||
+        length.find_first_not_of("0123456789") != std::string::npos) {
+      return false;
+    }
+    network.prefix = std::stoi(length);
+    if (network.prefix > bits) return false;
+  }
+  // Host bits set: refused rather than silently masked.
+  unsigned char masked[16] = {};
+  std::memcpy(masked, network.bytes, static_cast<size_t>(bits / 8));
+  for (int bit = network.prefix; bit < bits; ++bit) {
+    if (masked[bit / 8] & (0x80 >> (bit % 8))) return false;
+  }
+  networks_.push_back(network);
+  return true;
+}
+
+bool NetworkList::Contains(const std::string& address) const {
+  bool v6 = false;
+  unsigned char bytes[16] = {};
+  if (!AddressBytes(address, &v6, bytes)) return false;
+  for (const Network& network : networks_) {
+    if (network.v6 == v6 && SamePrefix(network.bytes, bytes, network.prefix)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string ClientAddress(const std::string& peer,
+                          const std::vector<std::string>& forwarded_for,
+                          const NetworkList& trusted) {
+  if (!trusted.Contains(peer)) return peer;
+  std::vector<std::string> hops;
+  for (const std::string& value : forwarded_for) {
+    size_t at = 0;
+    for (;;) {
+      const size_t comma = value.find(',', at);
+      hops.push_back(Trimmed(value.substr(at, comma - at)));
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+  }
+  std::string client = peer;
+  for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
+    if (!IsIpLiteral(*hop)) break;
+    client = *hop;
+    if (!trusted.Contains(*hop)) break;
+  }
+  return client;
 }
 
 // ---------------------------------------------------------------------------

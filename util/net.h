@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <string>
+#include <vector>
 
 namespace webhooks {
 
@@ -20,6 +21,46 @@ bool IsHostName(const std::string& host);
 
 // An IPv4 or IPv6 address literal.
 bool IsIpLiteral(const std::string& host);
+
+// ---------------------------------------------------------------------------
+// Networks (CIDR), for --trusted-proxy
+// ---------------------------------------------------------------------------
+
+// A set of IPv4 and IPv6 networks. An IPv4-mapped IPv6 address
+// (::ffff:10.0.0.1, what a dual-stack socket reports for an IPv4 peer) is
+// matched as the IPv4 address it carries.
+class NetworkList {
+ public:
+  // Adds "10.0.0.0/8", "fd00::/8", or an address alone (a /32 or /128).
+  // False, adding nothing, if `cidr` is not that (host bits set are
+  // refused too: "10.0.0.1/8" is likely a typo for a host or a network).
+  bool Add(const std::string& cidr);
+
+  // Whether the IP literal `address` is in one of the networks; false for
+  // anything that is not an IP literal.
+  bool Contains(const std::string& address) const;
+
+  bool empty() const { return networks_.empty(); }
+
+ private:
+  struct Network {
+    bool v6 = false;
+    unsigned char bytes[16] = {};  // the first 4 for IPv4
+    int prefix = 0;
+  };
+  std::vector<Network> networks_;
+};
+
+// The client's address behind trusted reverse proxies: `peer` (the TCP
+// peer) unless it is in `trusted`; then, of the addresses in
+// `forwarded_for` (the X-Forwarded-For values in the order received, each a
+// comma-separated list the proxies appended to), the right-most one that is
+// not itself trusted. Every entry to the left of that one is the client's
+// own claim and is never used. If every entry is trusted, the left-most;
+// if an entry is not an IP address, the trusted hop to its right.
+std::string ClientAddress(const std::string& peer,
+                          const std::vector<std::string>& forwarded_for,
+                          const NetworkList& trusted);
 
 // ---------------------------------------------------------------------------
 // Where deliveries may go (../shared/spec/subscriptions-and-delivery.md,

@@ -168,6 +168,87 @@ TEST_F(HttpConfiguredAuthTest, FlagKeysReplaceEnvironmentKeys) {
   }
 }
 
+// Issue 17: a start-up key's project was made for that key alone, so
+// replacing the key lost the project's endpoints. KEY@PROJECT puts several
+// keys on one project: start with A, add B, drop A.
+TEST_F(HttpConfiguredAuthTest, KeyRotationOnOneProjectKeepsItsEndpoints) {
+  const std::string a = RandomKey("rot_a_"), b = RandomKey("rot_b_");
+  ASSERT_TRUE(StartServer({}, {"WEBHOOKS_API_KEYS=" + a + "@shop"}));
+  Endpoint made, seen;
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectEndpoint(CreateWithKey(a, CreateBody("slack", "c1")), 201, &made));
+  ExpectErrorEnvelope(CreateWithKey(b, CreateBody("slack", "c1")), 401,
+                      "HTTP_Unauthorized");
+
+  ASSERT_TRUE(
+      StartServer({"--api-key", a + "@shop", "--api-key", b + "@shop"}));
+  for (const std::string& key : {a, b}) {
+    SCOPED_TRACE(key.substr(0, 6));
+    ASSERT_NO_FATAL_FAILURE(ExpectEndpoint(
+        CreateWithKey(key, CreateBody("slack", "c1")), 200, &seen));
+    EXPECT_EQ(seen.id, made.id);
+    auto got = NewClient().Get(std::string(kCreatePath) + "/" + made.id,
+                               KeyHeaders(key));
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->status, 200) << got->body;
+  }
+
+  ASSERT_TRUE(StartServer({"--api-key", b + "@shop"}));
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectEndpoint(CreateWithKey(b, CreateBody("slack", "c1")), 200, &seen));
+  EXPECT_EQ(seen.id, made.id);
+  ExpectErrorEnvelope(CreateWithKey(a, CreateBody("slack", "c1")), 401,
+                      "HTTP_Unauthorized");
+  server_->Stop();
+  for (const std::string& key : {a, b}) {
+    EXPECT_FALSE(Contains(server_->Stderr(), key));
+  }
+}
+
+// A key given the old way ("KEY") has a project of its own, named
+// "configured" like every such project: it is rotated by naming that
+// project's id, as `keys list` shows it. A known key named with another
+// project is refused at start-up (exit 2), since its endpoints cannot move.
+TEST_F(HttpConfiguredAuthTest, OldFormKeyRotatesByProjectId) {
+  const std::string a = RandomKey("old_a_"), b = RandomKey("old_b_");
+  ASSERT_TRUE(StartServer({"--api-key", a}));
+  Endpoint made, seen;
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectEndpoint(CreateWithKey(a, CreateBody("slack", "c1")), 201, &made));
+  server_->Stop();
+  Finished listed = RunToExit({"keys", "list", "--db", db_path()});
+  ASSERT_EQ(listed.exit_code, 0);
+  // The config key's line: "key_... proj_... config ...".
+  const size_t line = listed.out.find(" config ");
+  ASSERT_NE(line, std::string::npos) << listed.out;
+  const size_t id_at = listed.out.rfind("proj_", line);
+  const std::string project = listed.out.substr(id_at, 17);
+  ASSERT_EQ(project.rfind("proj_", 0), 0u) << listed.out;
+
+  ASSERT_TRUE(StartServer({"--api-key", "k-one"}));  // a second "configured"
+  server_->Stop();
+  // "configured" names two projects now: refused, not guessed.
+  Ran ambiguous = RunBinary(
+      {"--port", "0", "--db", db_path(), "--api-key", b + "@configured"});
+  EXPECT_EQ(ambiguous.exit_code, 2);
+  EXPECT_TRUE(Contains(ambiguous.err, "several projects")) << ambiguous.err;
+  Ran moved = RunBinary(
+      {"--port", "0", "--db", db_path(), "--api-key", a + "@elsewhere"});
+  EXPECT_EQ(moved.exit_code, 2);
+  EXPECT_TRUE(Contains(moved.err, "already belongs to project")) << moved.err;
+  EXPECT_FALSE(Contains(moved.err, a));
+  // A mistyped id makes no new, empty project.
+  Ran typo = RunBinary({"--port", "0", "--db", db_path(), "--api-key",
+                        b + "@proj_nosuchproject"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_TRUE(Contains(typo.err, "no project has the id")) << typo.err;
+
+  ASSERT_TRUE(StartServer({"--api-key", a, "--api-key", b + "@" + project}));
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectEndpoint(CreateWithKey(b, CreateBody("slack", "c1")), 200, &seen));
+  EXPECT_EQ(seen.id, made.id);
+}
+
 // ===========================================================================
 // The secrets key checked against the database
 // ===========================================================================

@@ -483,6 +483,119 @@ TEST_F(HttpOperationsTest, MetricsCountKnownTrafficInPrometheusFormat) {
             120);
 }
 
+// Issue 17: /metrics can be restricted to a bearer key. The key is
+// compared whole (a prefix, another scheme or a second header fail) and
+// never logged.
+TEST_F(HttpOperationsTest, MetricsKeyRestrictsMetricsAndIsNeverLogged) {
+  const std::string metrics_key = RandomKey("metrics_");
+  ASSERT_TRUE(StartServer({}, {"WEBHOOKS_METRICS_KEY=" + metrics_key}));
+  const std::vector<httplib::Headers> refused = {
+      {},
+      {{"Authorization", "Bearer " + metrics_key.substr(0, 10)}},
+      {{"Authorization", "Bearer " + metrics_key + "x"}},
+      {{"Authorization", "Basic " + metrics_key}},
+      {{"Authorization", metrics_key}},
+      {{"x-api-key", metrics_key}},
+      {{"Authorization", "Bearer " + metrics_key},
+       {"Authorization", "Bearer wrong"}},
+  };
+  for (const httplib::Headers& headers : refused) {
+    auto scraped = NewClient().Get("/metrics", headers);
+    ErrorBody body;
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectErrorEnvelope(scraped, 401, "HTTP_Unauthorized", &body));
+    EXPECT_TRUE(Contains(body.message, "Authorization: Bearer"))
+        << body.message;
+    EXPECT_TRUE(Contains(body.suggested_fix, "--metrics-key"));
+    EXPECT_EQ(scraped->get_header_value("WWW-Authenticate"),
+              "Bearer realm=\"metrics\"");
+    EXPECT_FALSE(Contains(scraped->body, "webhooks_http_requests_total"));
+  }
+  for (const std::string scheme : {"Bearer ", "bearer "}) {
+    auto scraped =
+        NewClient().Get("/metrics", {{"Authorization", scheme + metrics_key}});
+    ASSERT_TRUE(scraped);
+    EXPECT_EQ(scraped->status, 200) << scraped->body;
+    EXPECT_TRUE(Contains(scraped->body, "webhooks_http_requests_total"));
+  }
+  // The other operator routes stay open.
+  EXPECT_EQ(NewClient().Get("/healthz")->status, 200);
+  EXPECT_EQ(NewClient().Get("/readyz")->status, 200);
+  ASSERT_EQ(WEXITSTATUS(server_->Stop()), 0);
+  EXPECT_FALSE(Contains(server_->Stderr(), metrics_key));
+  EXPECT_TRUE(Contains(server_->Stderr(), "metrics=key"));
+}
+
+// The "remote" of the request log line whose request_id is `id`; empty if
+// there is none.
+std::string RemoteLoggedFor(const std::string& log, const std::string& id) {
+  for (size_t at = 0; at < log.size();) {
+    size_t end = log.find('\n', at);
+    if (end == std::string::npos) end = log.size();
+    const std::string line = log.substr(at, end - at);
+    at = end + 1;
+    if (!Contains(line, "\"request_id\":\"" + id + "\"")) continue;
+    simdjson::dom::parser parser;
+    simdjson::padded_string json(line);
+    std::string_view remote;
+    if (parser.parse(json)["remote"].get_string().get(remote) ==
+        simdjson::SUCCESS) {
+      return std::string(remote);
+    }
+  }
+  return "";
+}
+
+// Issue 17: behind a trusted proxy the client's address is taken from
+// X-Forwarded-For (the right-most entry not itself trusted); from any other
+// peer the header is ignored, so a client cannot choose its logged address.
+TEST_F(HttpOperationsTest, ForwardedForCountsOnlyFromATrustedProxy) {
+  struct Case {
+    std::vector<std::string> flags;
+    httplib::Headers headers;
+    std::string logged;
+  };
+  const std::vector<Case> cases = {
+      // No proxy trusted: the header is a spoof.
+      {{}, {{"X-Forwarded-For", "203.0.113.9"}}, "127.0.0.1"},
+      // A proxy trusted, but the test's peer (127.0.0.1) is not it.
+      {{"--trusted-proxy", "10.0.0.0/8,fd00::/8"},
+       {{"X-Forwarded-For", "203.0.113.9"}},
+       "127.0.0.1"},
+      // The peer is trusted: the right-most untrusted hop, not the
+      // client's own claim on the left, nor a trusted hop.
+      {{"--trusted-proxy", "127.0.0.0/8", "--trusted-proxy", "::1"},
+       {{"X-Forwarded-For", "6.6.6.6, 198.51.100.7, 127.0.0.5"}},
+       "198.51.100.7"},
+      {{"--trusted-proxy", "127.0.0.1"},
+       {{"X-Forwarded-For", "2001:db8::7"}},
+       "2001:db8::7"},
+  };
+  for (const Case& test : cases) {
+    SCOPED_TRACE(Join(test.flags));
+    ASSERT_TRUE(StartServer(test.flags));
+    const std::string id = "xff-" + RandomKey("");
+    httplib::Headers headers = test.headers;
+    headers.emplace("x-request-id", id);
+    headers.emplace("x-api-key", key_);
+    auto answered = NewClient().Get(kCreatePath, headers);
+    ASSERT_TRUE(answered);
+    EXPECT_EQ(answered->status, 200);
+    ASSERT_EQ(WEXITSTATUS(server_->Stop()), 0);
+    EXPECT_EQ(RemoteLoggedFor(server_->Stderr(), id), test.logged)
+        << server_->Stderr();
+  }
+  for (const char* bad : {"10.0.0.1/8", "10.0.0.0/33", "proxy.local", ""}) {
+    SCOPED_TRACE(bad);
+    Ran refused =
+        RunBinary({"--port", "0", "--db", db_path(), "--trusted-proxy", bad});
+    EXPECT_EQ(refused.exit_code, 2);
+    EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1)
+        << refused.err;
+    EXPECT_TRUE(Contains(refused.err, "--trusted-proxy")) << refused.err;
+  }
+}
+
 TEST_F(HttpOperationsTest, ReadinessFailsWhileTheDatabaseFileIsUnreadable) {
   SQLITE_FILE_ONLY();
   ASSERT_EQ(NewClient().Get("/readyz")->status, 200);

@@ -90,6 +90,50 @@ TEST_F(HttpAdminCommandTest, KeysCreatedListedAndRevokedWhileServing) {
   EXPECT_FALSE(Contains(server_->Stderr(), admin_key));
 }
 
+// Issue 17: `keys create --project NAME` used to add a key to any
+// existing project of that name, silently. It now refuses (exit 2, naming
+// --join), and --join adds the key to that project: the rotation of an
+// admin key, endpoints intact.
+TEST_F(HttpAdminCommandTest, KeysCreateRefusesAnExistingProjectUnlessJoin) {
+  Finished first =
+      RunToExit({"keys", "create", "--project", "acme", "--db", db_path()});
+  ASSERT_EQ(first.exit_code, 0);
+  const std::string old_key = first.out.substr(0, first.out.find('\n'));
+  EXPECT_EQ(StatusFor(old_key), 201);
+  const std::string old_id = KeyIdOf("admin");
+
+  Ran again =
+      RunBinary({"keys", "create", "--project", "acme", "--db", db_path()});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_EQ(again.out, "");  // no key was made
+  EXPECT_TRUE(Contains(again.err, "project named 'acme' exists")) << again.err;
+  EXPECT_TRUE(Contains(again.err, "--join")) << again.err;
+  Ran nowhere = RunBinary(
+      {"keys", "create", "--project", "nobody", "--join", "--db", db_path()});
+  EXPECT_EQ(nowhere.exit_code, 2);
+  EXPECT_EQ(nowhere.out, "");
+  EXPECT_TRUE(Contains(nowhere.err, "drop --join")) << nowhere.err;
+  EXPECT_EQ(RunBinary({"keys", "list", "--join", "--db", db_path()}).exit_code,
+            2);
+
+  Ran joined = RunBinary(
+      {"keys", "create", "--project", "acme", "--join", "--db", db_path()});
+  ASSERT_EQ(joined.exit_code, 0) << joined.err;
+  const std::string new_key = joined.out.substr(0, joined.out.find('\n'));
+  ASSERT_EQ(RunToExit({"keys", "revoke", old_id, "--db", db_path()}).exit_code,
+            0);
+  // The endpoint made with the old key is the new key's (200: it exists).
+  EXPECT_EQ(StatusFor(new_key), 200);
+  EXPECT_EQ(StatusFor(old_key), 401);
+  Finished listed = RunToExit({"keys", "list", "--db", db_path()});
+  size_t projects = 0;
+  for (size_t at = listed.out.find("acme"); at != std::string::npos;
+       at = listed.out.find("acme", at + 1)) {
+    ++projects;
+  }
+  EXPECT_EQ(projects, 2u) << listed.out;  // two keys, one project
+}
+
 // Issue 11, item 9 (2026-04): `keys revoke` of a key given at start-up
 // printed "revoked" but the key went on working, because configured keys
 // were accepted from memory before the database was asked.

@@ -99,6 +99,9 @@ std::string BadValueFor(const std::string& name) {
   if (Has(name, "ALLOWED_HOSTS") || Has(name, "allowed-host")) {
     return "bad/host";
   }
+  if (Has(name, "TRUSTED_PROXIES") || Has(name, "trusted-proxy")) {
+    return "10.0.0.1/8";  // host bits after the prefix
+  }
   return "";
 }
 
@@ -129,6 +132,8 @@ TEST(CliSettingsTest, HelpListsEveryFlagOnceWithItsVariable) {
                                              "require-keys",
                                              "event-retention",
                                              "rate-limit",
+                                             "metrics-key",
+                                             "trusted-proxy",
                                              "log-format",
                                              "log-level",
                                              "retry-schedule",
@@ -440,7 +445,8 @@ TEST(CliStartupLineTest, ShowsEverySettingInItsFormat) {
                       " secrets=clear"
                       " auth=local (any non-empty key is its own project)"
                       " hosts=localhost,loopback require_keys=off"
-                      " event_retention=1000 rate_limit=0 log_format=json"
+                      " event_retention=1000 rate_limit=0 metrics=open"
+                      " trusted_proxies=none log_format=json"
                       " log_level=info retry_schedule=5s,5m,30m,2h,5h,10h,10h"
                       " deny_private_targets=off delivery_timeout_ms=15000"
                       " delivery_concurrency=64 max_streams=32"

@@ -191,5 +191,57 @@ TEST(AddressPolicyTest, NamesAreNotLiterals) {
   }
 }
 
+// --trusted-proxy (issue 17): networks, and the client behind them.
+TEST(NetworkListTest, MatchesIpv4AndIpv6NetworksAndRefusesBadOnes) {
+  NetworkList list;
+  EXPECT_TRUE(list.Add("10.0.0.0/8"));
+  EXPECT_TRUE(list.Add("192.0.2.7"));
+  EXPECT_TRUE(list.Add("fd00::/8"));
+  EXPECT_TRUE(list.Add("2001:db8::1/128"));
+  EXPECT_TRUE(list.Contains("10.255.1.2"));
+  EXPECT_TRUE(list.Contains("::ffff:10.1.2.3"));  // a dual-stack peer
+  EXPECT_TRUE(list.Contains("192.0.2.7"));
+  EXPECT_FALSE(list.Contains("192.0.2.8"));
+  EXPECT_FALSE(list.Contains("11.0.0.1"));
+  EXPECT_TRUE(list.Contains("fdab::1"));
+  EXPECT_TRUE(list.Contains("2001:db8::1"));
+  EXPECT_FALSE(list.Contains("2001:db8::2"));
+  EXPECT_FALSE(list.Contains("fe80::1"));
+  EXPECT_FALSE(list.Contains("not-an-address"));
+  for (const char* bad : {"", "10.0.0.0/33", "fd00::/129", "10.0.0.1/8",
+                          "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/8x",
+                          "example.com", "10.0.0/8", "::ffff:10.0.0.0/104"}) {
+    EXPECT_FALSE(NetworkList().Add(bad)) << bad;
+  }
+  EXPECT_TRUE(NetworkList().Add("0.0.0.0/0"));
+  EXPECT_TRUE(NetworkList().Add("::/0"));
+}
+
+TEST(NetworkListTest, ClientAddressIsTheRightMostUntrustedHop) {
+  NetworkList trusted;
+  ASSERT_TRUE(trusted.Add("10.0.0.0/8"));
+  ASSERT_TRUE(trusted.Add("2001:db8::/32"));
+  // An untrusted peer: its X-Forwarded-For is ignored.
+  EXPECT_EQ(ClientAddress("203.0.113.1", {"198.51.100.1"}, trusted),
+            "203.0.113.1");
+  // A trusted peer with no header is the client itself.
+  EXPECT_EQ(ClientAddress("10.0.0.1", {}, trusted), "10.0.0.1");
+  EXPECT_EQ(ClientAddress("10.0.0.1", {"198.51.100.1"}, trusted),
+            "198.51.100.1");
+  // The client's own claim (left) is not believed; trusted hops are
+  // skipped, over several header lines too.
+  EXPECT_EQ(
+      ClientAddress("10.0.0.1", {"6.6.6.6, 198.51.100.1", "10.2.2.2"}, trusted),
+      "198.51.100.1");
+  EXPECT_EQ(ClientAddress("2001:db8::5", {"2001:db8::9,2001:db9::1"}, trusted),
+            "2001:db9::1");
+  // Every hop trusted: the left-most. Garbage: the hop to its right.
+  EXPECT_EQ(ClientAddress("10.0.0.1", {"10.0.0.3, 10.0.0.2"}, trusted),
+            "10.0.0.3");
+  EXPECT_EQ(ClientAddress("10.0.0.1", {"6.6.6.6, junk, 10.0.0.2"}, trusted),
+            "10.0.0.2");
+  EXPECT_EQ(ClientAddress("10.0.0.1", {"junk"}, trusted), "10.0.0.1");
+}
+
 }  // namespace
 }  // namespace webhooks

@@ -99,9 +99,10 @@ TEST_P(StoreTest, AdminKeysJoinTheirProjectByNameAndCanBeRevoked) {
     return key;
   };
   std::string first, second;
-  ASSERT_OK(store_->AddKeyToProject(admin_key('1', "key_1", "proj_1"), &first));
-  ASSERT_OK(
-      store_->AddKeyToProject(admin_key('2', "key_2", "proj_2"), &second));
+  ASSERT_OK(store_->AddKeyToProject(admin_key('1', "key_1", "proj_1"),
+                                    ProjectChoice::kJoinOrCreate, &first));
+  ASSERT_OK(store_->AddKeyToProject(admin_key('2', "key_2", "proj_2"),
+                                    ProjectChoice::kJoinOrCreate, &second));
   EXPECT_EQ(first, "proj_1");
   EXPECT_EQ(second, "proj_1");  // the same name: the same project
   ASSERT_OK(store_->HasAdminKeys(&any));
@@ -129,6 +130,61 @@ TEST_P(StoreTest, AdminKeysJoinTheirProjectByNameAndCanBeRevoked) {
   ASSERT_OK(store_->RevokeKey("key_2", 101));
   ASSERT_OK(store_->HasAdminKeys(&any));
   EXPECT_TRUE(any);
+}
+
+// Issue 17: `keys create` must not join a project of the same name
+// silently, --join must not create one, and a name that several projects
+// share (every configured key's project is "configured") joins none.
+TEST_P(StoreTest, AddKeyToProjectCreatesJoinsOrRefusesAsAsked) {
+  auto key_of = [](char fill, std::string project_name) {
+    NewApiKey key;
+    key.key_digest = Digest(fill);
+    key.origin = KeyOrigin::kAdmin;
+    key.key_id = std::string("key_") + fill;
+    key.project_id = std::string("proj_") + fill;
+    key.project_name = std::move(project_name);
+    key.created_at_ms = 7;
+    return key;
+  };
+  std::string project;
+  EXPECT_EQ(
+      store_
+          ->AddKeyToProject(key_of('1', "shop"), ProjectChoice::kJoin, &project)
+          .code(),
+      Status::Code::kNotFound);
+  ASSERT_OK(store_->AddKeyToProject(key_of('1', "shop"), ProjectChoice::kCreate,
+                                    &project));
+  EXPECT_EQ(project, "proj_1");
+  EXPECT_EQ(store_
+                ->AddKeyToProject(key_of('2', "shop"), ProjectChoice::kCreate,
+                                  &project)
+                .code(),
+            Status::Code::kConflict);
+  ASSERT_OK(store_->AddKeyToProject(key_of('2', "shop"), ProjectChoice::kJoin,
+                                    &project));
+  EXPECT_EQ(project, "proj_1");
+  // By id, as `keys list` shows it.
+  ASSERT_OK(store_->AddKeyToProject(key_of('3', "proj_1"), ProjectChoice::kJoin,
+                                    &project));
+  EXPECT_EQ(project, "proj_1");
+
+  NewApiKey configured = key_of('4', "configured");
+  configured.origin = KeyOrigin::kConfig;
+  ASSERT_OK(store_->RegisterKey(configured, &project));
+  configured = key_of('5', "configured");
+  configured.origin = KeyOrigin::kConfig;
+  ASSERT_OK(store_->RegisterKey(configured, &project));
+  EXPECT_EQ(store_
+                ->AddKeyToProject(key_of('6', "configured"),
+                                  ProjectChoice::kJoinOrCreate, &project)
+                .code(),
+            Status::Code::kInvalidArgument);
+  ASSERT_OK(store_->AddKeyToProject(key_of('6', "proj_5"),
+                                    ProjectChoice::kJoinOrCreate, &project));
+  EXPECT_EQ(project, "proj_5");
+  std::vector<ApiKeyInfo> keys;
+  ASSERT_OK(store_->ListKeys(&keys));
+  EXPECT_EQ(keys.size(), 6u);  // nothing refused left a key or a project
 }
 
 }  // namespace

@@ -338,7 +338,8 @@ TEST_P(StoreTest, ConcurrentWritesShareCommitsYetFailAlone) {
           key.project_id = "proj_ghost_" + tag;
           key.project_name = "ghost-" + tag;
           std::string ignored;
-          Status status = store_->AddKeyToProject(key, &ignored);
+          Status status = store_->AddKeyToProject(
+              key, ProjectChoice::kJoinOrCreate, &ignored);
           if (status.code() == Status::Code::kConflict) {
             ++conflicts;
           } else {
@@ -376,7 +377,7 @@ TEST_P(StoreTest, ConcurrentWritesShareCommitsYetFailAlone) {
   key.project_id = "proj_fresh";
   key.project_name = "ghost-0-7";
   std::string joined;
-  ASSERT_OK(store_->AddKeyToProject(key, &joined));
+  ASSERT_OK(store_->AddKeyToProject(key, ProjectChoice::kCreate, &joined));
   EXPECT_EQ(joined, "proj_fresh");
   std::vector<ApiKeyInfo> keys;
   ASSERT_OK(store_->ListKeys(&keys));
