@@ -43,6 +43,7 @@ enum class ErrorKind {
   kSubscriptionAlreadyExists,
   kStreamLimit,
   kTestEventUnavailable,
+  kLocalModeOnly,
 };
 
 struct ErrorInfo {
