@@ -183,8 +183,7 @@ bool SeedSubscription(const Context& ctx, const std::string& key,
     return false;
   }
   if (has_secret && !IsTokenText(secret, kMaxApiKeyLength)) {
-    *problem =
-        "secret must be 1-256 printable ASCII characters without spaces";
+    *problem = "secret must be 1-256 printable ASCII characters without spaces";
     return false;
   }
   std::string body = "{";

@@ -46,8 +46,7 @@ class IdSource {
   // The next number of `prefix`'s sequence, from 0.
   uint64_t Next(std::string_view prefix);
   // `length` characters derived from (seed, prefix, n).
-  std::string Derived(std::string_view prefix, uint64_t n,
-                      size_t length) const;
+  std::string Derived(std::string_view prefix, uint64_t n, size_t length) const;
 
   const std::optional<uint64_t> seed_;
   std::mutex mu_;

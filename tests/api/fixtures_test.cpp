@@ -19,8 +19,8 @@ using testing::ExpectErrorEnvelope;
 using testing::HttpTest;
 using testing::ItemIds;
 using testing::KeyHeaders;
-using testing::RandomKey;
 using testing::Ran;
+using testing::RandomKey;
 using testing::RunBinary;
 using testing::ServerProcess;
 using testing::StringField;
@@ -40,11 +40,10 @@ struct ProjectData {
 
 // Makes ProjectData for `key` on the server at `client`.
 void MakeData(httplib::Client& client, const std::string& key,
-                     ProjectData* out) {
-  auto created =
-      client.Post("/api/v3.1/webhook_endpoints", KeyHeaders(key),
-                  R"({"toolkit_slug":"slack","client_id":"app"})",
-                  "application/json");
+              ProjectData* out) {
+  auto created = client.Post("/api/v3.1/webhook_endpoints", KeyHeaders(key),
+                             R"({"toolkit_slug":"slack","client_id":"app"})",
+                             "application/json");
   ASSERT_TRUE(created && created->status == 201);
   out->endpoint_id = StringField(created->body, "id").value_or("");
   out->webhook_url = StringField(created->body, "webhook_url").value_or("");
@@ -67,7 +66,6 @@ void MakeData(httplib::Client& client, const std::string& key,
   ASSERT_TRUE(sent && sent->status == 200) << (sent ? sent->body : "");
   out->event_id = StringField(sent->body, "event_id").value_or("");
 }
-
 
 class FixtureTest : public HttpTest {
  protected:
@@ -130,8 +128,8 @@ TEST_F(FixtureTest, ResetEmptiesTheCallersProjectAndNoOther) {
   EXPECT_EQ(ingress->status, 404);
 
   // The other project keeps everything.
-  auto kept = Get(other, "/api/v3.1/webhook_endpoints/" + theirs.endpoint_id +
-                             "/events");
+  auto kept = Get(
+      other, "/api/v3.1/webhook_endpoints/" + theirs.endpoint_id + "/events");
   ASSERT_TRUE(kept && kept->status == 200);
   EXPECT_EQ(ItemIds(kept->body), std::vector<std::string>{theirs.event_id});
   EXPECT_EQ(DeliveryIds(other, theirs).size(), 1u);
@@ -145,8 +143,8 @@ TEST_F(FixtureTest, ResetEmptiesTheCallersProjectAndNoOther) {
 TEST_F(FixtureTest, ResetIsRefusedInConfiguredMode) {
   const std::string key = RandomKey();
   ASSERT_TRUE(StartServer({"--api-key", key}));
-  auto created = CreateWithKey(
-      key, R"({"toolkit_slug":"slack","client_id":"kept"})");
+  auto created =
+      CreateWithKey(key, R"({"toolkit_slug":"slack","client_id":"kept"})");
   ASSERT_TRUE(created && created->status == 201);
 
   ExpectErrorEnvelope(Reset(key), 403, "Fixture_LocalModeOnly");
@@ -200,8 +198,8 @@ TEST_F(FixtureTest, SeedIsAppliedAtStartAndNotDuplicatedByARestart) {
     EXPECT_TRUE(testing::Contains(subscriptions->body,
                                   R"("secret":"known-secret-for-tests")"))
         << subscriptions->body;
-    EXPECT_TRUE(testing::Contains(subscriptions->body,
-                                  R"("webhook_url":"http://localhost:3000/hooks")"))
+    EXPECT_TRUE(testing::Contains(
+        subscriptions->body, R"("webhook_url":"http://localhost:3000/hooks")"))
         << subscriptions->body;
 
     auto theirs = Get(other, "/api/v3.1/webhook_endpoints");
@@ -221,7 +219,8 @@ TEST(SeedFileTest, ABadFileStopsStartUpWithOneLineNamingIt) {
       {"", "cannot be read"},
       {"{\"projects\": [", "not valid JSON"},
       {R"({"project": []})", "unknown key 'project'"},
-      {R"({"projects": [{"endpoints": []}]})", "projects[0]: api_key is required"},
+      {R"({"projects": [{"endpoints": []}]})",
+       "projects[0]: api_key is required"},
       {R"({"projects": [{"api_key": "k", "endpoints": [{"toolkit_slug": "nope", "client_id": "a"}]}]})",
        "projects[0].endpoints[0]: "},
       {R"({"projects": [{"api_key": "k", "endpoints": [{"toolkit_slug": "slack", "client_id": "a", "data": {"bogus": "x"}}]}]})",
@@ -242,8 +241,7 @@ TEST(SeedFileTest, ABadFileStopsStartUpWithOneLineNamingIt) {
     const std::string expected = "webhooks-server: seed file '" + path + "': ";
     EXPECT_EQ(ran.err.rfind(expected, 0), 0u) << ran.err;
     EXPECT_TRUE(testing::Contains(ran.err, each.says)) << ran.err;
-    EXPECT_EQ(std::count(ran.err.begin(), ran.err.end(), '\n'), 1)
-        << ran.err;
+    EXPECT_EQ(std::count(ran.err.begin(), ran.err.end(), '\n'), 1) << ran.err;
   }
   // The variable works as the flag does.
   const Ran ran = RunBinary({"--port", "0", "--db", ":memory:"},
@@ -265,13 +263,13 @@ std::vector<std::string> IdsOfARun(const std::vector<std::string>& args,
   client.set_read_timeout(5, 0);
   ProjectData data;
   MakeData(client, "snapshot-key", &data);
-  auto deliveries = client.Get("/api/v3.1/webhook_subscriptions/" +
-                                   data.subscription_id + "/deliveries",
-                               KeyHeaders("snapshot-key"));
-  EXPECT_TRUE(deliveries && deliveries->status == 200);
-  auto subscription = client.Get(
-      "/api/v3.1/webhook_subscriptions/" + data.subscription_id,
+  auto deliveries = client.Get(
+      "/api/v3.1/webhook_subscriptions/" + data.subscription_id + "/deliveries",
       KeyHeaders("snapshot-key"));
+  EXPECT_TRUE(deliveries && deliveries->status == 200);
+  auto subscription =
+      client.Get("/api/v3.1/webhook_subscriptions/" + data.subscription_id,
+                 KeyHeaders("snapshot-key"));
   EXPECT_TRUE(subscription && subscription->status == 200);
   std::vector<std::string> ids = {data.endpoint_id, data.subscription_id,
                                   data.event_id};
@@ -321,13 +319,13 @@ TEST(IdSeedTest, IsRefusedWhereKeysAreConfigured) {
     EXPECT_EQ(std::count(ran.err.begin(), ran.err.end(), '\n'), 1) << ran.err;
     EXPECT_FALSE(testing::Contains(ran.err, "secret-key-1"));
   }
-  const Ran ran = RunBinary({"--port", "0", "--db", ":memory:", "--id-seed",
-                             "1"},
-                            {"WEBHOOKS_API_KEYS=secret-key-1"});
+  const Ran ran =
+      RunBinary({"--port", "0", "--db", ":memory:", "--id-seed", "1"},
+                {"WEBHOOKS_API_KEYS=secret-key-1"});
   EXPECT_EQ(ran.exit_code, 2) << ran.err;
   EXPECT_EQ(ran.err.rfind("webhooks-server: --id-seed", 0), 0u) << ran.err;
-  const Ran bad = RunBinary({"--port", "0", "--db", ":memory:", "--id-seed",
-                             "-1"});
+  const Ran bad =
+      RunBinary({"--port", "0", "--db", ":memory:", "--id-seed", "-1"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
   EXPECT_TRUE(testing::Contains(bad.err, "--id-seed must be a number"));
 }
