@@ -61,7 +61,9 @@ class SeedRequest {
   }
 
   // Runs `handler`; true on a 2xx. Otherwise *problem says why, from the
-  // error body: its message, then each of its errors.
+  // error body: each of its errors when it lists several (its message then
+  // only says "listed in errors"), else its message, and the suggested fix
+  // of an error that lists none.
   bool Run(void (*handler)(const Context&, const httplib::Request&,
                            httplib::Response&),
            const Context& ctx, std::string* problem) {
@@ -71,16 +73,26 @@ class SeedRequest {
     simdjson::dom::parser parser;
     simdjson::dom::element body;
     std::string_view message;
-    if (!parser.parse(res_.body).get(body) &&
-        !body["error"]["message"].get(message)) {
-      *problem = std::string(message);
-      simdjson::dom::array errors;
-      if (!body["error"]["errors"].get(errors) && errors.size() > 1) {
-        for (simdjson::dom::element each : errors) {
-          std::string_view text;
-          if (!each.get(text)) *problem += " " + std::string(text) + ";";
-        }
+    if (parser.parse(res_.body).get(body) ||
+        body["error"]["message"].get(message)) {
+      return false;
+    }
+    simdjson::dom::array errors;
+    if (body["error"]["errors"].get(errors)) return false;
+    if (errors.size() > 1) {
+      problem->clear();
+      for (simdjson::dom::element each : errors) {
+        std::string_view text;
+        if (each.get(text)) continue;
+        *problem += (problem->empty() ? "" : "; ") + std::string(text);
       }
+      return false;
+    }
+    *problem = std::string(message);
+    // A validation error's fix only points at its errors, said already.
+    std::string_view fix;
+    if (errors.size() == 0 && !body["error"]["suggested_fix"].get(fix)) {
+      *problem += " " + std::string(fix);
     }
     return false;
   }
