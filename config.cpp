@@ -604,6 +604,39 @@ constexpr Setting kSettings[] = {
      [](const Config& config, const StartupFacts&) {
        return std::to_string(config.stream_lifetime_seconds);
      }},
+    {"seed", "FILE", "WEBHOOKS_SEED", SettingKind::kValue, nullptr, "none",
+     "JSON file of endpoints and subscriptions to start with (see the "
+     "README), applied at every start without duplicating anything",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       if (value.empty()) return "--seed must name a file";
+       config->seed_path = value;
+       return "";
+     },
+     "seed",
+     [](const Config& config, const StartupFacts&) {
+       return config.seed_path.empty() ? std::string("none") : config.seed_path;
+     }},
+    {"id-seed", "N", "WEBHOOKS_ID_SEED", SettingKind::kValue, nullptr,
+     "none: random",
+     "make ids and secrets from seed N (0-9007199254740991), the same for the "
+     "same requests, for snapshot tests; local mode only (no API keys)",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       long long number = 0;
+       if (!ParseInt(value, 0, 9'007'199'254'740'991LL, &number)) {
+         return "--id-seed must be a number from 0 to 9007199254740991, got "
+                "'" +
+                value + "'";
+       }
+       config->id_seed = static_cast<uint64_t>(number);
+       return "";
+     },
+     "id_seed",
+     [](const Config& config, const StartupFacts&) {
+       return config.id_seed ? std::to_string(*config.id_seed)
+                             : std::string("none");
+     }},
 };
 
 const Setting* FindSetting(std::string_view flag) {

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -121,6 +122,15 @@ struct Config {
   // stream_lifetime_seconds (the page reconnects and resumes).
   int max_streams = 32;
   int stream_lifetime_seconds = 300;
+  // A JSON file of endpoints and subscriptions to start with (--seed,
+  // WEBHOOKS_SEED; format in the README), applied at every start without
+  // duplicating anything. Empty: none.
+  std::string seed_path;
+  // Deterministic ids and secrets for snapshot tests (--id-seed,
+  // WEBHOOKS_ID_SEED): the same seed and the same requests give the same
+  // ids. Local mode only: ids are capabilities where keys protect data, so
+  // the server refuses to start with it and keys. Unset: random.
+  std::optional<uint64_t> id_seed;
 };
 
 // Longest API key accepted, from a flag or a request.

@@ -39,6 +39,7 @@
 
 #include "api/auth.h"
 #include "api/context.h"
+#include "api/fixtures.h"
 #include "api/hooks.h"
 #include "api/routes.h"
 #include "cli/admin.h"
@@ -59,6 +60,7 @@
 #include "store/store.h"
 #include "toolkits/catalog.h"
 #include "util/db_uri.h"
+#include "util/id_source.h"
 #include "util/net.h"
 
 namespace webhooks {
@@ -233,6 +235,22 @@ int BuildKeys(const Config& config, Store& store, KeyPolicy* keys,
   return 0;
 }
 
+// --id-seed makes ids guessable: refused wherever keys protect the data.
+// Returns 0, or 2 after one line on stderr.
+int CheckIdSeed(const Config& config, const KeyPolicy& keys, bool admin_keys) {
+  if (!config.id_seed) return 0;
+  if (keys.configured.empty() && !admin_keys && !config.require_keys) {
+    return 0;
+  }
+  std::fprintf(stderr,
+               "webhooks-server: --id-seed makes ids guessable and is for "
+               "local mode only; remove it, or the API keys (%s)\n",
+               config.require_keys ? "--require-keys"
+               : admin_keys        ? "made with `webhooks-server keys create`"
+                                   : "--api-key, WEBHOOKS_API_KEYS");
+  return 2;
+}
+
 // How long a stop waits for delivery attempts in flight before it leaves
 // them to their lease (our choice: a supervisor's usual grace is 10 s, and
 // the HTTP side needs some of it).
@@ -311,7 +329,15 @@ int Run(int argc, char** argv) {
   }
   KeyPolicy keys;
   bool admin_keys = false;
+  // --require-keys with --id-seed is refused for the seed, before the keys'
+  // own complaint.
+  if (config.require_keys && config.id_seed) {
+    return CheckIdSeed(config, keys, admin_keys);
+  }
   if (int code = BuildKeys(config, *store, &keys, &admin_keys); code != 0) {
+    return code;
+  }
+  if (int code = CheckIdSeed(config, keys, admin_keys); code != 0) {
     return code;
   }
 
@@ -361,6 +387,15 @@ int Run(int argc, char** argv) {
   ctx.take_delivery = [&deliveries](ClaimedDelivery delivery) {
     deliveries.Take(std::move(delivery));
   };
+  IdSource ids(config.id_seed);
+  ctx.ids = &ids;
+  // The seed goes in before the server listens: a harness that waits for
+  // the listening line finds it applied.
+  if (!config.seed_path.empty() &&
+      !ApplySeedFile(ctx, config.seed_path, &error)) {
+    std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
+    return 2;
+  }
   std::vector<CompiledRoute> compiled;
   RegisterRoutes(server, FullRouteTable(ctx), kFaultInjector, &compiled);
   const HostPolicy hosts =

@@ -87,8 +87,8 @@ bool AuthenticateKeyOrReply(const Context& ctx, const httplib::Request& req,
   NewApiKey new_key;
   new_key.key_digest = digest;
   new_key.origin = KeyOrigin::kLocal;
-  new_key.key_id = "key_" + RandomToken(12);
-  new_key.project_id = "proj_" + RandomToken(12);
+  new_key.key_id = NewId(ctx, "key_", 12);
+  new_key.project_id = NewId(ctx, "proj_", 12);
   new_key.project_name = "local";
   new_key.created_at_ms = NowMillis();
   Status registered = ctx.store.RegisterKey(new_key, &caller->project_id);

@@ -1,8 +1,14 @@
 #include "api/context.h"
 
 #include "api/errors.h"
+#include "util/crypto.h"
 
 namespace webhooks {
+
+std::string NewId(const Context& ctx, std::string_view prefix, size_t length) {
+  if (ctx.ids != nullptr) return ctx.ids->Make(prefix, length);
+  return std::string(prefix) + RandomToken(length);
+}
 
 void NoteStoreError(const Context& ctx, const std::string& request_id,
                     const Status& status) {

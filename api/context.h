@@ -18,6 +18,7 @@
 #include "ops/rate_limiter.h"
 #include "store/store.h"
 #include "toolkits/catalog.h"
+#include "util/id_source.h"
 
 namespace webhooks {
 
@@ -57,7 +58,13 @@ struct Context {
   // What changed, for the dashboard's live stream (api/activity.h). Null:
   // nobody listens (commands, fuzz targets). Set by Run.
   ChangeFeed* changes = nullptr;
+  // Where new ids and secrets come from (seeded with --id-seed). Null:
+  // RandomToken (commands, fuzz targets). Set by Run.
+  IdSource* ids = nullptr;
 };
+
+// `prefix` and `length` characters: a new id (or secret) from ctx.ids.
+std::string NewId(const Context& ctx, std::string_view prefix, size_t length);
 
 // Who is calling: the project an authenticated request acts for.
 struct Caller {

@@ -11,7 +11,6 @@
 #include "api/errors.h"
 #include "api/params.h"
 #include "api/resources.h"
-#include "util/crypto.h"
 #include "util/json_writer.h"
 #include "util/text.h"
 #include "util/time.h"
@@ -174,7 +173,7 @@ void HandleCreateEndpoint(const Context& ctx, const httplib::Request& req,
     return ReplyError(res, ToolkitNotFound(ctx.catalog, params.toolkit_slug));
   }
   NewEndpoint endpoint;
-  endpoint.id = "we_" + RandomToken(12);
+  endpoint.id = NewId(ctx, "we_", 12);
   endpoint.project_id = caller.project_id;
   endpoint.toolkit_slug = params.toolkit_slug;
   endpoint.client_id = params.client_id;

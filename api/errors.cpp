@@ -94,6 +94,9 @@ constexpr ErrorInfo kErrorTable[] = {
      "Store the endpoint's verification secret first (PATCH "
      "/api/v3.1/webhook_endpoints/{id}), or send a real event from the "
      "provider."},
+    {ErrorKind::kLocalModeOnly, 403, 7403, "Fixture_LocalModeOnly",
+     "This route is for test fixtures: start a server of your own without "
+     "API keys (local mode), e.g. webhooks-server --port 0 --db :memory:."},
 };
 
 // The table is indexed by kind; this keeps its order honest.

@@ -44,6 +44,7 @@ enum class ErrorKind {
   kSubscriptionAlreadyExists,
   kStreamLimit,
   kTestEventUnavailable,
+  kLocalModeOnly,
 };
 
 struct ErrorInfo {

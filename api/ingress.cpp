@@ -237,7 +237,7 @@ void Ingest(const Context& ctx, const std::string& slug, const std::string& id,
 
   // 5. An event: durable before the 200; a retry is acknowledged.
   NewEvent event;
-  event.id = "ev_" + RandomToken(16);
+  event.id = NewId(ctx, "ev_", 16);
   event.endpoint_id = endpoint.id;
   event.provider_event_id = ProviderEventId(req, spec, verdict.event_id);
   event.received_at_ms = NowMillis();
@@ -253,8 +253,10 @@ void Ingest(const Context& ctx, const std::string& slug, const std::string& id,
   // to rather than written at random pages (our choice: only the "dlv_"
   // prefix is promised).
   NewDelivery& delivery = event.delivery.emplace();
-  delivery.id = "dlv_" + TimeOrderedToken(event.received_at_ms, 8);
-  delivery.message_id = "msg_" + RandomToken(16);
+  delivery.id = ctx.ids != nullptr
+                    ? ctx.ids->MakeOrdered("dlv_", event.received_at_ms, 8)
+                    : "dlv_" + TimeOrderedToken(event.received_at_ms, 8);
+  delivery.message_id = NewId(ctx, "msg_", 16);
   delivery.trigger_slug = trigger.trigger_slug;
   delivery.user_id = trigger.user_id;
   delivery.content_type = req.get_header_value("Content-Type");

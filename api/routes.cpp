@@ -4,6 +4,7 @@
 #include "api/dashboard.h"
 #include "api/deliveries.h"
 #include "api/endpoints.h"
+#include "api/fixtures.h"
 #include "api/ingress.h"
 #include "api/operations.h"
 #include "api/subscriptions.h"
@@ -66,6 +67,7 @@ std::vector<Route> RouteTable(const Context& ctx) {
       {"GET", "/webhook_toolkits", Bind(ctx, HandleListToolkits)},
       {"GET", "/webhook_activity", Bind(ctx, HandleActivity)},
       {"GET", "/webhook_activity/stream", Bind(ctx, HandleActivityStream)},
+      {"POST", "/_local/reset", Bind(ctx, HandleResetProject)},
   };
 }
 

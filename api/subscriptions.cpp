@@ -10,7 +10,6 @@
 #include "api/errors.h"
 #include "api/params.h"
 #include "api/resources.h"
-#include "util/crypto.h"
 #include "util/json_writer.h"
 #include "util/net.h"
 #include "util/text.h"
@@ -101,12 +100,12 @@ void HandleCreateSubscription(const Context& ctx, const httplib::Request& req,
     return ReplyError(res, SubscriptionValidation(std::move(problems)));
   }
   WebhookSubscription subscription;
-  subscription.id = "whs_" + RandomToken(12);
+  subscription.id = NewId(ctx, "whs_", 12);
   subscription.project_id = caller.project_id;
   subscription.webhook_url = std::move(*params.webhook_url);
   subscription.version = std::move(*params.version);
   subscription.enabled_events = std::move(*params.enabled_events);
-  subscription.secret = RandomToken(kSecretLength);
+  subscription.secret = NewId(ctx, "", kSecretLength);
   subscription.created_at_ms = NowMillis();
   subscription.updated_at_ms = subscription.created_at_ms;
   WebhookSubscription stored;
@@ -223,7 +222,8 @@ void HandleRotateSubscriptionSecret(const Context& ctx,
   if (!SubscriptionIdOrReply(req, res, &id)) return;
   WebhookSubscription rotated;
   Status status = ctx.store.RotateSubscriptionSecret(
-      caller.project_id, id, RandomToken(kSecretLength), NowMillis(), &rotated);
+      caller.project_id, id, NewId(ctx, "", kSecretLength), NowMillis(),
+      &rotated);
   if (!status.ok()) return ReplySubscriptionFailure(ctx, res, status, id);
   PublishResourceChange(ctx, caller.project_id, "subscription", id,
                         "secret_rotated");

@@ -128,6 +128,26 @@ constexpr Sql kDeleteEndpoint{
     "project_id = $2 RETURNING id), listed AS (INSERT INTO endpoint_purges "
     "(endpoint_id) SELECT id FROM gone ON CONFLICT (endpoint_id) DO NOTHING) "
     "SELECT count(*) FROM gone"};
+// A fixture's reset of one project (ResetProject), in this order. The
+// endpoints go first: that waits for an ingress holding one (FOR KEY SHARE)
+// to commit, so the later statements, each with a fresh snapshot, see the
+// delivery it wrote. Deliveries are found by project_id with no index of
+// their own (their subscription may be gone): a scan, acceptable for a
+// local-mode test database, and no cost added to the ingress.
+constexpr Sql kResetEndpoints{
+    "reset_endpoints",
+    "WITH gone AS (DELETE FROM webhook_endpoints WHERE project_id = $1 "
+    "RETURNING id) INSERT INTO endpoint_purges (endpoint_id) SELECT id FROM "
+    "gone ON CONFLICT (endpoint_id) DO NOTHING"};
+constexpr Sql kResetSubscriptions{
+    "reset_subscriptions",
+    "DELETE FROM webhook_subscriptions WHERE project_id = $1"};
+constexpr Sql kResetDeliveryAttempts{
+    "reset_delivery_attempts",
+    "DELETE FROM webhook_delivery_attempts WHERE delivery_id IN (SELECT id "
+    "FROM webhook_deliveries WHERE project_id = $1)"};
+constexpr Sql kResetDeliveries{
+    "reset_deliveries", "DELETE FROM webhook_deliveries WHERE project_id = $1"};
 constexpr Sql kMarkVerified{
     "mark_verified",
     "UPDATE webhook_endpoints SET verified_at = $2::bigint WHERE id = $1 AND "
@@ -488,6 +508,22 @@ class PostgresStore final : public Store {
       if (!s.ok()) return s;
       return Int64At(result, 0, 0) > 0 ? Status::Ok()
                                        : NoSuchEndpointInProject();
+    });
+    if (status.ok()) {
+      std::lock_guard<std::mutex> lock(pruner_mu_);
+      if (pruner_) pruner_->Wake();
+    }
+    return status;
+  }
+
+  Status ResetProject(std::string_view project_id) override {
+    Status status = Transaction("reset project", [&](Connection& c) {
+      for (const Sql& sql : {kResetEndpoints, kResetSubscriptions,
+                             kResetDeliveryAttempts, kResetDeliveries}) {
+        Status s = Exec(c, sql, {Text(std::string(project_id))}, nullptr);
+        if (!s.ok()) return s;
+      }
+      return Status::Ok();
     });
     if (status.ok()) {
       std::lock_guard<std::mutex> lock(pruner_mu_);

@@ -374,6 +374,25 @@ const char* SqlText(Sql sql) {
     case Sql::kSealSubscriptionSecret:
       return "UPDATE webhook_subscriptions SET secret = :secret WHERE id = "
              ":id";
+    // A fixture's reset of one project. Deliveries are found by project_id
+    // with no index of their own (their subscription may be gone): a scan,
+    // acceptable for a local-mode test database, and no cost added to the
+    // ingress's inserts.
+    case Sql::kResetDeliveryAttempts:
+      return "DELETE FROM webhook_delivery_attempts WHERE delivery_id IN "
+             "(SELECT id FROM webhook_deliveries WHERE project_id = "
+             ":project_id)";
+    case Sql::kResetDeliveries:
+      return "DELETE FROM webhook_deliveries WHERE project_id = :project_id";
+    case Sql::kResetSubscriptions:
+      return "DELETE FROM webhook_subscriptions WHERE project_id = "
+             ":project_id";
+    case Sql::kResetPurges:
+      return "INSERT INTO endpoint_purges (endpoint_id) SELECT id FROM "
+             "webhook_endpoints WHERE project_id = :project_id ON CONFLICT "
+             "(endpoint_id) DO NOTHING";
+    case Sql::kResetEndpoints:
+      return "DELETE FROM webhook_endpoints WHERE project_id = :project_id";
     case Sql::kCount:
       break;
   }

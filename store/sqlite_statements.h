@@ -99,6 +99,12 @@ enum class Sql : size_t {
   kSealSubscriptionSecret,
   kCountEventsByBucket,
   kCountDeliveriesByBucket,
+  // A fixture's reset of one project (ResetProject), in this order.
+  kResetDeliveryAttempts,
+  kResetDeliveries,
+  kResetSubscriptions,
+  kResetPurges,
+  kResetEndpoints,
   kCount,  // not a statement: how many there are
 };
 static_assert(static_cast<size_t>(Sql::kCount) <= Connection::kMaxStatements);

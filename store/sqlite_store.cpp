@@ -246,6 +246,23 @@ class SqliteStore final : public Store {
     return status;
   }
 
+  Status ResetProject(std::string_view project_id) override {
+    Status status = writer_->Run("reset project", [&](Connection& c) {
+      // Deliveries before their events' purge is listed: the body-keeping
+      // trigger then finds no delivery to copy a body into.
+      for (Sql sql : {Sql::kResetDeliveryAttempts, Sql::kResetDeliveries,
+                      Sql::kResetSubscriptions, Sql::kResetPurges,
+                      Sql::kResetEndpoints}) {
+        Use statement(c, sql);
+        statement->bind(":project_id", std::string(project_id));
+        statement->exec();
+      }
+      return Status::Ok();
+    });
+    if (status.ok() && pruner_) pruner_->Wake();
+    return status;
+  }
+
   Status GetEndpointForIngress(std::string_view id,
                                WebhookEndpoint* out) override {
     WebhookEndpoint row;

@@ -450,6 +450,17 @@ class Store {
   virtual Status PruneEvents(const EventRetention& retention, int64_t now_ms,
                              size_t max_rows, bool* more) = 0;
 
+  // Deletes every endpoint (with its setup fields), event, subscription,
+  // delivery and delivery attempt of `project_id`, and nothing of any other
+  // project: a test fixture's reset (local mode only; the caller checks).
+  // One transaction: all or nothing. The project and its keys stay. As with
+  // DeleteEndpoint, the endpoints are gone at once and their events are
+  // listed for PruneEvents, so the call's cost does not grow with them (no
+  // method can reach an event without its endpoint). A delivery attempt in
+  // flight meanwhile records nothing when it ends. Ok for a project with
+  // nothing stored.
+  virtual Status ResetProject(std::string_view project_id) = 0;
+
   // ---- Subscriptions. Every method is scoped to one project, like the
   // endpoint methods: another project's id is NotFound.
 

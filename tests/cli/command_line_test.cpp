@@ -142,6 +142,8 @@ TEST(CliSettingsTest, HelpListsEveryFlagOnceWithItsVariable) {
                                              "delivery-concurrency",
                                              "max-streams",
                                              "stream-lifetime",
+                                             "seed",
+                                             "id-seed",
                                              "help",
                                              "version"};
   std::vector<std::string> sorted_flags = flags, sorted_expected = expected;
@@ -450,7 +452,7 @@ TEST(CliStartupLineTest, ShowsEverySettingInItsFormat) {
                       " log_level=info retry_schedule=5s,5m,30m,2h,5h,10h,10h"
                       " deny_private_targets=off delivery_timeout_ms=15000"
                       " delivery_concurrency=64 max_streams=32"
-                      " stream_lifetime_seconds=300");
+                      " stream_lifetime_seconds=300 seed=none id_seed=none");
 }
 
 TEST(CliStartupLineTest, DeliverySettingsAreReadAndChecked) {

@@ -1,10 +1,12 @@
 // Starting and stopping the real webhooks-server binary for the node tests
-// (client_test.mjs, core_test.mjs). WEBHOOKS_SERVER_BIN names it (CTest sets
-// it).
+// (client_test.mjs, core_test.mjs, tests/web/dashboard_test.mjs), through
+// the repository's own fixture helper (clients/node). WEBHOOKS_SERVER_BIN
+// names the binary (CTest sets it).
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+
+import { startServer as startFixture } from '../../clients/node/index.mjs';
 
 export const serverBin = process.env.WEBHOOKS_SERVER_BIN;
 
@@ -22,24 +24,16 @@ function testDatabase() {
 }
 
 // Starts the binary on a free port and a database of its own (in memory,
-// or a PostgreSQL schema), plus `args`, and resolves with its base URL once
-// it prints the "listening on" line (the readiness signal; no sleeping).
-export function startServer(args) {
-  const child = spawn(serverBin, ['--port', '0', '--db', testDatabase(), ...args], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start in 10 s')), 10_000);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      clearTimeout(timer);
-      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
-      if (!match) return reject(new Error(`unexpected first line: ${line}`));
-      resolve({ child, baseURL: match[1] });
-    });
-  });
+// or a PostgreSQL schema: the helper's --db :memory: is overridden by the
+// later flag), plus `args`, and resolves with its base URL once it prints
+// the "listening on" line.
+export async function startServer(args) {
+  const server = await startFixture({ binary: serverBin, args: ['--db', testDatabase(), ...args] });
+  return { baseURL: server.baseUrl, stop: server.stop };
 }
 
+// Stops the server (SIGTERM, then SIGKILL if it lingers); a promise that
+// node:test's after() awaits.
 export function stopServer(server) {
-  if (server && server.child.exitCode === null) server.child.kill('SIGTERM');
+  return server ? server.stop() : Promise.resolve();
 }

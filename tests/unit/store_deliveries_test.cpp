@@ -809,6 +809,80 @@ TEST_P(DeliveriesTest, RecordEventCanClaimTheDeliveryItStores) {
   EXPECT_EQ(Get(a, "whs_a", "dlv_3").status, DeliveryStatus::kPending);
 }
 
+// Issue 17: a test fixture's reset empties one project, all of it, and
+// touches no other project.
+TEST_P(DeliveriesTest, ResetProjectDeletesOneProjectsDataAndNoOther) {
+  const std::string a = Project('a');
+  const std::string b = Project('b');
+  const std::string we_a = AddEndpoint(a, "we_a");
+  const std::string we_b = AddEndpoint(b, "we_b");
+  ASSERT_TRUE(Subscribe(a, "whs_a"));
+  ASSERT_TRUE(Subscribe(b, "whs_b"));
+  ASSERT_TRUE(Record(we_a, 1, 100));
+  ASSERT_TRUE(Record(we_b, 2, 100));
+  std::vector<ClaimedDelivery> claimed = Claim(200);
+  ASSERT_EQ(claimed.size(), 2u);
+  ASSERT_OK(store_->FinishAttempts(
+      {Outcome(claimed[0], AttemptVerdict::kSucceeded, 200),
+       Outcome(claimed[1], AttemptVerdict::kSucceeded, 200)},
+      300));
+
+  ASSERT_OK(store_->ResetProject(a));
+
+  WebhookEndpoint endpoint;
+  EXPECT_EQ(store_->GetEndpoint(a, we_a, &endpoint).code(),
+            Status::Code::kNotFound);
+  EXPECT_EQ(store_->GetEndpointForIngress(we_a, &endpoint).code(),
+            Status::Code::kNotFound);
+  std::vector<WebhookSubscription> subscriptions;
+  ASSERT_OK(store_->ListSubscriptions(a, &subscriptions));
+  EXPECT_TRUE(subscriptions.empty());
+  DeliveryRecord record;
+  std::vector<DeliveryAttempt> attempts;
+  EXPECT_EQ(store_->GetDelivery(a, "whs_a", "dlv_1", &record, &attempts).code(),
+            Status::Code::kNotFound);
+  // The rows themselves are gone, not only out of reach: no delivery, no
+  // attempt of project a is left.
+  if (Reopenable()) {
+    EXPECT_EQ(Sql("SELECT count(*) FROM webhook_deliveries WHERE project_id = "
+                  "'proj_a'"),
+              "0");
+    EXPECT_EQ(Sql("SELECT count(*) FROM webhook_delivery_attempts WHERE "
+                  "delivery_id = 'dlv_1'"),
+              "0");
+  }
+  // Its events go with the pruner, as a deleted endpoint's do.
+  for (bool more = true; more;) {
+    ASSERT_OK(store_->PruneEvents(EventRetention{1000, 0}, 1'000, 100, &more));
+  }
+  int64_t endpoints = 0;
+  int64_t events = 0;
+  ASSERT_OK(store_->CountRows(&endpoints, &events));
+  EXPECT_EQ(endpoints, 1);
+  EXPECT_EQ(events, 1);
+
+  // Project b keeps everything.
+  ASSERT_OK(store_->GetEndpoint(b, we_b, &endpoint));
+  ASSERT_OK(store_->ListSubscriptions(b, &subscriptions));
+  ASSERT_EQ(subscriptions.size(), 1u);
+  Get(b, "whs_b", "dlv_2", &attempts);
+  EXPECT_EQ(attempts.size(), 1u);
+  std::vector<StoredEvent> stored;
+  bool more = false;
+  ASSERT_OK(store_->ListEvents(b, we_b, 10, 0, &stored, &more));
+  EXPECT_EQ(stored.size(), 1u);
+
+  // Project a starts over: the same triple and a subscription are new
+  // again, and a reset of an empty project is no error.
+  bool created = false;
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_a2", "we_a"), &endpoint,
+                                   &created));
+  EXPECT_TRUE(created);
+  EXPECT_TRUE(Subscribe(a, "whs_a2"));
+  ASSERT_OK(store_->ResetProject(a));
+  ASSERT_OK(store_->ResetProject(a));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DeliveriesTest,
                          ::testing::ValuesIn(testing::ConformanceBackends()),
                          [](const auto& param_info) {

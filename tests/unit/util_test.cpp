@@ -7,10 +7,14 @@
 #include <gtest/gtest.h>
 
 #include <climits>
+#include <set>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "util/crypto.h"
+#include "util/id_source.h"
 #include "util/text.h"
 
 namespace webhooks {
@@ -347,6 +351,52 @@ TEST(RandomTest, TimeOrderedTokensSortByTime) {
   }
   // The same millisecond: the random part still tells them apart.
   EXPECT_NE(TimeOrderedToken(5, 8), TimeOrderedToken(5, 8));
+}
+
+// Issue 17: --id-seed's ids repeat with the seed, each prefix on its own.
+TEST(IdSourceTest, ASeedFixesEachPrefixsSequence) {
+  IdSource a(uint64_t{42});
+  IdSource b(uint64_t{42});
+  IdSource other(uint64_t{43});
+  const std::string first = a.Make("we_", 12);
+  EXPECT_EQ(first.size(), 15u);
+  EXPECT_EQ(first.rfind("we_", 0), 0u);
+  EXPECT_TRUE(IsTokenText(first.substr(3), 12));
+  // Drawing other prefixes in between does not shift this one's sequence.
+  EXPECT_EQ(b.Make("ev_", 16).size(), 19u);
+  EXPECT_EQ(b.Make("we_", 12), first);
+  EXPECT_EQ(a.Make("we_", 12), b.Make("we_", 12));
+  EXPECT_NE(other.Make("we_", 12), first);
+  // Longer than one digest, and ordered by the sequence.
+  EXPECT_EQ(a.Make("", 40).size(), 40u);
+  const std::string d1 = a.MakeOrdered("dlv_", 999, 8);
+  const std::string d2 = a.MakeOrdered("dlv_", 1, 8);
+  EXPECT_EQ(d1.size(), 20u);
+  EXPECT_LT(d1, d2);
+  // Unseeded: random.
+  IdSource random(std::nullopt);
+  EXPECT_FALSE(random.seeded());
+  EXPECT_NE(random.Make("we_", 12), random.Make("we_", 12));
+}
+
+TEST(IdSourceTest, ConcurrentDrawsNeverRepeat) {
+  IdSource ids(uint64_t{7});
+  std::vector<std::vector<std::string>> drawn(4);
+  std::vector<std::thread> threads;
+  for (auto& mine : drawn) {
+    threads.emplace_back([&ids, &mine] {
+      for (int i = 0; i < 250; ++i) mine.push_back(ids.Make("we_", 12));
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::set<std::string> all;
+  for (const auto& mine : drawn) all.insert(mine.begin(), mine.end());
+  EXPECT_EQ(all.size(), 1000u);
+  // The same 1000 ids as one thread drawing them in sequence.
+  IdSource sequential(uint64_t{7});
+  std::set<std::string> expected;
+  for (int i = 0; i < 1000; ++i) expected.insert(sequential.Make("we_", 12));
+  EXPECT_EQ(all, expected);
 }
 
 }  // namespace
