@@ -124,6 +124,8 @@ TEST(CliSettingsTest, HelpListsEveryFlagOnceWithItsVariable) {
                                              "max-body",
                                              "toolkits",
                                              "secrets-key-file",
+                                             "tls-cert",
+                                             "tls-key",
                                              "api-key",
                                              "allowed-host",
                                              "require-keys",
@@ -437,6 +439,7 @@ TEST(CliStartupLineTest, ShowsEverySettingInItsFormat) {
                       " public_url=http://localhost:" + port +
                       " threads=64 read_connections=4 max_body=65536"
                       " toolkits=notion,slack,slackbot secrets=clear"
+                      " tls_cert=none tls_key=none"
                       " auth=local (any non-empty key is its own project)"
                       " hosts=localhost,loopback require_keys=off"
                       " event_retention=1000 rate_limit=0 log_format=json"
