@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -180,6 +181,32 @@ class TlsConnection {
   }
 
   int Version() const { return SSL_version(ssl_); }
+
+  // Sends `bytes` as they are (part of a request, say).
+  bool Send(const std::string& bytes) {
+    return SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size())) ==
+           static_cast<int>(bytes.size());
+  }
+
+  // Reads (into *received) until the server closes the connection; false
+  // if no read returns for `seconds`.
+  bool WaitForClose(int seconds, std::string* received) {
+    timeval timeout{seconds, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    char buffer[256];
+    int n;
+    while ((n = SSL_read(ssl_, buffer, sizeof(buffer))) > 0) {
+      received->append(buffer, static_cast<size_t>(n));
+    }
+    const int reason = SSL_get_error(ssl_, n);
+    ERR_clear_error();
+    // A close_notify, or the TCP connection ending (FIN or reset); a read
+    // timeout shows as SSL_ERROR_SYSCALL with EAGAIN.
+    return reason == SSL_ERROR_ZERO_RETURN ||
+           (reason == SSL_ERROR_SYSCALL && errno != EAGAIN &&
+            errno != EWOULDBLOCK) ||
+           reason == SSL_ERROR_SSL;
+  }
 
   // Sends `request` (raw bytes) and reads one response, whose body has a
   // Content-Length. Returns its status, or 0 if none came whole.

@@ -193,6 +193,55 @@ TEST_F(TlsTest, SighupWithABrokenFileKeepsTheOldCertificate) {
   EXPECT_EQ(FingerprintSeenByANewConnection(old_ca), first_.fingerprint);
 }
 
+// The connection handling's protections under TLS: idle connections (new
+// ones that sent nothing, and kept-alive ones between requests) hold no
+// worker, and a request's head that never ends is cut at the request
+// deadline.
+TEST_F(TlsTest, IdleConnectionsHoldNoWorkerAndASlowHeadIsCutOff) {
+  server_.Stop();
+  ASSERT_TRUE(
+      server_.Start({"--port", "0", "--db", db_, "--threads", "2", "--tls-cert",
+                     first_.cert_path, "--tls-key", first_.key_path}))
+      << server_.Stderr();
+  std::vector<int> silent;
+  for (int i = 0; i < 6; ++i) {
+    silent.push_back(TlsConnection::ConnectTcp(server_.port()));
+    ASSERT_GE(silent.back(), 0);
+  }
+  std::vector<std::unique_ptr<TlsConnection>> idle;
+  std::string error, response;
+  for (int i = 0; i < 6; ++i) {
+    idle.push_back(std::make_unique<TlsConnection>());
+    ASSERT_TRUE(
+        idle.back()->Connect(server_.port(), {first_.cert_path, 0}, &error))
+        << error;
+    ASSERT_EQ(idle.back()->Exchange(Healthz(), &response), 200) << response;
+  }
+  // Twelve connections on two workers: were they held, this one would
+  // wait for the 5 s keep-alive timeout.
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(FingerprintSeenByANewConnection(first_), first_.fingerprint);
+  EXPECT_LT(std::chrono::steady_clock::now() - start,
+            std::chrono::milliseconds(2500));
+  for (const int fd : silent) ::close(fd);
+
+  // A head that never ends: closed at the 5 s request deadline.
+  TlsConnection slow;
+  ASSERT_TRUE(slow.Connect(server_.port(), {first_.cert_path, 0}, &error))
+      << error;
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_TRUE(slow.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+  std::string answer;
+  EXPECT_TRUE(slow.WaitForClose(10, &answer));
+  const auto waited = std::chrono::steady_clock::now() - sent;
+  // The library answers a head it could not finish reading with a 400
+  // (as over plain HTTP), then the connection closes.
+  EXPECT_TRUE(answer.empty() || answer.rfind("HTTP/1.1 400 ", 0) == 0)
+      << answer;
+  EXPECT_GE(waited, std::chrono::milliseconds(4500));
+  EXPECT_LT(waited, std::chrono::milliseconds(8000));
+}
+
 // Start-up refusals: exit 2 and one line that names the file at fault,
 // before the database is touched.
 class TlsStartTest : public ::testing::Test {
