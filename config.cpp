@@ -328,6 +328,33 @@ constexpr Setting kSettings[] = {
        return std::string(config.secrets_key_path.empty() ? "clear"
                                                           : "encrypted");
      }},
+    {"tls-cert", "FILE", "WEBHOOKS_TLS_CERT", SettingKind::kValue, nullptr,
+     "none: plain HTTP",
+     "serve HTTPS with this PEM certificate (then its intermediates); needs "
+     "--tls-key; SIGHUP reloads both",
+     false,
+     [](const std::string& value, Config* config) -> std::string {
+       if (value.empty()) return "--tls-cert must name a file";
+       config->tls_cert_path = value;
+       return "";
+     },
+     "tls_cert",
+     [](const Config& config, const StartupFacts&) {
+       return config.tls_cert_path.empty() ? std::string("none")
+                                           : config.tls_cert_path;
+     }},
+    {"tls-key", "FILE", "WEBHOOKS_TLS_KEY", SettingKind::kValue, nullptr,
+     "none", "the PEM private key of --tls-cert (not encrypted)", false,
+     [](const std::string& value, Config* config) -> std::string {
+       if (value.empty()) return "--tls-key must name a file";
+       config->tls_key_path = value;
+       return "";
+     },
+     "tls_key",
+     [](const Config& config, const StartupFacts&) {
+       return config.tls_key_path.empty() ? std::string("none")
+                                          : config.tls_key_path;
+     }},
     {"api-key", "KEY", "WEBHOOKS_API_KEYS", SettingKind::kList,
      &Config::api_keys, "none: local mode",
      "accept this API key; KEY@PROJECT makes it a key of the project with "
@@ -768,7 +795,8 @@ A BOOL is 1/0, true/false, yes/no or on/off, in any case. Each command has a
 --help of its own (webhooks-server keys --help).
 
 On start-up the first line on standard output is
-"listening on http://HOST:PORT"; the server is ready when it appears. The
+"listening on http://HOST:PORT" (https:// with --tls-cert); the server is
+ready when it appears. The
 configuration in effect goes to standard error, without any API key.
 )";
 }
@@ -878,7 +906,18 @@ ParseOutcome ParseConfig(int argc, char** argv,
     syntax.settings.emplace_back(setting.flag);
   }
   CommandLine ignored;
-  return ParseCommand(argc, argv, 1, syntax, getenv, config, &ignored, error);
+  const ParseOutcome outcome =
+      ParseCommand(argc, argv, 1, syntax, getenv, config, &ignored, error);
+  if (outcome == ParseOutcome::kRun &&
+      config->tls_cert_path.empty() != config->tls_key_path.empty()) {
+    *error = config->tls_cert_path.empty()
+                 ? "--tls-key needs --tls-cert (WEBHOOKS_TLS_CERT) too: "
+                   "give both files for HTTPS, or neither"
+                 : "--tls-cert needs --tls-key (WEBHOOKS_TLS_KEY) too: give "
+                   "both files for HTTPS, or neither";
+    return ParseOutcome::kError;
+  }
+  return outcome;
 }
 
 std::string ConfigLine(const Config& config, const StartupFacts& facts) {

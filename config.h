@@ -62,6 +62,11 @@ struct Config {
   // encrypted with at rest (--secrets-key-file, WEBHOOKS_SECRETS_KEY_FILE).
   // Empty: stored in clear (the database file is private, mode 0600).
   std::string secrets_key_path;
+  // PEM certificate chain and private key for HTTPS (--tls-cert,
+  // WEBHOOKS_TLS_CERT; --tls-key, WEBHOOKS_TLS_KEY): both or neither. Set,
+  // the server speaks only TLS on its port, and SIGHUP reloads both files.
+  std::string tls_cert_path;
+  std::string tls_key_path;
   // Events kept (--event-retention, WEBHOOKS_EVENT_RETENTION): a count per
   // endpoint ("1000"), an age ("30s", "30m", "24h", "7d"), or both
   // ("24h,5000"). The count bound is always there: an age alone keeps at

@@ -30,11 +30,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "api/auth.h"
@@ -48,6 +50,7 @@
 #include "delivery/worker.h"
 #include "http/client.h"
 #include "http/hardened_server.h"
+#include "http/tls.h"
 #include "ops/change_feed.h"
 #include "ops/logger.h"
 #include "ops/memory_trimmer.h"
@@ -81,10 +84,29 @@ constexpr FaultInjector kFaultInjector = ThrowInjectedFault;
 constexpr FaultInjector kFaultInjector = nullptr;
 #endif
 
-// The base every webhook_url starts with: --public-url, or this server.
+// The base every webhook_url starts with: --public-url, or this server
+// (https:// when it speaks TLS).
 std::string PublicBase(const Config& config, int bound_port) {
   if (!config.public_url.empty()) return config.public_url;
-  return "http://localhost:" + std::to_string(bound_port);
+  return std::string(config.tls_cert_path.empty() ? "http" : "https") +
+         "://localhost:" + std::to_string(bound_port);
+}
+
+TlsFiles TlsFilesOf(const Config& config) {
+  return TlsFiles{config.tls_cert_path, config.tls_key_path};
+}
+
+// SIGHUP with TLS: loads both files again. New handshakes use the new
+// certificate, connections already made keep theirs; a file that fails
+// keeps the old certificate. Returns the line to log.
+std::string ReloadTls(const Config& config, HardenedServer& server) {
+  TlsContext context;
+  std::string described, error;
+  if (!LoadTlsContext(TlsFilesOf(config), &context, &described, &error)) {
+    return "SIGHUP: kept the TLS certificate in use: " + error;
+  }
+  server.SetTls(std::move(context));
+  return "SIGHUP: reloaded the TLS certificate (" + described + ")";
 }
 
 // Checks the secrets key against the database before anything is served:
@@ -314,6 +336,17 @@ int Run(int argc, char** argv) {
     return 2;
   }
 
+  // Checked before the database is opened: a bad file is a configuration
+  // error (2), and leaves nothing behind.
+  TlsContext tls;
+  if (!config.tls_cert_path.empty()) {
+    std::string described;
+    if (!LoadTlsContext(TlsFilesOf(config), &tls, &described, &error)) {
+      std::fprintf(stderr, "webhooks-server: %s\n", error.c_str());
+      return 2;
+    }
+  }
+
   const sigset_t watched_signals = BlockWatchedSignals();
 
   std::unique_ptr<Store> store;
@@ -348,6 +381,8 @@ int Run(int argc, char** argv) {
   server.new_task_queue = [threads] {
     return new httplib::ThreadPool(threads);
   };
+
+  if (tls != nullptr) server.SetTls(std::move(tls));
 
   int port = server.Bind(config.host, config.port, &error);
   if (port < 0) {
@@ -406,8 +441,8 @@ int Run(int argc, char** argv) {
   shown.port = port;
   PrintConfig(shown, public_base, catalog, admin_keys, hosts);
   const bool v6 = config.host.find(':') != std::string::npos;
-  std::printf("listening on http://%s%s%s:%d\n", v6 ? "[" : "",
-              config.host.c_str(), v6 ? "]" : "", port);
+  std::printf("listening on %s://%s%s%s:%d\n", server.tls() ? "https" : "http",
+              v6 ? "[" : "", config.host.c_str(), v6 ? "]" : "", port);
   std::fflush(stdout);
   // Declared after the log and the server, so it is finished before they go.
   // A stop ends the live streams too: the server waits for every request.
@@ -416,7 +451,11 @@ int Run(int argc, char** argv) {
         changes.Close();
         server.Stop();
       },
-      watched_signals, log);
+      watched_signals, log,
+      server.tls() ? std::function<std::string()>([&config, &server] {
+        return ReloadTls(config, server);
+      })
+                   : nullptr);
   if (!server.Serve()) return 1;
   // No request can add work now: let attempts in flight finish (bounded).
   deliveries.Stop(kDeliveryStopGrace);

@@ -40,7 +40,7 @@ struct Context {
   const KeyPolicy& keys;
   const ToolkitCatalog& catalog;
   Store& store;
-  std::string public_base;  // what every new webhook_url starts with
+  std::string public_base;  // what every webhook_url written starts with
   const Logger& log;
   Metrics& metrics;
   RateLimiter* rate_limiter;  // null: no limit

@@ -35,7 +35,7 @@ ApiError ToolkitNotFound(const ToolkitCatalog& catalog,
 void ReplyEndpoint(const Context& ctx, httplib::Response& res, int status,
                    const WebhookEndpoint& endpoint) {
   JsonWriter json;
-  WriteEndpoint(endpoint, ctx.catalog, &json);
+  WriteEndpoint(endpoint, ctx.catalog, ctx.public_base, &json);
   ReplyJson(res, status, json.Take());
 }
 
@@ -177,10 +177,9 @@ void HandleCreateEndpoint(const Context& ctx, const httplib::Request& req,
   endpoint.project_id = caller.project_id;
   endpoint.toolkit_slug = params.toolkit_slug;
   endpoint.client_id = params.client_id;
-  // Always the v3.1 ingress, whatever prefix the create came in on (spec).
-  endpoint.webhook_url = ctx.public_base + "/api/v3.1/webhook_ingress/" +
-                         params.toolkit_slug + "/" + endpoint.id +
-                         "/trigger_event";
+  // Stored for the record only: replies write the current one (store.h).
+  endpoint.webhook_url =
+      WebhookUrlOf(ctx.public_base, params.toolkit_slug, endpoint.id);
   endpoint.created_at_ms = NowMillis();
   WebhookEndpoint stored;
   bool created = false;

@@ -45,8 +45,20 @@ bool LooksMasked(std::string_view value) {
   return characters == 4;
 }
 
+std::string WebhookUrlOf(std::string_view public_base,
+                         std::string_view toolkit_slug, std::string_view id) {
+  std::string url(public_base);
+  url.append("/api/v3.1/webhook_ingress/")
+      .append(toolkit_slug)
+      .append("/")
+      .append(id)
+      .append("/trigger_event");
+  return url;
+}
+
 void WriteEndpoint(const WebhookEndpoint& endpoint,
-                   const ToolkitCatalog& catalog, JsonWriter* json) {
+                   const ToolkitCatalog& catalog, std::string_view public_base,
+                   JsonWriter* json) {
   const ToolkitSpec* toolkit = catalog.Find(endpoint.toolkit_slug);
   json->BeginObject();
   json->Key("id");
@@ -56,7 +68,7 @@ void WriteEndpoint(const WebhookEndpoint& endpoint,
   json->Key("client_id");
   json->Value(endpoint.client_id);
   json->Key("webhook_url");
-  json->Value(endpoint.webhook_url);
+  json->Value(WebhookUrlOf(public_base, endpoint.toolkit_slug, endpoint.id));
   json->Key("data");
   bool any = false;
   for (const SetupField& field : endpoint.setup_fields) {

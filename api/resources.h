@@ -35,10 +35,20 @@ std::string MaskSecret(std::string_view value);
 // characters followed by "...".
 bool LooksMasked(std::string_view value);
 
+// An endpoint's webhook_url: `public_base` (the server's current one) and
+// the endpoint's fixed path, always the v3.1 ingress (spec). Our choice:
+// made when written, not stored, so that a server restarted under another
+// --public-url (a new tunnel, HTTPS) hands out URLs that reach it; the
+// path, toolkit and id never change.
+std::string WebhookUrlOf(std::string_view public_base,
+                         std::string_view toolkit_slug, std::string_view id);
+
 // The endpoint object, in the order Composio emits its fields. Secret setup
-// values are masked here, the one place that writes them.
+// values are masked here, the one place that writes them. Its webhook_url
+// is WebhookUrlOf(public_base, ...), not the stored column.
 void WriteEndpoint(const WebhookEndpoint& endpoint,
-                   const ToolkitCatalog& catalog, JsonWriter* json);
+                   const ToolkitCatalog& catalog, std::string_view public_base,
+                   JsonWriter* json);
 
 // Endpoints as a list shows them: id, toolkit_slug and client_id only, as
 // Composio's list items.

@@ -4,9 +4,11 @@
 #include "http/hardened_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -61,10 +63,13 @@ void AddressOf(const sockaddr_storage& addr, socklen_t len, std::string* ip,
 // arrived with the previous one stay in its buffer. Per request, reads stop
 // at a deadline and after a byte budget; a failed read is what makes the
 // library answer 400 (or give up) instead of buffering without bound.
+// Over TLS it reads and writes through `ssl` (the socket is then
+// non-blocking, and every wait is a poll bounded by the same deadlines).
 class ConnectionStream final : public httplib::Stream {
  public:
-  ConnectionStream(int sock, std::chrono::milliseconds write_timeout)
+  ConnectionStream(int sock, SSL* ssl, std::chrono::milliseconds write_timeout)
       : sock_(sock),
+        ssl_(ssl),
         write_timeout_ms_(static_cast<int>(write_timeout.count())) {
     sockaddr_storage addr{};
     socklen_t len = sizeof(addr);
@@ -82,7 +87,7 @@ class ConnectionStream final : public httplib::Stream {
   template <typename KeepRunning>
   bool WaitForRequest(std::chrono::milliseconds idle,
                       KeepRunning keep_running) {
-    if (buffered() > 0) return true;
+    if (buffered() > 0 || TlsPending()) return true;
     const auto deadline = Clock::now() + idle;
     // Slices, so that a stopping server is noticed promptly.
     while (keep_running()) {
@@ -114,8 +119,12 @@ class ConnectionStream final : public httplib::Stream {
   // Bytes received and not yet read (a pipelined request's start).
   size_t buffered() const { return end_ - begin_; }
 
+  // Bytes TLS decrypted (or received) and we have not read yet: like
+  // buffered(), they pin the connection to a worker.
+  bool TlsPending() const { return ssl_ != nullptr && SSL_has_pending(ssl_); }
+
   bool is_readable() const override {
-    return buffered() > 0 || PollFor(sock_, POLLIN, 0);
+    return buffered() > 0 || TlsPending() || PollFor(sock_, POLLIN, 0);
   }
 
   bool is_writable() const override {
@@ -146,6 +155,7 @@ class ConnectionStream final : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, size_t size) override {
+    if (ssl_ != nullptr) return WriteTls(ptr, size);
     if (!PollFor(sock_, POLLOUT, write_timeout_ms_)) return -1;
     for (;;) {
       ssize_t n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
@@ -183,9 +193,58 @@ class ConnectionStream final : public httplib::Stream {
     }
   }
 
+  // What a TLS call that did not complete waits for: POLLIN or POLLOUT,
+  // or 0 if it failed for good (the peer closed, or a protocol error).
+  short TlsWaitsFor(int result) const {
+    switch (SSL_get_error(ssl_, result)) {
+      case SSL_ERROR_WANT_READ:
+        return POLLIN;
+      case SSL_ERROR_WANT_WRITE:
+        return POLLOUT;
+      default:
+        return 0;
+    }
+  }
+
+  // SSL_read into the buffer, waiting no later than the request deadline.
+  bool FillTls() {
+    for (;;) {
+      ERR_clear_error();
+      const int n =
+          SSL_read(ssl_, buffer_.data(), static_cast<int>(buffer_.size()));
+      if (n > 0) {
+        end_ = static_cast<size_t>(n);
+        return true;
+      }
+      const short events = TlsWaitsFor(n);
+      if (events == 0 || !PollFor(sock_, events, MillisUntil(deadline_))) {
+        return false;
+      }
+    }
+  }
+
+  // SSL_write, failing once it made no progress for the write timeout (a
+  // retry after WANT_* passes the same bytes, as OpenSSL requires).
+  ssize_t WriteTls(const char* ptr, size_t size) {
+    if (size == 0) return 0;
+    const int chunk = static_cast<int>(std::min<size_t>(size, 1 << 20));
+    const auto deadline =
+        Clock::now() + std::chrono::milliseconds(write_timeout_ms_);
+    for (;;) {
+      ERR_clear_error();
+      const int n = SSL_write(ssl_, ptr, chunk);
+      if (n > 0) return n;
+      const short events = TlsWaitsFor(n);
+      if (events == 0 || !PollFor(sock_, events, MillisUntil(deadline))) {
+        return -1;
+      }
+    }
+  }
+
   // Reads whatever has arrived, waiting no later than the deadline.
   bool Fill() {
     begin_ = end_ = 0;
+    if (ssl_ != nullptr) return FillTls();
     if (!PollFor(sock_, POLLIN, MillisUntil(deadline_))) return false;
     for (;;) {
       ssize_t n = ::recv(sock_, buffer_.data(), buffer_.size(), 0);
@@ -199,6 +258,7 @@ class ConnectionStream final : public httplib::Stream {
   }
 
   const int sock_;
+  SSL* const ssl_;  // null for plain HTTP; owned by the connection loop
   const int write_timeout_ms_;
   std::string remote_ip_;
   int remote_port_ = 0;
@@ -300,6 +360,17 @@ Headers PeekHeaders(int sock) {
 // headers have all arrived, or closes it at its deadline (the request's, or
 // the keep-alive timeout). A slow body still holds its worker, within the
 // request deadline.
+//
+// Under TLS the parker cannot see whether the headers are complete: the
+// bytes are encrypted, and decrypting them here would put every
+// connection's handshake and reads on this one thread. So a TLS connection
+// is parked only while idle (no byte since its last request, or since it
+// connected, before any handshake) and goes back to a worker at its first
+// byte; the worker then does the handshake and reads the request, both
+// within the request deadline. The difference: a TLS client that dribbles
+// its handshake or its headers holds a worker for up to the request
+// deadline (5 s), where a plain one holds none. Deadlines, byte budgets and
+// the bounded pool are the same.
 class HardenedServer::Parker {
  public:
   explicit Parker(HardenedServer& server)
@@ -319,18 +390,19 @@ class HardenedServer::Parker {
     queue_ = queue;
   }
 
-  // Takes over `sock`: it is served again or closed, never both.
-  void Park(socket_t sock, size_t served, Clock::time_point first_byte,
-            Clock::time_point deadline) {
+  // Takes over `sock` and its TLS session `ssl` (null if none): it is
+  // served again or closed, never both.
+  void Park(socket_t sock, SSL* ssl, size_t served,
+            Clock::time_point first_byte, Clock::time_point deadline) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!stopping_) {
-        arriving_.push_back({sock, served, first_byte, deadline});
+        arriving_.push_back({sock, ssl, served, first_byte, deadline});
         sock = INVALID_SOCKET;
       }
     }
     if (sock != INVALID_SOCKET) {
-      ::close(sock);  // stopping: nobody will serve it
+      Release(sock, ssl);  // stopping: nobody will serve it
       return;
     }
     Wake();
@@ -349,6 +421,7 @@ class HardenedServer::Parker {
  private:
   struct Parked {
     socket_t sock;
+    SSL* ssl;  // its TLS session, owned; null for plain HTTP or before one
     size_t served;
     Clock::time_point first_byte;  // of the awaited request; {} if none yet
     Clock::time_point deadline;    // closed unanswered after this
@@ -395,7 +468,10 @@ class HardenedServer::Parker {
             p.first_byte = now;
             p.deadline = now + server_.limits_.request_timeout;
           }
-          Headers headers = PeekHeaders(p.sock);
+          // TLS: any byte (a ClientHello, a request) is for a worker.
+          Headers headers = !server_.tls()           ? PeekHeaders(p.sock)
+                            : (events & POLLIN) != 0 ? Headers::kForWorker
+                                                     : Headers::kNever;
           // Once the peer hung up, what it sent is all there will be: a
           // request cut short is never answered, so it is closed now.
           // Handing it to a worker would bring it back here at once, in a
@@ -413,13 +489,13 @@ class HardenedServer::Parker {
               done = true;
               break;
             case Headers::kNever:
-              Close(p.sock);
+              Close(p.sock, p.ssl);
               done = true;
               break;
           }
         }
         if (!done && now >= p.deadline) {
-          Close(p.sock);
+          Close(p.sock, p.ssl);
           done = true;
         }
         if (done) {
@@ -431,12 +507,17 @@ class HardenedServer::Parker {
     std::lock_guard<std::mutex> lock(mu_);
     for (Parked& p : arriving_) parked.push_back(p);
     arriving_.clear();
-    for (const Parked& p : parked) ::close(p.sock);
+    for (const Parked& p : parked) Release(p.sock, p.ssl);
   }
 
-  static void Close(socket_t sock) {
-    ::shutdown(sock, SHUT_RDWR);
+  static void Release(socket_t sock, SSL* ssl) {
+    if (ssl != nullptr) SSL_free(ssl);
     ::close(sock);
+  }
+
+  static void Close(socket_t sock, SSL* ssl) {
+    ::shutdown(sock, SHUT_RDWR);
+    Release(sock, ssl);
   }
 
   void Dispatch(const Parked& p) {
@@ -446,12 +527,13 @@ class HardenedServer::Parker {
       queue = queue_;
     }
     if (queue == nullptr) {
-      ::close(p.sock);
+      Release(p.sock, p.ssl);
       return;
     }
     HardenedServer* server = &server_;
-    queue->enqueue(
-        [server, p] { server->ServeFrom(p.sock, p.served, p.first_byte); });
+    queue->enqueue([server, p] {
+      server->ServeFrom(p.sock, p.ssl, p.served, p.first_byte);
+    });
   }
 
   HardenedServer& server_;
@@ -589,17 +671,90 @@ void HardenedServer::CloseConnectionAfterResponse(httplib::Response& res) {
   res.set_header("Connection", "close");
 }
 
+void HardenedServer::SetTls(TlsContext context) {
+  {
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    tls_context_ = std::move(context);
+  }
+  tls_.store(true, std::memory_order_release);
+}
+
+SSL* HardenedServer::AcceptTls(socket_t sock, Clock::time_point deadline) {
+  TlsContext context;
+  {
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    context = tls_context_;
+  }
+  // The session takes a reference to the context: a reload that replaces
+  // it leaves this connection's certificate alone.
+  SSL* ssl = context != nullptr ? SSL_new(context.get()) : nullptr;
+  if (ssl == nullptr) return nullptr;
+  if (SSL_set_fd(ssl, sock) == 1) {
+    for (;;) {
+      ERR_clear_error();
+      const int result = SSL_accept(ssl);
+      if (result == 1) return ssl;
+      const int reason = SSL_get_error(ssl, result);
+      const short events = reason == SSL_ERROR_WANT_READ    ? POLLIN
+                           : reason == SSL_ERROR_WANT_WRITE ? POLLOUT
+                                                            : 0;
+      // Anything else (plain HTTP, an old protocol version, no shared
+      // cipher) fails at once: the connection is closed, no worker waits.
+      if (events == 0 || !PollFor(sock, events, MillisUntil(deadline))) break;
+    }
+  }
+  ERR_clear_error();
+  SSL_free(ssl);
+  return nullptr;
+}
+
 bool HardenedServer::process_and_close_socket(socket_t sock) {
   int yes = 1;
   ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
-  return ServeFrom(sock, 0, Clock::time_point{});
+  if (tls()) {
+    // Every TLS read and write waits in poll(), under our deadlines; a
+    // blocking socket would let OpenSSL wait inside recv() instead.
+    const int flags = ::fcntl(sock, F_GETFL);
+    if (flags < 0 || ::fcntl(sock, F_SETFL, flags | O_NONBLOCK) != 0) {
+      ::close(sock);
+      return false;
+    }
+  }
+  return ServeFrom(sock, nullptr, 0, Clock::time_point{});
 }
 
-bool HardenedServer::ServeFrom(socket_t sock, size_t served,
+bool HardenedServer::ServeFrom(socket_t sock, SSL* ssl, size_t served,
                                Clock::time_point first_byte) {
+  auto running = [this] { return svr_sock_ != INVALID_SOCKET; };
+  if (tls() && ssl == nullptr) {
+    // A new TLS connection. Like an idle keep-alive one, it holds no
+    // worker until its client sends something (the parker waits); the
+    // handshake then has the request deadline from that first byte.
+    if (first_byte == Clock::time_point{}) {
+      if (parker_ != nullptr &&
+          !PollFor(sock, POLLIN, static_cast<int>(kParkAfter.count()))) {
+        if (!running()) {
+          ::close(sock);
+          return true;
+        }
+        parker_->Park(sock, nullptr, served, Clock::time_point{},
+                      Clock::now() + limits_.keep_alive_timeout - kParkAfter);
+        return true;
+      }
+      first_byte = Clock::now();
+    }
+    ssl = AcceptTls(sock, first_byte + limits_.request_timeout);
+    if (ssl == nullptr) {
+      ::shutdown(sock, SHUT_RDWR);
+      ::close(sock);
+      return false;
+    }
+    // The first request's deadline counts from its own first byte.
+    first_byte = Clock::time_point{};
+  }
   ConnectionState state;
   ScopedConnection scoped_state(&state);
-  ConnectionStream stream(sock, limits_.write_timeout);
+  ConnectionStream stream(sock, ssl, limits_.write_timeout);
   state.stream = &stream;
   // Runs once the library has parsed a head, before any hook: judges the
   // head as sent, and puts back the header values as sent (the library
@@ -629,22 +784,23 @@ bool HardenedServer::ServeFrom(socket_t sock, size_t served,
         sent.emplace("LOCAL_PORT", std::to_string(req.local_port));
         req.headers = std::move(sent);
       };
-  auto running = [this] { return svr_sock_ != INVALID_SOCKET; };
   bool ok = true;
   for (; served < limits_.max_requests_per_connection; ++served) {
     // Only a connection with nothing buffered can be parked: bytes already
     // read would be lost.
-    if (parker_ != nullptr && stream.buffered() == 0) {
+    if (parker_ != nullptr && stream.buffered() == 0 && !stream.TlsPending()) {
       if (first_byte == Clock::time_point{}) {
         if (!stream.WaitForRequest(kParkAfter, running)) {
           if (!running()) break;
-          parker_->Park(sock, served, Clock::time_point{},
+          parker_->Park(sock, ssl, served, Clock::time_point{},
                         Clock::now() + limits_.keep_alive_timeout - kParkAfter);
-          return true;  // the parker owns the socket now
+          return true;  // the parker owns the socket (and session) now
         }
         first_byte = Clock::now();
       }
-      Headers headers = PeekHeaders(sock);
+      // Under TLS the headers cannot be peeked (the Parker's comment): the
+      // worker reads them within the request deadline.
+      Headers headers = ssl != nullptr ? Headers::kComplete : PeekHeaders(sock);
       const auto give_up = Clock::now() + kParkAfter;
       while (headers == Headers::kIncomplete && Clock::now() < give_up &&
              PollFor(sock, POLLIN, MillisUntil(give_up))) {
@@ -652,7 +808,7 @@ bool HardenedServer::ServeFrom(socket_t sock, size_t served,
       }
       if (headers == Headers::kNever) break;
       if (headers == Headers::kIncomplete) {
-        parker_->Park(sock, served, first_byte,
+        parker_->Park(sock, ssl, served, first_byte,
                       first_byte + limits_.request_timeout);
         return true;
       }
@@ -674,6 +830,16 @@ bool HardenedServer::ServeFrom(socket_t sock, size_t served,
     if (!ok || connection_closed || state.close_requested || stream.failed()) {
       break;
     }
+  }
+  if (ssl != nullptr) {
+    // A close_notify, so that a client reading to the end sees a clean
+    // one; skipped after a failure, when the session may be unusable.
+    if (ok && !stream.failed()) {
+      ERR_clear_error();
+      SSL_shutdown(ssl);
+    }
+    ERR_clear_error();
+    SSL_free(ssl);
   }
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);

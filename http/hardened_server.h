@@ -13,23 +13,27 @@
 // replaces the bind with one that fails on a busy port and listens with a
 // real backlog. It keeps each request's head as sent, so that the hooks can
 // refuse what RFC 9112 refuses and handlers see header values as sent, not
-// percent-decoded (request_head.h). Everything else (parsing, routing,
-// hooks) is the library's.
+// percent-decoded (request_head.h). With SetTls() it speaks TLS on the same
+// listener, under the same deadlines and parking (see the .cpp for the one
+// difference). Everything else (parsing, routing, hooks) is the library's.
 
 #ifndef WEBHOOKS_HTTP_HARDENED_SERVER_H_
 #define WEBHOOKS_HTTP_HARDENED_SERVER_H_
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "http/request_head.h"
+#include "http/tls.h"
 
 namespace webhooks {
 
@@ -59,6 +63,13 @@ class HardenedServer : public httplib::Server {
   // listening. Returns the bound port, or -1 with *error saying why (for
   // example that the port is already in use).
   int Bind(const std::string& host, int port, std::string* error);
+
+  // Speaks TLS (HTTPS) on every connection accepted from now on, with
+  // `context`. The first call must come before Serve(). A later one (a
+  // certificate reload) is safe from any thread: handshakes that begin
+  // after it use the new context, connections already made keep theirs.
+  void SetTls(TlsContext context);
+  bool tls() const { return tls_.load(std::memory_order_acquire); }
 
   // Serves until Stop() is called. Call after a successful Bind().
   bool Serve();
@@ -126,8 +137,13 @@ class HardenedServer : public httplib::Server {
   // Serves `sock` from its `served`+1-th request on. `first_byte` is when
   // that request's first byte arrived, if it has (a connection resumed from
   // the parker). Closes it at the end, unless it hands it to the parker.
-  bool ServeFrom(socket_t sock, size_t served,
+  // `ssl` is the connection's TLS session (owned from here on), or null
+  // for plain HTTP and for a TLS connection whose handshake has not begun.
+  bool ServeFrom(socket_t sock, SSL* ssl, size_t served,
                  std::chrono::steady_clock::time_point first_byte);
+  // Completes the TLS handshake on `sock` by `deadline`. Returns the
+  // session, or null (the connection is to be closed).
+  SSL* AcceptTls(socket_t sock, std::chrono::steady_clock::time_point deadline);
 
   const Limits limits_;
   // While Serve() runs: holds connections that are idle or still sending
@@ -135,6 +151,9 @@ class HardenedServer : public httplib::Server {
   std::unique_ptr<Parker> parker_;
   std::function<void(const httplib::Request&, const httplib::Response&)>
       before_write_;
+  std::atomic<bool> tls_{false};
+  std::mutex tls_mu_;
+  TlsContext tls_context_;  // guarded by tls_mu_
 };
 
 }  // namespace webhooks

@@ -10,19 +10,21 @@ const char* SignalWatcher::NameOf(int number) {
   return number == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
-bool SignalWatcher::NoteHangUp(const Logger& log, Shared& shared) {
+bool SignalWatcher::NoteHangUp(const std::function<std::string()>& reload,
+                               const Logger& log, Shared& shared) {
   std::lock_guard<std::mutex> lock(shared.mu);
   if (shared.finished) return false;
-  log.Notice("SIGHUP: nothing to reload, carrying on");
+  log.Notice(reload ? reload() : "SIGHUP: nothing to reload, carrying on");
   return true;
 }
 
-void SignalWatcher::Watch(const std::function<void()>& stop, sigset_t signals,
-                          const Logger& log, Shared& shared) {
+void SignalWatcher::Watch(const std::function<void()>& stop,
+                          const std::function<std::string()>& reload,
+                          sigset_t signals, const Logger& log, Shared& shared) {
   int number = 0;
   do {
     if (sigwait(&signals, &number) != 0) return;
-  } while (number == SIGHUP && NoteHangUp(log, shared));
+  } while (number == SIGHUP && NoteHangUp(reload, log, shared));
   if (number == SIGHUP) return;  // main has finished
   const auto first = std::chrono::steady_clock::now();
   {
@@ -45,7 +47,7 @@ void SignalWatcher::Watch(const std::function<void()>& stop, sigset_t signals,
                    static_cast<long>(left.count() % 1'000'000'000)};
     const int next = sigtimedwait(&signals, nullptr, &bound);
     if (next == SIGHUP) {
-      if (!NoteHangUp(log, shared)) return;
+      if (!NoteHangUp(reload, log, shared)) return;
       continue;
     }
     if (next > 0 && std::chrono::steady_clock::now() < window_end) {

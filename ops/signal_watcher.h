@@ -30,9 +30,10 @@ constexpr int kSameStopWindowSeconds = 1;
 // on a thread of its own. The first stop signal stops the server, which
 // stops accepting and lets in-flight requests finish; more within
 // kSameStopWindowSeconds change nothing; a later one, or the shutdown
-// timeout, ends the process at once with status 1. SIGHUP is logged and
-// changes nothing (yet: certificate reload will come with TLS); by default
-// it would have ended the process with requests unanswered and the WAL not
+// timeout, ends the process at once with status 1. SIGHUP runs the reload
+// callback (the TLS certificate, when there is one) and logs what it
+// returns; without one it is logged and changes nothing. By default SIGHUP
+// would have ended the process with requests unanswered and the WAL not
 // checkpointed. Its messages go through the log, so a standard error that
 // nobody reads cannot hold the shutdown.
 //
@@ -41,10 +42,15 @@ constexpr int kSameStopWindowSeconds = 1;
 class SignalWatcher {
  public:
   // `stop` asks the server to stop accepting and finish what is in flight.
-  SignalWatcher(std::function<void()> stop, sigset_t signals, const Logger& log)
+  // `reload`, if given, answers SIGHUP and returns the line to log (what
+  // it reloaded, or why it kept what it had); it runs on the watcher's
+  // thread, one at a time, and must not throw.
+  SignalWatcher(std::function<void()> stop, sigset_t signals, const Logger& log,
+                std::function<std::string()> reload = nullptr)
       : shared_(std::make_shared<Shared>()) {
-    std::thread([stop = std::move(stop), signals, &log, shared = shared_] {
-      Watch(stop, signals, log, *shared);
+    std::thread([stop = std::move(stop), reload = std::move(reload), signals,
+                 &log, shared = shared_] {
+      Watch(stop, reload, signals, log, *shared);
     }).detach();
   }
   ~SignalWatcher() { Finish(); }
@@ -66,12 +72,14 @@ class SignalWatcher {
 
   static const char* NameOf(int number);
 
-  // Logs a SIGHUP, which asks for nothing yet. False if main has finished
-  // (the log may be gone).
-  static bool NoteHangUp(const Logger& log, Shared& shared);
+  // Answers a SIGHUP: runs `reload` (if any) and logs the outcome. False
+  // if main has finished (the log, and what reload touches, may be gone).
+  static bool NoteHangUp(const std::function<std::string()>& reload,
+                         const Logger& log, Shared& shared);
 
-  static void Watch(const std::function<void()>& stop, sigset_t signals,
-                    const Logger& log, Shared& shared);
+  static void Watch(const std::function<void()>& stop,
+                    const std::function<std::string()>& reload,
+                    sigset_t signals, const Logger& log, Shared& shared);
 
   const std::shared_ptr<Shared> shared_;
 };

@@ -31,6 +31,11 @@ struct WebhookEndpoint {
   std::string project_id;
   std::string toolkit_slug;
   std::string client_id;
+  // The webhook_url at creation. No longer read: the API writes the
+  // server's current public base plus the endpoint's path (api/resources,
+  // WebhookUrlOf), so a restart with another --public-url moves every URL.
+  // Kept so that the schema, and older servers on the same database, stay
+  // as they were.
   std::string webhook_url;
   int64_t created_at_ms = 0;
   std::optional<int64_t> verified_at_ms;  // unset until a provider handshake

@@ -409,8 +409,11 @@ class ServerProcess {
     std::string line;
     if (!ReadLine(std::chrono::seconds(10), &line)) return false;
     first_line_ = line;
-    const std::string prefix = "listening on http://";
-    if (line.rfind(prefix, 0) != 0) return false;
+    // https:// when the server speaks TLS (--tls-cert).
+    if (line.rfind("listening on http://", 0) != 0 &&
+        line.rfind("listening on https://", 0) != 0) {
+      return false;
+    }
     size_t colon = line.rfind(':');
     port_ = std::stoi(line.substr(colon + 1));
     return true;

@@ -41,14 +41,15 @@ TEST_F(HttpPersistenceTest, EndpointSurvivesARestart) {
   Endpoint first;
   ASSERT_NO_FATAL_FAILURE(
       ExpectEndpoint(Create(CreateBody("slack", "c1")), 201, &first));
+  const std::string old_base = DefaultPublicBase();
   server_->Stop();
   ASSERT_TRUE(StartServer());
-  // Same id, created_at and URL (which keeps the old port: the URL never
-  // changes for the life of the endpoint).
+  // Same id, created_at and path; the URL's base is the new server's.
   Endpoint again;
   ASSERT_NO_FATAL_FAILURE(
       ExpectEndpoint(Create(CreateBody("slack", "c1")), 200, &again));
-  EXPECT_EQ(again.raw_body, first.raw_body);
+  EXPECT_EQ(again.raw_body,
+            AsRestarted(first.raw_body, old_base, DefaultPublicBase()));
 }
 
 TEST_F(HttpPersistenceTest, ConfiguredKeyKeepsItsProjectAcrossRestarts) {
@@ -56,11 +57,13 @@ TEST_F(HttpPersistenceTest, ConfiguredKeyKeepsItsProjectAcrossRestarts) {
   Endpoint first;
   ASSERT_NO_FATAL_FAILURE(ExpectEndpoint(
       CreateWithKey("k-one", CreateBody("slack", "c1")), 201, &first));
+  const std::string old_base = DefaultPublicBase();
   ASSERT_TRUE(StartServer({"--api-key", "k-one"}));
   Endpoint again;
   ASSERT_NO_FATAL_FAILURE(ExpectEndpoint(
       CreateWithKey("k-one", CreateBody("slack", "c1")), 200, &again));
-  EXPECT_EQ(again.raw_body, first.raw_body);
+  EXPECT_EQ(again.raw_body,
+            AsRestarted(first.raw_body, old_base, DefaultPublicBase()));
 }
 
 TEST_F(HttpPersistenceTest, DatabaseFileIsPrivate) {

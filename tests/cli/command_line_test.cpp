@@ -127,6 +127,8 @@ TEST(CliSettingsTest, HelpListsEveryFlagOnceWithItsVariable) {
                                              "max-body",
                                              "toolkits",
                                              "secrets-key-file",
+                                             "tls-cert",
+                                             "tls-key",
                                              "api-key",
                                              "allowed-host",
                                              "require-keys",
@@ -445,6 +447,7 @@ TEST(CliStartupLineTest, ShowsEverySettingInItsFormat) {
                       " threads=64 read_connections=4 max_body=65536"
                       " toolkits=discord,github,notion,slack,slackbot,stripe"
                       " secrets=clear"
+                      " tls_cert=none tls_key=none"
                       " auth=local (any non-empty key is its own project)"
                       " hosts=localhost,loopback require_keys=off"
                       " event_retention=1000 rate_limit=0 metrics=open"
