@@ -277,11 +277,14 @@ constexpr Setting kSettings[] = {
        return std::to_string(config.read_connections);
      }},
     {"max-body", "BYTES", "WEBHOOKS_MAX_BODY", SettingKind::kValue, nullptr,
-     "65536", "largest request body, 1024-16777216", false,
+     "65536", "largest request body, 1024-26214400 (25 MiB, GitHub's limit)",
+     false,
      [](const std::string& value, Config* config) -> std::string {
        long long number = 0;
-       if (!ParseInt(value, 1024, 16 * 1024 * 1024, &number)) {
-         return "--max-body must be a number of bytes from 1024 to 16777216, "
+       if (!ParseInt(value, 1024, kMaxBodyLimit, &number)) {
+         return "--max-body must be a number of bytes from 1024 to " +
+                std::to_string(kMaxBodyLimit) +
+                " (25 MiB, the largest event a provider sends: GitHub's), "
                 "got '" +
                 value + "'";
        }

@@ -27,6 +27,12 @@ std::vector<int64_t> DefaultRetrySchedule();
 // Events kept per endpoint when no count is configured.
 constexpr size_t kDefaultEventCount = 1000;
 
+// The largest --max-body: 25 MiB, the largest payload a provider sends
+// (GitHub caps webhook payloads at 25 MB and drops larger ones). Every
+// bound behind the flag (the connection's byte budget, both stores) holds
+// an event this large; tests/api/ingress_test.cpp stores one.
+constexpr long long kMaxBodyLimit = 25LL * 1024 * 1024;
+
 // Everything the server is told at start-up. Sources, lowest priority first:
 // these defaults, WEBHOOKS_* environment variables, command-line flags.
 struct Config {
@@ -56,7 +62,8 @@ struct Config {
   // (--read-connections, WEBHOOKS_READ_CONNECTIONS). Reads are short, so a
   // few per core suffice; see the README's performance section.
   int read_connections = 4;
-  // Largest request body accepted, in bytes (--max-body, WEBHOOKS_MAX_BODY).
+  // Largest request body accepted, in bytes (--max-body, WEBHOOKS_MAX_BODY),
+  // from 1024 to kMaxBodyLimit.
   size_t max_body = 64 * 1024;
   // A file holding 64 hex characters (32 bytes): the key setup values are
   // encrypted with at rest (--secrets-key-file, WEBHOOKS_SECRETS_KEY_FILE).

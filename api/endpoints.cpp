@@ -35,7 +35,7 @@ ApiError ToolkitNotFound(const ToolkitCatalog& catalog,
 void ReplyEndpoint(const Context& ctx, httplib::Response& res, int status,
                    const WebhookEndpoint& endpoint) {
   JsonWriter json;
-  WriteEndpoint(endpoint, ctx.catalog, ctx.public_base, &json);
+  WriteEndpoint(endpoint, ctx.catalog, ctx.public_base, NowMillis(), &json);
   ReplyJson(res, status, json.Take());
 }
 
@@ -297,6 +297,29 @@ void HandleDeleteEndpoint(const Context& ctx, const httplib::Request& req,
   if (!status.ok()) return ReplyEndpointFailure(ctx, res, status, id);
   PublishResourceChange(ctx, caller.project_id, "endpoint", id, "deleted");
   ReplyJson(res, 200, R"({"success":true})");
+}
+
+void HandleResetVerification(const Context& ctx, const httplib::Request& req,
+                             httplib::Response& res) {
+  Caller caller;
+  if (!AuthenticateOrReply(ctx, req, res, &caller)) return;
+  WebhookEndpoint current;
+  if (!GetEndpointOrReply(ctx, caller, req.matches[1], res, &current)) return;
+  // Only a secret the handshake brought goes with it; a secret the project
+  // set (Slack's signing secret) stays, and Slack's next url_verification
+  // is checked with it.
+  const std::string* field =
+      HandshakeSecretField(ctx.catalog.Find(current.toolkit_slug));
+  WebhookEndpoint reset;
+  Status status = ctx.store.ResetVerification(
+      caller.project_id, current.id,
+      field == nullptr ? std::nullopt : std::optional<std::string>(*field),
+      &reset);
+  // NotFound here means it was deleted between our read and this write.
+  if (!status.ok()) return ReplyEndpointFailure(ctx, res, status, current.id);
+  PublishResourceChange(ctx, caller.project_id, "endpoint", reset.id,
+                        "updated");
+  ReplyEndpoint(ctx, res, 200, reset);
 }
 
 void HandleListEvents(const Context& ctx, const httplib::Request& req,

@@ -61,6 +61,14 @@ void HandleSetSetupData(const Context& ctx, bool replace,
 void HandleDeleteEndpoint(const Context& ctx, const httplib::Request& req,
                           httplib::Response& res);
 
+// POST webhook_endpoints/{id}/reset_verification: our extension. Clears
+// verified_at and the secret a handshake stored (Notion's
+// verification_token), so that the provider's next handshake verifies the
+// endpoint again under the same URL; a secret the project set (Slack's) is
+// kept. Answers the endpoint as now stored. The request body is ignored.
+void HandleResetVerification(const Context& ctx, const httplib::Request& req,
+                             httplib::Response& res);
+
 // GET webhook_endpoints/{id}/events: our extension for local development.
 // Newest first; limit (1-1000, default 100) and cursor page as for the
 // endpoint list, and a page stops early at kEventPageBytes.

@@ -68,8 +68,9 @@ constexpr ErrorInfo kErrorTable[] = {
      "current timestamp where the scheme has one."},
     {ErrorKind::kIngressAlreadyVerified, 400, 4402,
      "WebhookIngress_AlreadyVerified",
-     "The endpoint completed its handshake already; send events, or delete "
-     "the endpoint and create a new one to verify again."},
+     "The endpoint completed its handshake already; send events, or reset "
+     "it with POST /api/v3.1/webhook_endpoints/{id}/reset_verification and "
+     "have the provider send its handshake again."},
     {ErrorKind::kDeliveryNotFound, 404, 6404, "WebhookDelivery_NotFound",
      "Check the id: list the subscription's deliveries with GET "
      "/api/v3.1/webhook_subscriptions/{id}/deliveries."},

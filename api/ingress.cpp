@@ -98,27 +98,49 @@ ApiError IngressEndpointNotFound(const std::string& slug,
                        "' for toolkit '" + Printable(slug, 64) + "'.");
 }
 
-// Answers a verified handshake: sets verified_at once (with `secret` for
-// Notion). A repeat is refused and changes nothing.
+// What the ingress did with one request, for its log line (LogIngress):
+// never a signature, a secret or the body.
+struct IngressOutcome {
+  std::string event_id;  // stored: ours; empty for a retry or a refusal
+  std::string provider_event_id;
+  size_t bytes = 0;        // the event's body
+  bool duplicate = false;  // a retry of an event stored before
+  std::string reason;      // why it was refused; empty when it was not
+};
+
+// Answers a verified handshake. The first one sets verified_at (and, for
+// Notion, stores `secret`). Slack sends url_verification again whenever the
+// Request URL is re-entered in its settings, so a repeat without a secret is
+// answered too, verified_at keeping its first time; a second Notion token
+// is refused and changes nothing (reset_verification makes room for one).
 void CompleteHandshake(const Context& ctx, const WebhookEndpoint& endpoint,
                        const std::optional<SetupField>& secret,
-                       std::string response_body, httplib::Response& res) {
+                       std::string response_body, httplib::Response& res,
+                       IngressOutcome* outcome) {
   bool verified = false;
   Status status =
       ctx.store.MarkVerified(endpoint.id, NowMillis(), secret, &verified);
   if (status.code() == Status::Code::kNotFound) {
+    outcome->reason = "the endpoint was deleted during the handshake";
     return ReplyError(
         res, IngressEndpointNotFound(endpoint.toolkit_slug, endpoint.id));
   }
-  if (!status.ok()) return ReplyStoreError(ctx, res, status);
-  if (!verified) {
+  if (!status.ok()) {
+    outcome->reason = "the store failed (see the store error line)";
+    return ReplyStoreError(ctx, res, status);
+  }
+  if (!verified && secret) {
+    outcome->reason =
+        "a second verification_token; the endpoint keeps its first";
     return ReplyError(res, MakeError(ErrorKind::kIngressAlreadyVerified,
                                      "This endpoint is verified already; a "
                                      "repeat handshake changes nothing."));
   }
   ReplyJson(res, 200, std::move(response_body));
-  PublishResourceChange(ctx, endpoint.project_id, "endpoint", endpoint.id,
-                        "verified");
+  if (verified) {
+    PublishResourceChange(ctx, endpoint.project_id, "endpoint", endpoint.id,
+                          "verified");
+  }
 }
 
 // Answers Discord's verified PING with {"type": 1}. Every PING is answered
@@ -141,32 +163,32 @@ void AnswerDiscordPing(const Context& ctx, const WebhookEndpoint& endpoint,
   }
 }
 
-// What the ingress did with an event it accepted.
-struct Accepted {
-  std::string event_id;  // empty: a retry of one stored before
-  std::string provider_event_id;
-};
-
 // The ingress for toolkit `slug`'s endpoint `id`: the provider's request
 // (or the test event's, built like one) in `req`; the answer in `res`, and
-// *accepted set when it is a 200 for an event.
+// in *outcome what LogIngress says about it.
 void Ingest(const Context& ctx, const std::string& slug, const std::string& id,
             const httplib::Request& req, httplib::Response& res,
-            Accepted* accepted) {
+            IngressOutcome* outcome) {
   // 1. The endpoint, and the toolkit in the path is its own.
   WebhookEndpoint endpoint;
   Status found = IsEndpointId(id)
                      ? ctx.store.GetEndpointForIngress(id, &endpoint)
                      : Status::NotFound("malformed id");
   if (found.ok() && endpoint.toolkit_slug != slug) {
-    found = Status::NotFound("another toolkit");
+    found = Status::NotFound("the endpoint is of toolkit '" +
+                             endpoint.toolkit_slug + "'");
   }
   if (found.code() == Status::Code::kNotFound) {
+    outcome->reason = "no such endpoint: " + found.message();
     return ReplyError(res, IngressEndpointNotFound(slug, id));
   }
-  if (!found.ok()) return ReplyStoreError(ctx, res, found);
+  if (!found.ok()) {
+    outcome->reason = "the store failed (see the store error line)";
+    return ReplyStoreError(ctx, res, found);
+  }
   const ToolkitSpec* toolkit = ctx.catalog.Find(slug);
   if (toolkit == nullptr || !toolkit->verification) {
+    outcome->reason = "the toolkit has no verification scheme in the catalog";
     return ReplyError(
         res, MakeError(ErrorKind::kIngressNotConfigured,
                        "Toolkit '" + slug +
@@ -183,10 +205,13 @@ void Ingest(const Context& ctx, const std::string& slug, const std::string& id,
     if (spec.scheme == SignatureScheme::kNotion) {
       auto token = JsonStringField(req.body, "verification_token");
       if (token && IsTokenText(*token, 512)) {
-        return CompleteHandshake(
-            ctx, endpoint, SetupField{spec.secret_field, *token}, "{}", res);
+        return CompleteHandshake(ctx, endpoint,
+                                 SetupField{spec.secret_field, *token}, "{}",
+                                 res, outcome);
       }
     }
+    outcome->reason = "no secret stored (setup field '" + spec.secret_field +
+                      "'), so nothing can verify the request";
     return ReplyError(
         res, MakeError(ErrorKind::kIngressNotConfigured,
                        "No verification secret is stored for this endpoint "
@@ -206,6 +231,7 @@ void Ingest(const Context& ctx, const std::string& slug, const std::string& id,
   VerifyResult verdict =
       VerifySignature(spec, secret->value, lookup, req.body, now_seconds);
   if (verdict.status != VerifyStatus::kOk) {
+    outcome->reason = verdict.message;
     // Discord requires a 401 here: it sends badly signed requests on
     // purpose and refuses a URL that answers them otherwise.
     ApiError err = MakeError(spec.scheme == SignatureScheme::kDiscord
@@ -226,10 +252,13 @@ void Ingest(const Context& ctx, const std::string& slug, const std::string& id,
     JsonWriter json;
     WriteSlackChallenge(JsonStringField(req.body, "challenge").value_or(""),
                         &json);
-    return CompleteHandshake(ctx, endpoint, std::nullopt, json.Take(), res);
+    return CompleteHandshake(ctx, endpoint, std::nullopt, json.Take(), res,
+                             outcome);
   }
   if (spec.scheme == SignatureScheme::kNotion &&
       JsonStringField(req.body, "verification_token")) {
+    outcome->reason =
+        "a second verification_token; the endpoint keeps its first";
     return ReplyError(res, MakeError(ErrorKind::kIngressAlreadyVerified,
                                      "This endpoint is verified already; a "
                                      "repeat handshake changes nothing."));
@@ -270,26 +299,67 @@ void Ingest(const Context& ctx, const std::string& slug, const std::string& id,
   Status status = ctx.store.RecordEvent(event, ctx.config.event_retention,
                                         &stored, &claimed);
   if (status.code() == Status::Code::kNotFound) {
+    outcome->reason = "the endpoint was deleted as the event arrived";
     return ReplyError(res, IngressEndpointNotFound(slug, id));
   }
-  if (!status.ok()) return ReplyStoreError(ctx, res, status);
+  if (!status.ok()) {
+    outcome->reason = "the store failed (see the store error line)";
+    return ReplyStoreError(ctx, res, status);
+  }
   if (claimed && ctx.take_delivery) {
     ctx.take_delivery(std::move(*claimed));
   } else if (stored && ctx.wake_deliveries) {
     ctx.wake_deliveries();
   }
   if (stored) PublishEventStored(ctx, endpoint.project_id, event);
-  accepted->event_id = stored ? event.id : "";
-  accepted->provider_event_id = event.provider_event_id;
+  outcome->event_id = stored ? event.id : "";
+  outcome->provider_event_id = event.provider_event_id;
+  outcome->bytes = event.body.size();
+  outcome->duplicate = !stored;
   ReplyJson(res, 200, "{}");
+}
+
+// One line per ingress request beside the request line, which cannot say
+// which endpoint or why: a refusal at warn (a provider whose events are all
+// refused is an operator's problem: a wrong secret, a skewed clock), an
+// accepted event at debug. The reason names a header and the problem, never
+// its value; the body, the secret and the signature are never logged.
+void LogIngress(const Context& ctx, const std::string& slug,
+                const std::string& id, httplib::Response& res,
+                const IngressOutcome& outcome) {
+  const bool refused = res.status >= 400;
+  const LogLevel level = refused ? LogLevel::kWarn : LogLevel::kDebug;
+  if (!ctx.log.Enabled(level)) return;
+  std::vector<LogField> fields = {{"request_id", RequestIdOf(res)},
+                                  {"endpoint_id", Printable(id, 64)},
+                                  {"toolkit", Printable(slug, 64)},
+                                  {"status", std::to_string(res.status), true}};
+  if (refused) {
+    fields.push_back({"reason", outcome.reason});
+    ctx.log.Log(level, "ingress " + Printable(id, 64) + " refused", fields);
+    return;
+  }
+  if (outcome.provider_event_id.empty()) {
+    ctx.log.Log(level, "ingress " + Printable(id, 64) + " handshake answered",
+                fields);
+    return;
+  }
+  fields.push_back({"event_id", outcome.event_id});
+  fields.push_back({"provider_event_id", outcome.provider_event_id});
+  fields.push_back({"bytes", std::to_string(outcome.bytes), true});
+  fields.push_back({"duplicate", outcome.duplicate ? "true" : "false", true});
+  ctx.log.Log(level, "ingress " + Printable(id, 64) + " accepted", fields);
 }
 
 }  // namespace
 
 void HandleIngress(const Context& ctx, const httplib::Request& req,
                    httplib::Response& res) {
-  Accepted accepted;
-  Ingest(ctx, req.matches[1], req.matches[2], req, res, &accepted);
+  IngressOutcome outcome;
+  const std::string slug = req.matches[1];
+  const std::string id = req.matches[2];
+  Ingest(ctx, slug, id, req, res, &outcome);
+  LogIngress(ctx, slug, id, res, outcome);
 }
 
 void HandleTestEvent(const Context& ctx, const httplib::Request& req,
@@ -345,8 +415,9 @@ void HandleTestEvent(const Context& ctx, const httplib::Request& req,
   // id, so that an error it gives names the request the caller sees.
   httplib::Response answer;
   answer.set_header(kRequestIdHeader, RequestIdOf(res));
-  Accepted accepted;
+  IngressOutcome accepted;
   Ingest(ctx, endpoint.toolkit_slug, endpoint.id, sample, answer, &accepted);
+  LogIngress(ctx, endpoint.toolkit_slug, endpoint.id, answer, accepted);
   if (answer.status != 200 || accepted.event_id.empty()) {
     // The ingress refused it (the endpoint deleted meanwhile, the store
     // busy): its error and headers (Retry-After), as a provider would have

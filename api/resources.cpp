@@ -56,8 +56,20 @@ std::string WebhookUrlOf(std::string_view public_base,
   return url;
 }
 
+const std::string* HandshakeSecretField(const ToolkitSpec* toolkit) {
+  if (toolkit == nullptr || !toolkit->verification) return nullptr;
+  const std::string& name = toolkit->verification->secret_field;
+  return IsHandshakeSecret(toolkit, name) ? &name : nullptr;
+}
+
+bool ShowsHandshakeSecret(int64_t verified_at_ms, int64_t now_ms) {
+  return now_ms >= verified_at_ms &&
+         now_ms - verified_at_ms < kHandshakeSecretShownMs;
+}
+
 void WriteEndpoint(const WebhookEndpoint& endpoint,
                    const ToolkitCatalog& catalog, std::string_view public_base,
+                   int64_t now_ms,
                    JsonWriter* json) {
   const ToolkitSpec* toolkit = catalog.Find(endpoint.toolkit_slug);
   json->BeginObject();
@@ -91,6 +103,20 @@ void WriteEndpoint(const WebhookEndpoint& endpoint,
     json->Value(FormatTime(*endpoint.verified_at_ms));
   } else {
     json->Null();
+  }
+  if (const std::string* name = HandshakeSecretField(toolkit)) {
+    json->Key("verification_token");
+    auto stored = std::find_if(
+        endpoint.setup_fields.begin(), endpoint.setup_fields.end(),
+        [name](const SetupField& field) { return field.name == *name; });
+    if (stored == endpoint.setup_fields.end()) {
+      json->Null();
+    } else if (endpoint.verified_at_ms &&
+               ShowsHandshakeSecret(*endpoint.verified_at_ms, now_ms)) {
+      json->Value(stored->value);
+    } else {
+      json->Value(MaskSecret(stored->value));
+    }
   }
   json->EndObject();
 }

@@ -43,11 +43,35 @@ bool LooksMasked(std::string_view value);
 std::string WebhookUrlOf(std::string_view public_base,
                          std::string_view toolkit_slug, std::string_view id);
 
+// For a toolkit whose verification secret arrives in a handshake (Notion),
+// the name it is stored under; else null.
+const std::string* HandshakeSecretField(const ToolkitSpec* toolkit);
+
+// How long after its handshake a handshake secret (Notion's
+// verification_token) is shown in clear, in the endpoint object's
+// "verification_token" (our extension). Notion's setup asks its user to
+// paste that token back into Notion's page right after the handshake, and
+// nothing else shows it to them; afterwards it is masked like any secret,
+// so an API key read later (or a screen share) does not hand out the key
+// that signs every event. The rule is a window rather than "the first
+// read" because the dashboard, and any client that polls, reads every
+// endpoint: a first read would be spent where nobody sees it. Our choice;
+// reset_verification and a new handshake show a new token for a new window.
+constexpr int64_t kHandshakeSecretShownMs = 30 * 60 * 1000;
+
+// True if a handshake secret stored at `verified_at_ms` is shown in clear
+// at `now_ms`: from the handshake for kHandshakeSecretShownMs.
+bool ShowsHandshakeSecret(int64_t verified_at_ms, int64_t now_ms);
+
 // The endpoint object, in the order Composio emits its fields. Secret setup
 // values are masked here, the one place that writes them. Its webhook_url
-// is WebhookUrlOf(public_base, ...), not the stored column.
+// is WebhookUrlOf(public_base, ...), not the stored column. For a toolkit
+// with a handshake secret, "verification_token" follows verified_at: null
+// until a handshake stored one, then in clear while ShowsHandshakeSecret at
+// `now_ms`, masked after.
 void WriteEndpoint(const WebhookEndpoint& endpoint,
                    const ToolkitCatalog& catalog, std::string_view public_base,
+                   int64_t now_ms,
                    JsonWriter* json);
 
 // Endpoints as a list shows them: id, toolkit_slug and client_id only, as
@@ -73,7 +97,7 @@ void WriteEvent(const StoredEvent& event, JsonWriter* json);
 // Now a page holds at most kEventPageMax events and, past its first event,
 // at most kEventPageBytes of items: 64 workers each building one fit well
 // inside the 512 MB of the shipped systemd unit. One event larger than
-// that (bodies reach --max-body, 16 MiB at most) still comes alone.
+// that (bodies reach --max-body, 25 MiB at most) still comes alone.
 constexpr long long kEventPageDefault = 100;
 
 constexpr long long kEventPageMax = 1000;

@@ -47,6 +47,7 @@ std::vector<Route> RouteTable(const Context& ctx) {
       {"DELETE", kId, Bind(ctx, HandleDeleteEndpoint)},
       {"GET", kId + "/events", Bind(ctx, HandleListEvents)},
       {"POST", kId + "/test_event", Bind(ctx, HandleTestEvent)},
+      {"POST", kId + "/reset_verification", Bind(ctx, HandleResetVerification)},
       {"POST", "/webhook_ingress/{toolkit_slug}/{id}/trigger_event",
        Bind(ctx, HandleIngress)},
       {"POST", "/webhook_subscriptions", Bind(ctx, HandleCreateSubscription)},

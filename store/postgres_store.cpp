@@ -152,6 +152,12 @@ constexpr Sql kMarkVerified{
     "mark_verified",
     "UPDATE webhook_endpoints SET verified_at = $2::bigint WHERE id = $1 AND "
     "verified_at IS NULL"};
+constexpr Sql kResetVerified{
+    "reset_verified",
+    "UPDATE webhook_endpoints SET verified_at = NULL WHERE id = $1"};
+constexpr Sql kDeleteSetupField{
+    "delete_setup_field",
+    "DELETE FROM endpoint_setup_fields WHERE endpoint_id = $1 AND name = $2"};
 
 // The event, if its endpoint exists: FOR KEY SHARE holds the endpoint until
 // commit (a delete waits, and one committed first leaves no row), so a
@@ -567,6 +573,42 @@ class PostgresStore final : public Store {
                     : Status::Ok();
     });
     if (status.ok()) *verified = changed;
+    return status;
+  }
+
+  Status ResetVerification(std::string_view project_id, std::string_view id,
+                           const std::optional<std::string>& secret_field,
+                           WebhookEndpoint* out) override {
+    WebhookEndpoint row;
+    Status status = Transaction("reset verification", [&](Connection& c) {
+      Result result;
+      // The project's row, locked: a handshake racing the reset waits, and
+      // then sees the endpoint unverified.
+      Status s =
+          Exec(c, kLockEndpoint,
+               {Text(std::string(id)), Text(std::string(project_id))}, &result);
+      if (!s.ok()) return s;
+      if (result.rows() == 0) return NoSuchEndpointInProject();
+      ReadEndpointRow(result, 0, &row);
+      s = Exec(c, kResetVerified, {Text(row.id)}, nullptr);
+      if (!s.ok()) return s;
+      row.verified_at_ms.reset();
+      if (secret_field) {
+        s = Exec(c, kDeleteSetupField, {Text(row.id), Text(*secret_field)},
+                 nullptr);
+        if (!s.ok()) return s;
+      }
+      s = Exec(c, kSelectSetupFields, {Text(row.id)}, &result);
+      if (!s.ok()) return s;
+      row.setup_fields.clear();
+      for (int r = 0; r < result.rows(); ++r) {
+        s = secrets_.AppendSetupField(StringAt(result, r, 0), result.Text(r, 1),
+                                      &row);
+        if (!s.ok()) return s;
+      }
+      return Status::Ok();
+    });
+    if (status.ok()) *out = std::move(row);
     return status;
   }
 

@@ -79,6 +79,12 @@ const char* SqlText(Sql sql) {
     case Sql::kMarkVerified:
       return "UPDATE webhook_endpoints SET verified_at = :at WHERE id = :id "
              "AND verified_at IS NULL";
+    case Sql::kResetVerified:
+      return "UPDATE webhook_endpoints SET verified_at = NULL WHERE id = :id "
+             "AND project_id = :project_id";
+    case Sql::kDeleteSetupField:
+      return "DELETE FROM endpoint_setup_fields WHERE endpoint_id = "
+             ":endpoint_id AND name = :name";
     case Sql::kInsertEvent:
       return "INSERT INTO webhook_events (id, endpoint_id, provider_event_id, "
              "received_at, headers, body) VALUES (:id, :endpoint_id, "

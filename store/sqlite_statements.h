@@ -36,6 +36,8 @@ enum class Sql : size_t {
   kDeleteEndpoint,
   kSelectEndpointAny,
   kMarkVerified,
+  kResetVerified,
+  kDeleteSetupField,
   kInsertEvent,
   kSelectEventCount,
   kDeleteOldestEvents,

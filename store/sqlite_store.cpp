@@ -310,6 +310,35 @@ class SqliteStore final : public Store {
     return status;
   }
 
+  Status ResetVerification(std::string_view project_id, std::string_view id,
+                           const std::optional<std::string>& secret_field,
+                           WebhookEndpoint* out) override {
+    WebhookEndpoint row;
+    Status status = writer_->Run("reset verification", [&](Connection& c) {
+      {
+        Use update(c, Sql::kResetVerified);
+        update->bind(":id", std::string(id));
+        update->bind(":project_id", std::string(project_id));
+        if (update->exec() == 0) {
+          return Status::NotFound("no such endpoint in this project");
+        }
+      }
+      if (secret_field) {
+        Use remove(c, Sql::kDeleteSetupField);
+        remove->bind(":endpoint_id", std::string(id));
+        remove->bind(":name", *secret_field);
+        remove->exec();
+      }
+      if (!SelectEndpoint(c, project_id, id, &row)) {
+        return Status::Internal("endpoint gone inside its transaction");
+      }
+      ReadSetupFields(c, &row);
+      return Status::Ok();
+    });
+    if (status.ok()) *out = std::move(row);
+    return status;
+  }
+
   Status RecordEvent(const NewEvent& event, const EventRetention& retention,
                      bool* stored,
                      std::optional<ClaimedDelivery>* claimed) override {

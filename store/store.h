@@ -405,6 +405,18 @@ class Store {
                               const std::optional<SetupField>& secret,
                               bool* verified) = 0;
 
+  // Undoes MarkVerified for endpoint `id` of `project_id`, so that the
+  // provider's next handshake verifies it again under the same URL: clears
+  // verified_at and, if `secret_field` is given, deletes that setup field
+  // (the secret a handshake stored, Notion's verification_token), in one
+  // transaction. Other setup fields, and stored events, are kept. On
+  // success *out is the endpoint as now stored (an endpoint never verified
+  // is Ok and unchanged). NotFound as for GetEndpoint, and then nothing
+  // changes.
+  virtual Status ResetVerification(
+      std::string_view project_id, std::string_view id,
+      const std::optional<std::string>& secret_field, WebhookEndpoint* out) = 0;
+
   // Stores an event durably, unless one with the same (endpoint_id,
   // provider_event_id) is stored already: then nothing changes and *stored
   // is false. With event.delivery set and a subscription of the endpoint's

@@ -284,12 +284,16 @@ VerifyResult CheckWindow(const Scheme& scheme, int64_t timestamp,
   const int64_t tolerance = scheme.tolerance_seconds;
   if (tolerance == 0) return VerifyResult{};
   // A negative tolerance can only come from a bad spec; fail closed.
-  if (tolerance < 0 ||
-      Distance(now_seconds, timestamp) > static_cast<uint64_t>(tolerance)) {
+  const uint64_t distance = Distance(now_seconds, timestamp);
+  if (tolerance < 0 || distance > static_cast<uint64_t>(tolerance)) {
+    // How far, and which way: what tells a replay (far behind) from a
+    // skewed clock (a steady offset) in the ingress log.
     return Fail(VerifyStatus::kStaleTimestamp,
-                std::string(scheme.timestamp_header) + " header is more than " +
-                    std::to_string(tolerance) +
-                    " seconds away from the server's clock");
+                std::string(scheme.timestamp_header) + " header is " +
+                    std::to_string(distance) + " seconds " +
+                    (timestamp > now_seconds ? "ahead of" : "behind") +
+                    " the server's clock (the window is " +
+                    std::to_string(tolerance) + " seconds)");
   }
   return VerifyResult{};
 }

@@ -139,12 +139,18 @@ struct Endpoint {
   bool data_is_null = false;
   std::map<std::string, std::string> data;  // empty when data is null
   bool verified_at_is_null = false;
+  // Our extension, for a toolkit whose secret a handshake brings (Notion):
+  // whether the object has "verification_token", and its value (unset
+  // while null).
+  bool has_verification_token = false;
+  std::optional<std::string> verification_token;
   std::string raw_body;
 };
 
 // Asserts a successful endpoint response with `status`: JSON, the common
 // headers, exactly the spec's seven fields with the right types (data null or
-// a non-empty object of strings). Fills *out.
+// a non-empty object of strings), plus our "verification_token" (a string
+// or null) for a Notion endpoint and no other. Fills *out.
 inline void ExpectEndpoint(const Reply& reply, int status, Endpoint* out) {
   ExpectCommonHeaders(reply);
   ASSERT_EQ(reply.status, status) << reply.body;
@@ -155,17 +161,19 @@ inline void ExpectEndpoint(const Reply& reply, int status, Endpoint* out) {
   ASSERT_EQ(parser.parse(padded).get(root), simdjson::SUCCESS) << reply.body;
   simdjson::dom::object object;
   ASSERT_EQ(root.get_object().get(object), simdjson::SUCCESS) << reply.body;
-  EXPECT_EQ(
-      SortedKeys(object),
-      (std::vector<std::string>{"client_id", "created_at", "data", "id",
-                                "toolkit_slug", "verified_at", "webhook_url"}))
-      << reply.body;
   Endpoint endpoint;
   std::string_view text;
   ASSERT_EQ(object["id"].get_string().get(text), simdjson::SUCCESS);
   endpoint.id = text;
   ASSERT_EQ(object["toolkit_slug"].get_string().get(text), simdjson::SUCCESS);
   endpoint.toolkit_slug = text;
+  std::vector<std::string> keys = {"client_id",  "created_at",   "data",
+                                   "id",         "toolkit_slug", "verified_at",
+                                   "webhook_url"};
+  if (endpoint.toolkit_slug == "notion") {
+    keys.insert(keys.begin() + 5, "verification_token");
+  }
+  EXPECT_EQ(SortedKeys(object), keys) << reply.body;
   ASSERT_EQ(object["client_id"].get_string().get(text), simdjson::SUCCESS);
   endpoint.client_id = text;
   ASSERT_EQ(object["webhook_url"].get_string().get(text), simdjson::SUCCESS);
@@ -188,6 +196,14 @@ inline void ExpectEndpoint(const Reply& reply, int status, Endpoint* out) {
   }
   ASSERT_EQ(object["verified_at"].get(element), simdjson::SUCCESS);
   endpoint.verified_at_is_null = element.is_null();
+  if (object["verification_token"].get(element) == simdjson::SUCCESS) {
+    endpoint.has_verification_token = true;
+    if (!element.is_null()) {
+      ASSERT_EQ(element.get_string().get(text), simdjson::SUCCESS)
+          << reply.body;
+      endpoint.verification_token = std::string(text);
+    }
+  }
   endpoint.raw_body = reply.body;
   *out = endpoint;
 }

@@ -192,7 +192,10 @@ TEST_F(HttpIngressOrderTest, BadSignatureIs400WithAUsefulError) {
 }
 
 // Step 4: Slack's url_verification, signed, answers the challenge and sets
-// verified_at once; a repeat is 400 AlreadyVerified and changes nothing.
+// verified_at once. Slack sends it again whenever someone re-enters the
+// Request URL (issue 17, 2026-12-02: the repeat used to be refused for good,
+// so the URL could never be saved again): every repeat is answered with its
+// own challenge, and verified_at keeps its first time.
 TEST_F(HttpIngressOrderTest, SlackHandshakeAnswersTheChallengeAndVerifiesOnce) {
   Endpoint created, before;
   ASSERT_NO_FATAL_FAILURE(MustCreateSlack("c1", &created));
@@ -213,20 +216,27 @@ TEST_F(HttpIngressOrderTest, SlackHandshakeAnswersTheChallengeAndVerifiesOnce) {
   EXPECT_EQ(ReplaceAll(verified.raw_body, JsonString(verified_at), "null"),
             before.raw_body);
 
-  // A repeat, under the v3 twin, with another challenge.
+  // Repeats, under both prefixes, each with a challenge of its own: each
+  // answered with its own, and the endpoint unchanged (verified_at first).
   for (const char* prefix : {"/api/v3/", "/api/v3.1/"}) {
     SCOPED_TRACE(prefix);
-    ErrorBody error;
-    ASSERT_NO_FATAL_FAILURE(ExpectErrorEnvelope(
-        SendSlack(IngressPath(created, prefix), kSlackSecret,
-                  UrlVerification("another-challenge-0123")),
-        400, kAlreadyVerified, &error));
-    EXPECT_FALSE(
-        Contains(error.message + Join(error.errors), "another-challenge-0123"));
+    const std::string challenge =
+        "again-" + std::to_string(std::string(prefix).size()) + "-0123";
+    ExpectChallenge(SendSlack(IngressPath(created, prefix), kSlackSecret,
+                              UrlVerification(challenge)),
+                    challenge);
     Endpoint again;
     ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &again));
+    EXPECT_EQ(VerifiedAt(again), verified_at);
     EXPECT_EQ(again.raw_body, verified.raw_body);
   }
+  // Unsigned or badly signed, a repeat is still refused.
+  ExpectErrorEnvelope(Ingress(IngressPath(created), {},
+                              UrlVerification("unsigned-challenge-0123")),
+                      400, kInvalidSignature);
+  ExpectErrorEnvelope(SendSlack(IngressPath(created), kOtherSecret,
+                                UrlVerification("forged-challenge-0123")),
+                      400, kInvalidSignature);
 
   // Handshakes are not events; events are accepted after one.
   std::vector<EventItem> events;
@@ -604,9 +614,11 @@ TEST_F(HttpIngressHandshakeTest, NotionHandshakeThenEventsSignedWithTheToken) {
   ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &verified));
   ASSERT_FALSE(verified.verified_at_is_null) << verified.raw_body;
   EXPECT_LE(std::abs(SecondsFromNow(VerifiedAt(verified))), 60.0);
-  // The token is the handshake's, not a setup field: data does not show it.
+  // The token is the handshake's, not a setup field: data does not show
+  // it; our verification_token does, right after the handshake, for the
+  // owner to paste into Notion's setup (issue 17).
   EXPECT_TRUE(verified.data_is_null) << verified.raw_body;
-  EXPECT_FALSE(Contains(verified.raw_body, token));
+  EXPECT_EQ(verified.verification_token, token) << verified.raw_body;
 
   const std::string first = NotionEvent("evt-notion-0001");
   ExpectAck(Ingress(path, sign(token, first), first));
@@ -657,8 +669,8 @@ TEST_F(HttpIngressHandshakeTest, NotionHandshakeThenEventsSignedWithTheToken) {
   EXPECT_FALSE(Contains(server_->Stderr(), token));
 }
 
-// Ten url_verification handshakes at once: exactly one verifies and
-// answers its challenge; the others are AlreadyVerified.
+// Ten url_verification handshakes at once: every one is answered with its
+// own challenge, and the endpoint is verified (once: one time stays).
 TEST_F(HttpIngressHandshakeTest, ConcurrentSlackHandshakesVerifyOnce) {
   Endpoint created;
   ASSERT_NO_FATAL_FAILURE(MustCreateSlack("c1", &created));
@@ -670,18 +682,19 @@ TEST_F(HttpIngressHandshakeTest, ConcurrentSlackHandshakesVerifyOnce) {
         return client.Post(path, SlackHeadersAt(kSlackSecret, UnixNow(), body),
                            body, "application/json");
       });
-  int verified = 0;
   for (size_t i = 0; i < replies.size(); ++i) {
     SCOPED_TRACE(i);
-    if (replies[i].status == 200) {
-      ++verified;
-      EXPECT_EQ(replies[i].body,
-                R"({"challenge":"challenge-)" + std::to_string(i) + "\"}");
-    } else {
-      ExpectErrorEnvelope(replies[i], 400, kAlreadyVerified);
-    }
+    EXPECT_EQ(replies[i].status, 200) << replies[i].body;
+    EXPECT_EQ(replies[i].body,
+              R"({"challenge":"challenge-)" + std::to_string(i) + "\"}");
   }
-  EXPECT_EQ(verified, 1);
+  Endpoint first, later;
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &first));
+  ASSERT_FALSE(first.verified_at_is_null) << first.raw_body;
+  ExpectChallenge(SendSlack(path, kSlackSecret, UrlVerification("late-0123")),
+                  "late-0123");
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &later));
+  EXPECT_EQ(VerifiedAt(later), VerifiedAt(first));
 }
 
 // Ten Notion handshakes at once, each with its own token: exactly one is
@@ -768,6 +781,252 @@ TEST_F(HttpIngressHandshakeTest,
       path,
       {{kNotionSignatureHeader, "sha256=" + Hex(HmacSha256(fresh, event))}},
       event));
+}
+
+// ===========================================================================
+// Issue 17: the providers' lifecycles (reset_verification, Notion's token),
+// the ingress's log lines, and 25 MiB events
+// ===========================================================================
+
+class HttpIngressLifecycleTest : public HttpIngressTest {
+ protected:
+  httplib::Result ResetAs(const std::string& key, const std::string& id,
+                          const char* collection = kCreatePath) {
+    return NewClient().Post(ItemPath(id, collection) + "/reset_verification",
+                            KeyHeaders(key), "", "application/json");
+  }
+  httplib::Result Reset(const std::string& id) { return ResetAs(key_, id); }
+
+  static httplib::Headers NotionSigned(const std::string& token,
+                                       const std::string& body) {
+    return {{kNotionSignatureHeader, "sha256=" + Hex(HmacSha256(token, body))}};
+  }
+  httplib::Result NotionHandshake(const std::string& path,
+                                  const std::string& token) {
+    return Ingress(path, {},
+                   R"({"verification_token":)" + JsonString(token) + "}");
+  }
+
+  // The lines of the server's log that contain `needle`; the server is
+  // stopped first, so the log is complete.
+  std::vector<std::string> LogLinesWith(const std::string& needle) {
+    server_->Stop();
+    std::vector<std::string> lines;
+    std::string log = server_->Stderr();
+    size_t start = 0;
+    while (start < log.size()) {
+      size_t end = log.find('\n', start);
+      if (end == std::string::npos) end = log.size();
+      std::string line = log.substr(start, end - start);
+      if (Contains(line, needle)) lines.push_back(std::move(line));
+      start = end + 1;
+    }
+    return lines;
+  }
+};
+
+// Notion: whoever posts the first token owns the endpoint, so its project
+// must see the token (Notion's setup asks for it back) and be able to start
+// over. The token shows in verification_token after the handshake; reset
+// clears it with verified_at, events signed with it are refused from then
+// on, and a new handshake verifies the endpoint again under the same URL.
+// Another project's reset is a 404 that changes nothing.
+TEST_F(HttpIngressLifecycleTest, NotionTokenShownThenResetForANewHandshake) {
+  Endpoint created;
+  ASSERT_NO_FATAL_FAILURE(MustCreate("notion", "c1", &created));
+  EXPECT_TRUE(created.has_verification_token) << created.raw_body;
+  EXPECT_FALSE(created.verification_token.has_value()) << created.raw_body;
+  const std::string path = IngressPath(created);
+  const std::string first = "secret_tok_first_" + RandomKey().substr(5);
+  const std::string second = "secret_tok_second_" + RandomKey().substr(5);
+
+  ExpectAck(NotionHandshake(path, first));
+  Endpoint verified;
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &verified));
+  EXPECT_FALSE(verified.verified_at_is_null);
+  EXPECT_EQ(verified.verification_token, first) << verified.raw_body;
+  EXPECT_TRUE(verified.data_is_null) << verified.raw_body;
+  const std::string event = NotionEvent("evt-lifecycle-1");
+  ExpectAck(Ingress(path, NotionSigned(first, event), event));
+
+  // Another project: its reset and its read are 404, and nothing changes.
+  const std::string other = RandomKey();
+  for (const char* collection : {kCreatePath, "/api/v3/webhook_endpoints"}) {
+    ExpectErrorEnvelope(ResetAs(other, created.id, collection), 404,
+                        "WebhookEndpoint_NotFound");
+  }
+  ExpectErrorEnvelope(RetrieveAs(other, created.id), 404,
+                      "WebhookEndpoint_NotFound");
+  Endpoint unchanged;
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &unchanged));
+  EXPECT_EQ(unchanged.raw_body, verified.raw_body);
+  const std::string event2 = NotionEvent("evt-lifecycle-2");
+  ExpectAck(Ingress(path, NotionSigned(first, event2), event2));
+
+  // The owner's reset, under the v3 twin: verified_at and the token gone.
+  Endpoint reset;
+  ASSERT_NO_FATAL_FAILURE(ExpectEndpoint(
+      ResetAs(key_, created.id, "/api/v3/webhook_endpoints"), 200, &reset));
+  EXPECT_TRUE(reset.verified_at_is_null) << reset.raw_body;
+  EXPECT_FALSE(reset.verification_token.has_value()) << reset.raw_body;
+  EXPECT_EQ(reset.webhook_url, created.webhook_url);
+  Endpoint read;
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &read));
+  EXPECT_EQ(read.raw_body, reset.raw_body);
+  const std::string event3 = NotionEvent("evt-lifecycle-3");
+  ExpectErrorEnvelope(Ingress(path, NotionSigned(first, event3), event3), 400,
+                      "WebhookIngress_NotConfigured");
+
+  // A new handshake, with a new token: verified again, the new token shown,
+  // and only it signs.
+  ExpectAck(NotionHandshake(path, second));
+  Endpoint again;
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &again));
+  EXPECT_FALSE(again.verified_at_is_null);
+  EXPECT_GE(VerifiedAt(again), VerifiedAt(verified));
+  EXPECT_EQ(again.verification_token, second) << again.raw_body;
+  ExpectErrorEnvelope(Ingress(path, NotionSigned(first, event3), event3), 400,
+                      kInvalidSignature);
+  ExpectAck(Ingress(path, NotionSigned(second, event3), event3));
+  std::vector<EventItem> events;
+  ASSERT_NO_FATAL_FAILURE(MustListEvents(created.id, &events));
+  EXPECT_EQ(ProviderIds(events),
+            (std::vector<std::string>{"evt-lifecycle-3", "evt-lifecycle-2",
+                                      "evt-lifecycle-1"}));
+  // Never in the log.
+  for (const std::string& token : {first, second}) {
+    EXPECT_TRUE(LogLinesWith(token).empty()) << token;
+  }
+}
+
+// Slack: reset clears verified_at and keeps the signing secret the project
+// set, so Slack's next url_verification, signed with it, verifies again.
+TEST_F(HttpIngressLifecycleTest, SlackResetKeepsTheSigningSecret) {
+  Endpoint created, verified, reset, again;
+  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("c1", &created));
+  ExpectChallenge(SendSlack(IngressPath(created), kSlackSecret,
+                            UrlVerification("first-0123")),
+                  "first-0123");
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &verified));
+  ASSERT_FALSE(verified.verified_at_is_null);
+  EXPECT_FALSE(verified.has_verification_token) << verified.raw_body;
+  ASSERT_NO_FATAL_FAILURE(ExpectEndpoint(Reset(created.id), 200, &reset));
+  EXPECT_TRUE(reset.verified_at_is_null) << reset.raw_body;
+  EXPECT_EQ(reset.data, verified.data);
+  ExpectChallenge(SendSlack(IngressPath(created), kSlackSecret,
+                            UrlVerification("second-0123")),
+                  "second-0123");
+  ASSERT_NO_FATAL_FAILURE(MustRead(created.id, &again));
+  EXPECT_FALSE(again.verified_at_is_null);
+  EXPECT_GE(VerifiedAt(again), VerifiedAt(verified));
+  // A missing or malformed id is 404 like another project's.
+  ExpectErrorEnvelope(Reset(RandomEndpointId()), 404,
+                      "WebhookEndpoint_NotFound");
+  ExpectErrorEnvelope(Reset("nope"), 404, "WebhookEndpoint_NotFound");
+  ExpectErrorEnvelope(ResetAs("", created.id), 401, "HTTP_Unauthorized");
+}
+
+// A refused ingress request logs one line naming the endpoint and why;
+// never the signature, the secret or the body.
+TEST_F(HttpIngressLifecycleTest, RefusalsLogTheEndpointAndTheReason) {
+  Endpoint slack, bare;
+  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("c1", &slack));
+  ASSERT_NO_FATAL_FAILURE(MustCreate("slack", "c2", &bare));
+  const std::string body = SlackEvent("EvLogged1", "body-text-not-for-logs");
+  const httplib::Headers forged = SlackHeadersAt(kOtherSecret, UnixNow(), body);
+  const std::string signature = forged.find(kSlackSignatureHeader)->second;
+  ExpectErrorEnvelope(Ingress(IngressPath(slack), forged, body), 400,
+                      kInvalidSignature);
+  ExpectErrorEnvelope(
+      SendSlack(IngressPath(slack), kSlackSecret, body, /*offset=*/-400), 400,
+      kInvalidSignature);
+  ExpectErrorEnvelope(SendSlack(IngressPath(bare), kSlackSecret, body), 400,
+                      "WebhookIngress_NotConfigured");
+
+  const std::vector<std::string> refused =
+      LogLinesWith("ingress " + slack.id + " refused");
+  ASSERT_EQ(refused.size(), 2u) << server_->Stderr();
+  EXPECT_TRUE(Contains(refused[0], "X-Slack-Signature header does not match"))
+      << refused[0];
+  // How far, and which way (a second may tick between send and check).
+  EXPECT_TRUE(Contains(refused[1], "is 400 seconds behind") ||
+              Contains(refused[1], "is 401 seconds behind"))
+      << refused[1];
+  const std::vector<std::string> unconfigured =
+      LogLinesWith("ingress " + bare.id + " refused");
+  ASSERT_EQ(unconfigured.size(), 1u) << server_->Stderr();
+  EXPECT_TRUE(Contains(unconfigured[0], "no secret stored")) << unconfigured[0];
+  const std::string log = server_->Stderr();
+  for (const std::string& secret :
+       {signature, signature.substr(3), std::string(kSlackSecret),
+        std::string(kOtherSecret), std::string("body-text-not-for-logs")}) {
+    EXPECT_FALSE(Contains(log, secret)) << secret;
+  }
+}
+
+// At --log-level debug an accepted event logs its ids, its size and
+// whether it was a retry; at the default level it does not.
+TEST_F(HttpIngressLifecycleTest, DebugLevelLogsAcceptedEvents) {
+  Endpoint slack;
+  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("c1", &slack));
+  const std::string body = SlackEvent("EvDebug1");
+  ExpectAck(SendSlack(IngressPath(slack), kSlackSecret, body));
+  EXPECT_TRUE(LogLinesWith("ingress " + slack.id + " accepted").empty());
+
+  ASSERT_TRUE(StartServer({"--log-level", "debug"}));
+  const std::string body2 = SlackEvent("EvDebug2");
+  ExpectAck(SendSlack(IngressPath(slack), kSlackSecret, body2));
+  ExpectAck(SendSlack(IngressPath(slack), kSlackSecret, body2));
+  std::vector<EventItem> events;
+  ASSERT_NO_FATAL_FAILURE(MustListEvents(slack.id, &events));
+  ASSERT_EQ(ProviderIds(events),
+            (std::vector<std::string>{"EvDebug2", "EvDebug1"}));
+  const std::vector<std::string> accepted =
+      LogLinesWith("ingress " + slack.id + " accepted");
+  ASSERT_EQ(accepted.size(), 2u) << server_->Stderr();
+  for (const std::string& line : accepted) {
+    EXPECT_TRUE(Contains(line, "\"provider_event_id\":\"EvDebug2\"")) << line;
+    EXPECT_TRUE(Contains(line, "\"bytes\":" + std::to_string(body2.size())))
+        << line;
+  }
+  EXPECT_TRUE(Contains(accepted[0], "\"event_id\":\"" + events[0].id + "\""))
+      << accepted[0];
+  EXPECT_TRUE(Contains(accepted[0], "\"duplicate\":false")) << accepted[0];
+  EXPECT_TRUE(Contains(accepted[1], "\"duplicate\":true")) << accepted[1];
+}
+
+// --max-body reaches 25 MiB, GitHub's limit: an event just under it is
+// accepted, stored and listed byte for byte (on SQLite and, in the pg.
+// run, PostgreSQL); one over it is a 413 in the error format, refused
+// before its body is read.
+TEST_F(HttpIngressLifecycleTest, TwentyFiveMebibyteEventsAreStored) {
+  constexpr size_t kLimit = 25 * 1024 * 1024;
+  ASSERT_TRUE(StartServer({"--max-body", std::to_string(kLimit)}));
+  Endpoint slack;
+  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("c1", &slack));
+  const size_t overhead = SlackEvent("EvHuge1", "").size();
+  const std::string body =
+      SlackEvent("EvHuge1", std::string(kLimit - 64 - overhead, 'x'));
+  ASSERT_EQ(body.size(), kLimit - 64);
+  ExpectAck(SendSlack(IngressPath(slack), kSlackSecret, body));
+  EventPage page;
+  ASSERT_NO_FATAL_FAILURE(ExpectEventPage(Events(slack.id, "limit=1"), &page));
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].provider_event_id, "EvHuge1");
+  EXPECT_EQ(page.items[0].bytes.size(), body.size());
+  EXPECT_TRUE(page.items[0].bytes == body);
+
+  RawConnection connection(port());
+  ASSERT_TRUE(connection.connected());
+  // The head alone: the limit is judged on Content-Length, before a byte
+  // of the body is read.
+  connection.Send("POST " + IngressPath(slack) +
+                  " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                  "application/json\r\nContent-Length: " +
+                  std::to_string(kLimit + 1) + "\r\n\r\n");
+  Reply reply;
+  ASSERT_TRUE(connection.ReadResponse(&reply));
+  ExpectErrorEnvelope(reply, 413, "HTTP_PayloadTooLarge");
 }
 
 }  // namespace

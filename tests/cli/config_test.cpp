@@ -41,6 +41,13 @@ TEST_F(HttpConfigTest, HelpExits0AndNamesEveryFlag) {
   }
 }
 
+// Issue 17: the help gives --max-body's range, up to GitHub's 25 MiB.
+TEST_F(HttpConfigTest, HelpGivesTheMaxBodyRange) {
+  const Finished help = RunToExit({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_TRUE(Contains(help.out, "1024-26214400")) << help.out;
+}
+
 TEST_F(HttpConfigTest, PublicUrlWithTrailingSlashMakesNoDoubleSlash) {
   ASSERT_TRUE(StartServer({"--public-url", "https://hooks.example.com/"}));
   Endpoint endpoint;
@@ -128,6 +135,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadFlags("ZeroThreads", "--threads", {"--port", "0", "--threads", "0"}),
         BadFlags("TinyMaxBody", "--max-body",
                  {"--port", "0", "--max-body", "5"}),
+        // Issue 17: up to 25 MiB (GitHub's limit), and the line says so.
+        BadFlags("MaxBodyOverTwentyFiveMebibytes", "from 1024 to 26214400",
+                 {"--port", "0", "--max-body", "26214401"}),
         BadFlags("FtpPublicUrl", "--public-url",
                  {"--port", "0", "--public-url", "ftp://x"}),
         BadFlags("UnknownFlag", "--nope", {"--port", "0", "--nope", "1"}),

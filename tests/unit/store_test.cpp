@@ -312,6 +312,60 @@ TEST_P(StoreTest, MarkVerifiedSetsTheTimeOnceWithItsSecret) {
             Status::Code::kNotFound);
 }
 
+// Issue 17: reset_verification. Clears verified_at and the named secret,
+// keeps every other field, and lets the next handshake verify again with a
+// new secret. Another project's id is NotFound and changes nothing.
+TEST_P(StoreTest, ResetVerificationMakesRoomForANewHandshake) {
+  const std::string a = Project('a');
+  const std::string b = Project('b');
+  WebhookEndpoint out;
+  bool created = false;
+  ASSERT_OK(store_->CreateEndpoint(Endpoint(a, "we_1"), &out, &created));
+  ASSERT_OK(store_->UpdateSetupFields(a, "we_1", {{"kept", "v"}}, false, &out));
+  bool verified = false;
+  ASSERT_OK(store_->MarkVerified(
+      "we_1", 1000, SetupField{"verification_token", "tok-1"}, &verified));
+  ASSERT_TRUE(verified);
+
+  EXPECT_EQ(
+      store_->ResetVerification(b, "we_1", "verification_token", &out).code(),
+      Status::Code::kNotFound);
+  EXPECT_EQ(store_->ResetVerification(a, "we_none", std::nullopt, &out).code(),
+            Status::Code::kNotFound);
+  WebhookEndpoint got;
+  ASSERT_OK(store_->GetEndpoint(a, "we_1", &got));
+  EXPECT_EQ(got.verified_at_ms, 1000);
+  EXPECT_EQ(got.setup_fields.size(), 2u);
+
+  WebhookEndpoint reset;
+  ASSERT_OK(store_->ResetVerification(a, "we_1", "verification_token", &reset));
+  EXPECT_FALSE(reset.verified_at_ms.has_value());
+  ASSERT_EQ(reset.setup_fields.size(), 1u);
+  EXPECT_EQ(reset.setup_fields[0].name, "kept");
+  EXPECT_EQ(reset.project_id, a);
+  ASSERT_OK(store_->GetEndpoint(a, "we_1", &got));
+  EXPECT_FALSE(got.verified_at_ms.has_value());
+  ASSERT_EQ(got.setup_fields.size(), 1u);
+  EXPECT_EQ(got.setup_fields[0].value, "v");
+
+  ASSERT_OK(store_->MarkVerified(
+      "we_1", 3000, SetupField{"verification_token", "tok-2"}, &verified));
+  EXPECT_TRUE(verified);
+  ASSERT_OK(store_->GetEndpointForIngress("we_1", &got));
+  EXPECT_EQ(got.verified_at_ms, 3000);
+  ASSERT_EQ(got.setup_fields.size(), 2u);
+  EXPECT_EQ(got.setup_fields[0].name, "kept");
+  EXPECT_EQ(got.setup_fields[1].value, "tok-2");
+
+  // Without a field name only the time goes (Slack's secret is the
+  // project's own); an endpoint never verified stays as it is.
+  ASSERT_OK(store_->ResetVerification(a, "we_1", std::nullopt, &reset));
+  EXPECT_FALSE(reset.verified_at_ms.has_value());
+  EXPECT_EQ(reset.setup_fields.size(), 2u);
+  ASSERT_OK(store_->ResetVerification(a, "we_1", std::nullopt, &reset));
+  EXPECT_EQ(reset.setup_fields.size(), 2u);
+}
+
 // Writes from many threads share commits (group commit). Each must still be
 // all-or-nothing on its own: a write that fails in the middle of a shared
 // transaction (here, a key whose digest exists, after its new project row
