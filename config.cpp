@@ -296,7 +296,7 @@ constexpr Setting kSettings[] = {
        return std::to_string(config.max_body);
      }},
     {"toolkits", "FILE", "WEBHOOKS_TOOLKITS", SettingKind::kValue, nullptr,
-     "built-in: slack, slackbot, notion",
+     "built-in: slack, slackbot, notion, discord, github, stripe",
      "toolkit catalog JSON that extends (or, with \"replace\": true, "
      "replaces) the built-in one",
      false,

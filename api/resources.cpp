@@ -69,8 +69,7 @@ bool ShowsHandshakeSecret(int64_t verified_at_ms, int64_t now_ms) {
 
 void WriteEndpoint(const WebhookEndpoint& endpoint,
                    const ToolkitCatalog& catalog, std::string_view public_base,
-                   int64_t now_ms,
-                   JsonWriter* json) {
+                   int64_t now_ms, JsonWriter* json) {
   const ToolkitSpec* toolkit = catalog.Find(endpoint.toolkit_slug);
   json->BeginObject();
   json->Key("id");

@@ -71,8 +71,7 @@ bool ShowsHandshakeSecret(int64_t verified_at_ms, int64_t now_ms);
 // `now_ms`, masked after.
 void WriteEndpoint(const WebhookEndpoint& endpoint,
                    const ToolkitCatalog& catalog, std::string_view public_base,
-                   int64_t now_ms,
-                   JsonWriter* json);
+                   int64_t now_ms, JsonWriter* json);
 
 // Endpoints as a list shows them: id, toolkit_slug and client_id only, as
 // Composio's list items.

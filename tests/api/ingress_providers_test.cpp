@@ -105,7 +105,8 @@ TEST_F(HttpProvidersTest, StripeVectorIsStaleAndAFreshSignatureIsStored) {
               kStripeBody),
       400, kInvalidSignature, &error));
   ASSERT_EQ(error.errors.size(), 1u);
-  EXPECT_TRUE(Contains(error.errors[0], "seconds away")) << error.errors[0];
+  EXPECT_TRUE(Contains(error.errors[0], "seconds behind the server's clock"))
+      << error.errors[0];
 
   const std::string fresh =
       StripeSignatureOf(kStripeSecret, UnixNow(), kStripeBody);
