@@ -490,15 +490,7 @@ class PostgresStore final : public Store {
         s = UpsertSetupField(c, row.id, field);
         if (!s.ok()) return s;
       }
-      s = Exec(c, kSelectSetupFields, {Text(row.id)}, &result);
-      if (!s.ok()) return s;
-      row.setup_fields.clear();
-      for (int r = 0; r < result.rows(); ++r) {
-        s = secrets_.AppendSetupField(StringAt(result, r, 0), result.Text(r, 1),
-                                      &row);
-        if (!s.ok()) return s;
-      }
-      return Status::Ok();
+      return ReloadSetupFields(c, &row);
     });
     if (status.ok()) *out = std::move(row);
     return status;
@@ -598,15 +590,7 @@ class PostgresStore final : public Store {
                  nullptr);
         if (!s.ok()) return s;
       }
-      s = Exec(c, kSelectSetupFields, {Text(row.id)}, &result);
-      if (!s.ok()) return s;
-      row.setup_fields.clear();
-      for (int r = 0; r < result.rows(); ++r) {
-        s = secrets_.AppendSetupField(StringAt(result, r, 0), result.Text(r, 1),
-                                      &row);
-        if (!s.ok()) return s;
-      }
-      return Status::Ok();
+      return ReloadSetupFields(c, &row);
     });
     if (status.ok()) *out = std::move(row);
     return status;
@@ -1187,6 +1171,20 @@ class PostgresStore final : public Store {
       if (result.IsNull(row, 7)) continue;  // the endpoint has no fields
       Status s = secrets_.AppendSetupField(StringAt(result, row, 7),
                                            result.Text(row, 8), out);
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  // Reads `row`'s setup fields again (opened), after a change to them.
+  Status ReloadSetupFields(Connection& c, WebhookEndpoint* row) const {
+    Result result;
+    Status s = Exec(c, kSelectSetupFields, {Text(row->id)}, &result);
+    if (!s.ok()) return s;
+    row->setup_fields.clear();
+    for (int r = 0; r < result.rows(); ++r) {
+      s = secrets_.AppendSetupField(StringAt(result, r, 0), result.Text(r, 1),
+                                    row);
       if (!s.ok()) return s;
     }
     return Status::Ok();
