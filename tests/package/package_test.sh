@@ -58,7 +58,7 @@ exec_start=$(grep '^ExecStart=' "$root/lib/systemd/system/webhooks-server.servic
 manual=$(zcat "$root/usr/share/man/man1/webhooks-server.1.gz")
 grep -q '^\.TH WEBHOOKS-SERVER 1' <<<"$manual" || fail "the man page has no .TH"
 grep -q -- '--trusted-proxy' <<<"$manual" || fail "the man page lacks the settings"
-"$root/usr/bin/webhooks-server" --version | grep -qx "webhooks-server $version" ||
+[[ $("$root/usr/bin/webhooks-server" --version) == "webhooks-server $version" ]] ||
   fail "the installed binary's --version"
 
 # The installed binary serves: wait for its first line (no sleep), then

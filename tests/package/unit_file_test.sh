@@ -30,8 +30,12 @@ mapfile -t documented < <(grep -oE '^#?WEBHOOKS_[A-Z_]+=' "$env_file" | tr -d '#
 for variable in "${documented[@]}"; do
   [[ -n "${flag_of[$variable]:-}" ]] || problem "$env_file names $variable, which --help does not know"
 done
+# A set, not `printf | grep -q`: under pipefail, grep -q leaving at its
+# first match can kill printf with SIGPIPE and fail the pipeline.
+declare -A is_documented
+for variable in "${documented[@]}"; do is_documented[$variable]=1; done
 for variable in "${!flag_of[@]}"; do
-  printf '%s\n' "${documented[@]}" | grep -qx "$variable" ||
+  [[ -n "${is_documented[$variable]:-}" ]] ||
     problem "$env_file does not document $variable (${flag_of[$variable]}) with its default"
 done
 
