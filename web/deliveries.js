@@ -27,6 +27,9 @@ export function mountDeliveries(root) {
   let cursors = [null];
   const expanded = new Set();
   const detailCache = new Map();
+  // Which attempts' response panels are open ("deliveryId:attempt"), taken from the page just before
+  // each re-render: a live update or a filter change must not snap shut a panel the reader opened.
+  const openResponses = new Set();
 
   const filter = h('select', { id: 'dlv-filter', name: 'status' },
     h('option', { value: '', text: 'All' }), STATUSES.map((s) => h('option', { value: s, text: s })));
@@ -108,6 +111,10 @@ export function mountDeliveries(root) {
   function render(page) {
     const items = page.items || [];
     status.textContent = items.length ? `${items.length} deliver${items.length === 1 ? 'y' : 'ies'} on this page.` : 'No deliveries match.';
+    for (const panel of table.querySelectorAll('details.response')) {
+      if (panel.open) openResponses.add(panel.dataset.key);
+      else openResponses.delete(panel.dataset.key);
+    }
     clear(table);
     clear(pager);
     if (items.length) {
@@ -165,17 +172,18 @@ export function mountDeliveries(root) {
           h('td', { class: 'num status-code', text: a.status_code == null ? '—' : String(a.status_code) }),
           h('td', { text: a.error_class || '—' }),
           h('td', { class: 'num', text: `${a.duration_ms} ms` }),
-          h('td', {}, responseDetails(a))))))
+          h('td', {}, responseDetails(detail.id, a))))))
       : h('p', { class: 'muted', text: 'No attempt made yet.' });
     return h('tr', { class: 'attempts-row', id: `att-${detail.id}` }, h('td', { colSpan: 7 }, content));
   }
 
-  function responseDetails(attempt) {
+  function responseDetails(deliveryId, attempt) {
+    const key = `${deliveryId}:${attempt.attempt}`;
     const text = attempt.response_body || '';
     const excerpt = text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
     const headers = Object.entries(attempt.response_headers || {}).map(([n, v]) => `${n}: ${v}`).join('\n');
     const sent = Object.entries(attempt.request_headers || {}).map(([n, v]) => `${n}: ${v}`).join('\n');
-    return h('details', { class: 'response' },
+    return h('details', { class: 'response', dataset: { key }, attrs: { open: openResponses.has(key) } },
       h('summary', {}, `Response (${text ? `${text.length} characters` : 'empty'})`),
       h('p', { class: 'muted', text: 'Response headers' }), h('pre', { text: headers || '(none)' }),
       h('p', { class: 'muted', text: 'Response body (excerpt)' }), h('pre', { text: excerpt || '(empty)' }),

@@ -319,6 +319,7 @@ async function main() {
     await page.locator('#dlv-filter').selectOption('succeeded');
     await page.locator('tr.delivery[data-status="succeeded"]').waitFor();
     assert.equal(await page.locator('tr.delivery').count(), 1);
+    await page.locator('tr.attempt[data-attempt="1"] pre', { hasText: 'receiver failing on purpose' }).waitFor();
 
     step = 'recover';
     await page.locator('#recover-since').fill('2020-01-01T00:00');
