@@ -5,11 +5,18 @@
 # every fuzz target. .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh --for-tests
-scripts/format.sh --check
+# Runs one step and says how long it took: the whole must stay under 25
+# minutes on a 2-core machine, and this shows where the time goes.
+step() {
+  local started=$EPOCHSECONDS
+  "$@"
+  echo "test command: '$*' took $((EPOCHSECONDS - started)) s" >&2
+}
+step scripts/install-deps.sh --for-tests
+step scripts/format.sh --check
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)"
-ctest --test-dir build --output-on-failure -j2
-scripts/bench --quick --binary build/webhooks-server
-scripts/sanitize.sh
-scripts/fuzz --seconds 10
+step cmake --build build -j"$(nproc)"
+step ctest --test-dir build --output-on-failure -j2
+step scripts/bench --quick --binary build/webhooks-server
+step scripts/sanitize.sh
+step scripts/fuzz --seconds 10
