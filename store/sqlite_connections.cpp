@@ -82,10 +82,8 @@ bool Connection::InAutocommit() {
 // ---------------------------------------------------------------------------
 // GroupCommit
 
-GroupCommit::GroupCommit(std::unique_ptr<Connection> connection,
-                         std::function<void(Connection&)> between_batches)
-    : connection_(std::move(connection)),
-      between_batches_(std::move(between_batches)) {
+GroupCommit::GroupCommit(std::unique_ptr<Connection> connection, Upkeep upkeep)
+    : connection_(std::move(connection)), upkeep_(std::move(upkeep)) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -98,49 +96,110 @@ GroupCommit::~GroupCommit() {
   thread_.join();
 }
 
-Status GroupCommit::Run(const char* operation, ConnectionWork work) {
+Status GroupCommit::RunIfIdle(const char* operation, ConnectionWork work,
+                              bool* ran) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    *ran = !busy_ && waiting_.empty();
+    if (!*ran) return Status::Ok();
+    busy_ = true;
+  }
+  // Hands the connection back even if the batch throws (it should not).
+  struct HandBack {
+    GroupCommit* self;
+    ~HandBack() { self->ReleaseAfterInline(); }
+  } hand_back{this};
   Job job(operation, work);
+  Job* const jobs[] = {&job};
+  RunBatch(jobs, 1);
+  return job.status;
+}
+
+Status GroupCommit::Run(const char* operation, ConnectionWork work) {
+  bool ran = false;
+  Status status = RunIfIdle(operation, work, &ran);
+  if (ran) return status;
+  Job job(operation, work);
+  bool wake_writer = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     waiting_.push_back(&job);
+    // A busy writer thread takes the queue when its batch is done, and a
+    // write running on a caller's thread wakes it when it is.
+    wake_writer = !busy_;
   }
-  wake_.notify_one();
+  if (wake_writer) wake_.notify_one();
   job.finished.Wait();
   return job.status;
+}
+
+void GroupCommit::ReleaseAfterInline() {
+  bool wake_writer = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    busy_ = false;
+    if (upkeep_.run && (!upkeep_.due || upkeep_.due())) upkeep_due_ = true;
+    wake_writer = !waiting_.empty() || upkeep_due_;
+  }
+  if (wake_writer) wake_.notify_one();
 }
 
 void GroupCommit::Loop() {
   std::vector<Job*> batch;
   batch.reserve(kMaxBatch);
   for (;;) {
+    bool upkeep = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });
-      if (waiting_.empty()) return;  // stopping, and nothing left to do
-      // Everything that arrived while the last batch was being committed
-      // goes into this one: that is where the shared fsync comes from.
+      wake_.wait(lock, [this] {
+        return !busy_ && (stopping_ || upkeep_due_ || !waiting_.empty());
+      });
+      if (waiting_.empty() && !upkeep_due_) return;  // stopping, all done
+      busy_ = true;
+      // Everything that arrived while the last write was being committed
+      // goes into this batch: that is where the shared fsync comes from.
       while (!waiting_.empty() && batch.size() < kMaxBatch) {
         batch.push_back(waiting_.front());
         waiting_.pop_front();
       }
+      upkeep = upkeep_due_;
+      upkeep_due_ = false;
     }
-    RunBatch(batch);
-    // A job may be gone as soon as it is posted: post is the last touch.
-    for (Job* job : batch) job->finished.Post();
-    batch.clear();
-    if (between_batches_) between_batches_(*connection_);
+    if (!batch.empty()) {
+      RunBatch(batch.data(), batch.size());
+      // A job may be gone as soon as it is posted: post is the last touch.
+      for (Job* job : batch) job->finished.Post();
+      batch.clear();
+      upkeep = upkeep_.run && (!upkeep_.due || upkeep_.due());
+    }
+    // After the callers were answered, and outside any transaction.
+    if (upkeep) upkeep_.run(*connection_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      busy_ = false;
+    }
   }
 }
 
-void GroupCommit::RunBatch(const std::vector<Job*>& batch) {
+void GroupCommit::RunJob(Job& job) {
+  try {
+    job.status = job.work(*connection_);
+  } catch (const SQLite::Exception& e) {
+    job.status = StatusFromSqlite(e, job.operation);
+  } catch (const std::exception& e) {
+    job.status = Status::Internal(std::string(job.operation) + ": " + e.what());
+  }
+}
+
+void GroupCommit::RunBatch(Job* const* jobs, size_t count) {
   Connection& connection = *connection_;
   size_t next = 0;
-  while (next < batch.size()) {
+  while (next < count) {
     const size_t first = next;
     // Waiting for another process's lock, the batch gives up when its
     // oldest write has waited the busy timeout since it arrived: a write
     // queued behind a batch that waited must not wait a second timeout.
-    const auto waited = std::chrono::steady_clock::now() - batch[next]->arrived;
+    const auto waited = std::chrono::steady_clock::now() - jobs[next]->arrived;
     const auto left =
         std::chrono::milliseconds(kBusyTimeoutMs) -
         std::chrono::duration_cast<std::chrono::milliseconds>(waited);
@@ -153,22 +212,26 @@ void GroupCommit::RunBatch(const std::vector<Job*>& batch) {
       // Another process holds the write lock past the busy timeout, or the
       // database is unusable: nothing of this batch can be written.
       Status failed = StatusFromSqlite(e, "begin write transaction");
-      for (size_t i = next; i < batch.size(); ++i) batch[i]->status = failed;
+      for (size_t i = next; i < count; ++i) jobs[i]->status = failed;
       return;
     }
     bool transaction_lost = false;
-    for (; next < batch.size() && !transaction_lost; ++next) {
-      Job& job = *batch[next];
+    if (count - next == 1) {
+      // Alone in its transaction: no savepoint, the rollback undoes it.
+      Job& job = *jobs[next++];
+      RunJob(job);
+      if (connection.InAutocommit()) {
+        transaction_lost = true;  // SQLite rolled it back
+      } else if (!job.status.ok()) {
+        connection.RollbackQuietly();
+        continue;
+      }
+    }
+    for (; next < count && !transaction_lost; ++next) {
+      Job& job = *jobs[next];
       try {
         connection.Savepoint();
-        try {
-          job.status = job.work(connection);
-        } catch (const SQLite::Exception& e) {
-          job.status = StatusFromSqlite(e, job.operation);
-        } catch (const std::exception& e) {
-          job.status =
-              Status::Internal(std::string(job.operation) + ": " + e.what());
-        }
+        RunJob(job);
         if (connection.InAutocommit()) {
           transaction_lost = true;  // SQLite rolled everything back
         } else {
@@ -191,19 +254,19 @@ void GroupCommit::RunBatch(const std::vector<Job*>& batch) {
         Status failed = StatusFromSqlite(e, "commit");
         connection.RollbackQuietly();
         for (size_t i = first; i < next; ++i) {
-          if (batch[i]->status.ok()) batch[i]->status = failed;
+          if (jobs[i]->status.ok()) jobs[i]->status = failed;
         }
         continue;
       }
     }
     // Every write since BEGIN is gone, including those that succeeded:
     // they fail too (a caller that retries writes them again).
-    const Status& cause = batch[next - 1]->status;
+    const Status& cause = jobs[next - 1]->status;
     Status lost = Status::Unavailable(
         "the transaction was rolled back: " +
         (cause.ok() ? std::string("unknown cause") : cause.message()));
     for (size_t i = first; i < next; ++i) {
-      if (batch[i]->status.ok()) batch[i]->status = lost;
+      if (jobs[i]->status.ok()) jobs[i]->status = lost;
     }
   }
 }

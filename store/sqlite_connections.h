@@ -166,25 +166,38 @@ class OneShotSignal {
   sem_t semaphore_;
 };
 
-// The writer thread and its queue. Run() blocks until the work is committed
-// (durable, for a file database) or has failed; then its Status is final.
+// The one write connection and how writes reach it. Run() blocks until the
+// work is committed (durable, for a file database) or has failed; then its
+// Status is final.
+//
+// A write that finds the connection idle and nobody waiting runs at once on
+// its caller's thread, in a transaction of its own: a lone request pays no
+// hand-off to another thread (two wake-ups, 0.1-0.2 ms on a loaded machine).
+// A write that finds it busy queues; the writer thread then runs every write
+// that is waiting in one transaction, each in its own savepoint, and commits
+// once, so concurrent writers share one fsync.
 class GroupCommit {
  public:
   // At most this many writes share one transaction, which bounds how long
   // the first of them waits for the others.
   static constexpr size_t kMaxBatch = 256;
 
-  // `between_batches` (may be empty) runs on the writer thread after each
-  // batch, once its callers have been answered.
-  GroupCommit(std::unique_ptr<Connection> connection,
-              std::function<void(Connection&)> between_batches);
+  // Work to do on the connection between two transactions, off the request
+  // path: `due` (may be empty) says whether there is some, `run` does it on
+  // the writer thread once no write is running.
+  struct Upkeep {
+    std::function<bool()> due;
+    std::function<void(Connection&)> run;
+  };
+
+  GroupCommit(std::unique_ptr<Connection> connection, Upkeep upkeep);
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
   // Finishes the work already queued, then stops the thread.
   ~GroupCommit();
 
-  // Runs `work` inside a write transaction, in a savepoint of its own: if it
-  // throws or returns an error, only its own changes are undone.
+  // Runs `work` inside a write transaction; if it throws or returns an
+  // error, only its own changes are undone.
   Status Run(const char* operation, ConnectionWork work);
 
  private:
@@ -201,16 +214,27 @@ class GroupCommit {
     OneShotSignal finished;
   };
 
+  // Runs `work` at once on this thread if the connection is idle and no
+  // write is waiting, and sets *ran; otherwise runs nothing, *ran = false.
+  Status RunIfIdle(const char* operation, ConnectionWork work, bool* ran);
   void Loop();
+  // Runs one job's work on the connection; what it throws becomes its status.
+  void RunJob(Job& job);
   // Runs the jobs in as few transactions as it can (one, unless a failure
-  // ends one early) and sets each job's final status.
-  void RunBatch(const std::vector<Job*>& batch);
+  // ends one early) and sets each job's final status. The caller holds the
+  // connection (busy_).
+  void RunBatch(Job* const* jobs, size_t count);
+  // After a write on the caller's thread: hands the connection back and
+  // wakes the writer thread if writes queued meanwhile or upkeep is due.
+  void ReleaseAfterInline();
 
   const std::unique_ptr<Connection> connection_;
-  const std::function<void(Connection&)> between_batches_;
+  const Upkeep upkeep_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Job*> waiting_;  // guarded by mu_
+  bool busy_ = false;         // a thread is using connection_; guarded by mu_
+  bool upkeep_due_ = false;   // guarded by mu_
   bool stopping_ = false;     // guarded by mu_
   std::thread thread_;        // started last, in the constructor body
 };
@@ -269,6 +293,8 @@ class Checkpointer {
   // Step 2, on the writer's thread and connection, outside a transaction:
   // a no-op unless a background checkpoint finished since the last call.
   void CatchUp(Connection& writer);
+  // Whether CatchUp has something to do.
+  bool CatchUpDue() const { return catch_up_.load(); }
 
   // A full checkpoint that also empties the WAL, for a clean shutdown.
   Status Truncate();

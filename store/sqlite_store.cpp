@@ -75,14 +75,17 @@ class SqliteStore final : public Store {
       struct stat info {};
       if (::stat(path.c_str(), &info) == 0) inode_ = info.st_ino;
     }
-    std::function<void(Connection&)> between_batches;
+    GroupCommit::Upkeep upkeep;
     if (checkpointer_) {
-      between_batches = [checkpointer = checkpointer_.get()](Connection& c) {
+      upkeep.due = [checkpointer = checkpointer_.get()] {
+        return checkpointer->CatchUpDue();
+      };
+      upkeep.run = [checkpointer = checkpointer_.get()](Connection& c) {
         checkpointer->CatchUp(c);
       };
     }
-    writer_ = std::make_unique<GroupCommit>(std::move(writer),
-                                            std::move(between_batches));
+    writer_ =
+        std::make_unique<GroupCommit>(std::move(writer), std::move(upkeep));
     if (options.background_retention) {
       pruner_ = std::make_unique<BackgroundLoop>(
           std::chrono::milliseconds(kPruneIntervalMs),

@@ -1,7 +1,7 @@
 -- Every request creates a new endpoint: the client id is the run's prefix, the
 -- thread's id and a per-thread counter, so no two requests of a benchmark share
 -- one and every answer must be a 201.
--- Arguments: tag=RUN key=API_KEY prefix=CLIENT_ID_PREFIX
+-- Arguments: tag=RUN key=API_KEY prefix=CLIENT_ID_PREFIX [path=P]
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(dir .. "common.lua")
 
@@ -13,6 +13,7 @@ function init(args)
   wrk.headers["x-api-key"] = opts.key
   wrk.headers["content-type"] = "application/json"
   prefix = opts.prefix .. "-t" .. id .. "-"
+  path = opts.path or path
 end
 
 function request()
