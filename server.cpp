@@ -10,7 +10,7 @@
 //   toolkits/    the toolkit catalog and provider signature checks
 //   ops/         log, metrics, rate limit, memory trimming, signals
 //   http/        the hardened connection loop over cpp-httplib, and the
-//                outbound client on libcurl
+//                outbound client on libcurl (opened at the first delivery)
 //   store/       the storage contract (store.h) and the SQLite backend
 //   api/         everything that knows httplib's Request and Response,
 //                and the dashboard's routes (its page is web/, compiled in)
@@ -294,8 +294,8 @@ DeliveryOptions DeliveryOptionsFor(const Config& config, bool shared_store) {
 }
 
 int Run(int argc, char** argv) {
-  // libcurl's global state, set up before any thread starts (client.h).
-  const CurlLibrary curl;
+  // libcurl and libpq are not linked but opened when first needed
+  // (util/shared_library.h): each costs start-up time a run may not use.
   if (argc > 1 && std::string_view(argv[1]) == "send-test-event") {
     return SendTestEvent(argc - 1, argv + 1);
   }

@@ -6,7 +6,6 @@
 #include "http/client.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -16,21 +15,11 @@
 #include <cstring>
 #include <string_view>
 
+#include "http/libcurl.h"
 #include "util/net.h"
 #include "util/text.h"
 
 namespace webhooks {
-
-// ---------------------------------------------------------------------------
-// libcurl's global state
-// ---------------------------------------------------------------------------
-
-CurlLibrary::CurlLibrary()
-    : ok_(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) {}
-
-CurlLibrary::~CurlLibrary() {
-  if (ok_) curl_global_cleanup();
-}
 
 const char* TransferErrorName(TransferError error) {
   switch (error) {
@@ -59,10 +48,12 @@ const char* TransferErrorName(TransferError error) {
 namespace {
 
 struct EasyDeleter {
-  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+  const Libcurl* curl = nullptr;
+  void operator()(CURL* easy) const { curl->easy_cleanup(easy); }
 };
 struct ListDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+  const Libcurl* curl = nullptr;
+  void operator()(curl_slist* list) const { curl->slist_free_all(list); }
 };
 
 }  // namespace
@@ -125,11 +116,11 @@ std::string_view TrimWhitespace(std::string_view text) {
 // The request's headers as libcurl takes them, in order. "Name;" is how
 // libcurl sends an empty value ("Name:" would remove the header), and
 // "Name:" removes a header libcurl would add on its own.
-curl_slist* BuildHeaderList(const OutboundRequest& request,
+curl_slist* BuildHeaderList(const Libcurl& curl, const OutboundRequest& request,
                             std::string* problem) {
-  std::unique_ptr<curl_slist, ListDeleter> list;
-  auto append = [&list](const std::string& line) {
-    curl_slist* grown = curl_slist_append(list.get(), line.c_str());
+  std::unique_ptr<curl_slist, ListDeleter> list(nullptr, ListDeleter{&curl});
+  auto append = [&curl, &list](const std::string& line) {
+    curl_slist* grown = curl.slist_append(list.get(), line.c_str());
     if (grown == nullptr) return false;
     list.release();
     list.reset(grown);
@@ -290,16 +281,18 @@ long ClampMs(int64_t ms) {
 
 // Sets up `transfer`'s easy handle. False (with response.error_detail) if
 // libcurl refused something.
-bool SetUpEasy(OutboundClient::Transfer* transfer,
+bool SetUpEasy(const Libcurl& curl, OutboundClient::Transfer* transfer,
                const ClientOptions& options) {
-  transfer->easy.reset(curl_easy_init());
+  transfer->easy =
+      std::unique_ptr<CURL, EasyDeleter>(curl.easy_init(), EasyDeleter{&curl});
   CURL* easy = transfer->easy.get();
   if (easy == nullptr) {
     transfer->response.error_detail = "curl_easy_init failed";
     return false;
   }
   std::string problem;
-  transfer->header_list.reset(BuildHeaderList(transfer->request, &problem));
+  transfer->header_list = std::unique_ptr<curl_slist, ListDeleter>(
+      BuildHeaderList(curl, transfer->request, &problem), ListDeleter{&curl});
   if (transfer->header_list == nullptr) {
     transfer->response.error_detail = problem;
     return false;
@@ -309,36 +302,36 @@ bool SetUpEasy(OutboundClient::Transfer* transfer,
   auto set = [&code](CURLcode result) {
     if (code == CURLE_OK) code = result;
   };
-  set(curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer));
-  set(curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error_buffer));
-  set(curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str()));
-  set(curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https"));
-  set(curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L));
-  set(curl_easy_setopt(easy, CURLOPT_HTTP_VERSION,
+  set(curl.easy_setopt(easy, CURLOPT_PRIVATE, transfer));
+  set(curl.easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error_buffer));
+  set(curl.easy_setopt(easy, CURLOPT_URL, request.url.c_str()));
+  set(curl.easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https"));
+  set(curl.easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L));
+  set(curl.easy_setopt(easy, CURLOPT_HTTP_VERSION,
                        static_cast<long>(CURL_HTTP_VERSION_1_1)));
-  set(curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+  set(curl.easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body.size())));
-  set(curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.data()));
-  set(curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->header_list.get()));
+  set(curl.easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.data()));
+  set(curl.easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->header_list.get()));
   if (!options.user_agent.empty() && !HasHeader(request, "User-Agent")) {
-    set(curl_easy_setopt(easy, CURLOPT_USERAGENT, options.user_agent.c_str()));
+    set(curl.easy_setopt(easy, CURLOPT_USERAGENT, options.user_agent.c_str()));
   }
-  set(curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L));
-  set(curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L));
-  set(curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+  set(curl.easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L));
+  set(curl.easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L));
+  set(curl.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                        ClampMs(options.connect_timeout_ms)));
-  set(curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+  set(curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS,
                        ClampMs(options.total_timeout_ms)));
   // No SIGALRM for resolver timeouts: this runs beside other threads.
-  set(curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L));
-  set(curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, WriteBody));
-  set(curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer));
-  set(curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, ReadHeader));
-  set(curl_easy_setopt(easy, CURLOPT_HEADERDATA, transfer));
-  set(curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, OpenCheckedSocket));
-  set(curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, transfer));
+  set(curl.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L));
+  set(curl.easy_setopt(easy, CURLOPT_WRITEFUNCTION, WriteBody));
+  set(curl.easy_setopt(easy, CURLOPT_WRITEDATA, transfer));
+  set(curl.easy_setopt(easy, CURLOPT_HEADERFUNCTION, ReadHeader));
+  set(curl.easy_setopt(easy, CURLOPT_HEADERDATA, transfer));
+  set(curl.easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, OpenCheckedSocket));
+  set(curl.easy_setopt(easy, CURLOPT_OPENSOCKETDATA, transfer));
   if (code != CURLE_OK) {
-    transfer->response.error_detail = curl_easy_strerror(code);
+    transfer->response.error_detail = curl.easy_strerror(code);
     return false;
   }
   return true;
@@ -357,14 +350,33 @@ int64_t MillisecondsSince(std::chrono::steady_clock::time_point start) {
 // ---------------------------------------------------------------------------
 
 OutboundClient::OutboundClient(ClientOptions options)
-    : options_(std::move(options)), multi_(curl_multi_init()) {}
+    : options_(std::move(options)) {}
 
 OutboundClient::~OutboundClient() {
+  if (multi_ == nullptr) return;  // never sent anything
   for (auto& [easy, transfer] : running_) {
-    curl_multi_remove_handle(multi_, easy);
+    curl_->multi_remove_handle(multi_, easy);
   }
   running_.clear();
-  if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  curl_->multi_cleanup(multi_);
+}
+
+bool OutboundClient::Ready(std::string* problem) {
+  if (multi_ != nullptr) return true;
+  if (curl_ == nullptr) curl_ = LoadLibcurl(problem);
+  if (curl_ == nullptr) return false;
+  CURLM* multi = curl_->multi_init();
+  if (multi == nullptr) {
+    *problem = "curl_multi_init failed";
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(wake_mu_);
+  multi_ = multi;
+  // A Wakeup() that came before the multi handle did is owed to the next
+  // Poll, which now waits in curl_multi_poll.
+  if (wake_pending_) curl_->multi_wakeup(multi_);
+  wake_pending_ = false;
+  return true;
 }
 
 void OutboundClient::Start(OutboundRequest request) {
@@ -383,13 +395,18 @@ void OutboundClient::Start(OutboundRequest request) {
 }
 
 void OutboundClient::Begin(std::unique_ptr<Transfer> transfer) {
-  bool ok = multi_ != nullptr && SetUpEasy(transfer.get(), options_);
-  if (ok && curl_multi_add_handle(multi_, transfer->easy.get()) != CURLM_OK) {
+  std::string problem;
+  bool ok = Ready(&problem);
+  if (!ok) {
+    transfer->response.error_detail = problem;
+  } else {
+    ok = SetUpEasy(*curl_, transfer.get(), options_);
+  }
+  if (ok && curl_->multi_add_handle(multi_, transfer->easy.get()) != CURLM_OK) {
     transfer->response.error_detail = "curl_multi_add_handle failed";
     ok = false;
   }
   if (!ok) {
-    if (multi_ == nullptr) transfer->response.error_detail = "no multi handle";
     transfer->response.error = TransferError::kOther;
     transfer->response.duration_ms = MillisecondsSince(transfer->started);
     finished_early_.push_back(std::move(transfer->response));
@@ -412,7 +429,7 @@ void OutboundClient::Finish(Transfer* transfer, int code,
                             std::vector<OutboundResponse>* done) {
   OutboundResponse& response = transfer->response;
   long status = 0;
-  curl_easy_getinfo(transfer->easy.get(), CURLINFO_RESPONSE_CODE, &status);
+  curl_->easy_getinfo(transfer->easy.get(), CURLINFO_RESPONSE_CODE, &status);
   response.status_code = static_cast<int>(status);
   const auto result = static_cast<CURLcode>(code);
   if (result == CURLE_WRITE_ERROR && response.body_truncated) {
@@ -426,7 +443,7 @@ void OutboundClient::Finish(Transfer* transfer, int code,
     if (result != CURLE_OK) {
       response.error_detail = transfer->error_buffer[0] != '\0'
                                   ? transfer->error_buffer
-                                  : curl_easy_strerror(result);
+                                  : curl_->easy_strerror(result);
       if (transfer->refused) {
         response.error_detail += "; " + transfer->refused_detail;
       }
@@ -438,14 +455,14 @@ void OutboundClient::Finish(Transfer* transfer, int code,
 
 void OutboundClient::Collect(std::vector<OutboundResponse>* done) {
   int left = 0;
-  while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
+  while (CURLMsg* message = curl_->multi_info_read(multi_, &left)) {
     if (message->msg != CURLMSG_DONE) continue;
     // The message is only valid until the handle is removed.
     CURL* easy = message->easy_handle;
     const CURLcode result = message->data.result;
     auto it = running_.find(easy);
     if (it == running_.end()) continue;
-    curl_multi_remove_handle(multi_, easy);
+    curl_->multi_remove_handle(multi_, easy);
     Finish(it->second.get(), static_cast<int>(result), done);
     running_.erase(it);
   }
@@ -459,19 +476,33 @@ void OutboundClient::Poll(int64_t wait_ms,
     done->push_back(std::move(response));
   }
   finished_early_.clear();
-  if (multi_ == nullptr) return;
+  const int wait = static_cast<int>(std::clamp<int64_t>(wait_ms, 0, INT_MAX));
+  if (multi_ == nullptr) {
+    // Nothing sent yet, so libcurl is not loaded: wait for a Wakeup() here.
+    if (done->size() > before) return;
+    std::unique_lock<std::mutex> lock(wake_mu_);
+    woken_.wait_for(lock, std::chrono::milliseconds(wait),
+                    [this] { return wake_pending_; });
+    wake_pending_ = false;
+    return;
+  }
   int running = 0;
-  curl_multi_perform(multi_, &running);
+  curl_->multi_perform(multi_, &running);
   Collect(done);
   if (done->size() > before) return;
-  const int wait = static_cast<int>(std::clamp<int64_t>(wait_ms, 0, INT_MAX));
-  curl_multi_poll(multi_, nullptr, 0, wait, nullptr);
-  curl_multi_perform(multi_, &running);
+  curl_->multi_poll(multi_, nullptr, 0, wait, nullptr);
+  curl_->multi_perform(multi_, &running);
   Collect(done);
 }
 
 void OutboundClient::Wakeup() {
-  if (multi_ != nullptr) curl_multi_wakeup(multi_);
+  std::lock_guard<std::mutex> lock(wake_mu_);
+  if (multi_ != nullptr) {
+    curl_->multi_wakeup(multi_);
+  } else {
+    wake_pending_ = true;
+    woken_.notify_one();
+  }
 }
 
 size_t OutboundClient::InFlight() const {

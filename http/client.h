@@ -32,10 +32,12 @@
 #ifndef WEBHOOKS_HTTP_CLIENT_H_
 #define WEBHOOKS_HTTP_CLIENT_H_
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -43,24 +45,7 @@
 
 namespace webhooks {
 
-// Holds libcurl's process-wide state (curl_global_init). Create one in the
-// composition root before any thread that uses libcurl starts, and keep it
-// until they are all gone. curl_global_init is not safe to race with other
-// threads on every platform, hence this object instead of a lazy static.
-// Instances nest: libcurl counts them.
-class CurlLibrary {
- public:
-  CurlLibrary();
-  ~CurlLibrary();
-  CurlLibrary(const CurlLibrary&) = delete;
-  CurlLibrary& operator=(const CurlLibrary&) = delete;
-
-  // False if curl_global_init failed (then every transfer fails as kOther).
-  bool ok() const { return ok_; }
-
- private:
-  bool ok_ = false;
-};
+struct Libcurl;  // http/libcurl.h
 
 struct OutboundRequest {
   uint64_t tag = 0;  // the caller's, echoed in the response
@@ -128,7 +113,10 @@ inline constexpr size_t kMaxResponseHeaderBytes = 16 * 1024;
 
 // Many transfers driven from one thread through libcurl's multi interface.
 // Not thread-safe except Wakeup(): Start, Poll, InFlight and the destructor
-// must be called from one thread at a time.
+// must be called from one thread at a time. libcurl is opened by the first
+// transfer (http/libcurl.h), not before: a server that never delivers never
+// loads it. If it cannot be opened, every transfer fails as kOther, with
+// the reason in error_detail.
 class OutboundClient {
  public:
   explicit OutboundClient(ClientOptions options);
@@ -165,9 +153,20 @@ class OutboundClient {
   void Collect(std::vector<OutboundResponse>* done);
   void Finish(Transfer* transfer, int code,
               std::vector<OutboundResponse>* done);
+  // Opens libcurl and makes the multi handle if not yet done; false, and
+  // *problem says why, if it cannot.
+  bool Ready(std::string* problem);
 
   const ClientOptions options_;
-  void* multi_ = nullptr;  // CURLM*, kept out of this header
+  const Libcurl* curl_ = nullptr;  // once the first transfer opened it
+  // CURLM*, kept out of this header; made by the first transfer. Written
+  // once, under wake_mu_, by the polling thread, which alone reads it
+  // without the lock; Wakeup() reads it under the lock.
+  void* multi_ = nullptr;
+  // Until multi_ exists, Poll waits on woken_ for a Wakeup().
+  std::mutex wake_mu_;
+  std::condition_variable woken_;
+  bool wake_pending_ = false;  // guarded by wake_mu_
   // Running transfers, by their easy handle.
   std::unordered_map<void*, std::unique_ptr<Transfer>> running_;
   std::deque<std::unique_ptr<Transfer>> queued_;

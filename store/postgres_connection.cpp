@@ -77,68 +77,70 @@ Status StatusFromSqlState(const char* sqlstate, bool connection_lost,
   return Status::Internal(std::move(message));
 }
 
-Status StatusOf(const PGconn* conn, const PGresult* result,
+Status StatusOf(const Libpq& pq, const PGconn* conn, const PGresult* result,
                 const char* operation, std::string_view secret) {
   const char* sqlstate =
-      result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+      result ? pq.PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string text;
   if (result) {
-    text = OneLine(PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY));
-    if (text.empty()) text = OneLine(PQresultErrorMessage(result));
+    text = OneLine(pq.PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY));
+    if (text.empty()) text = OneLine(pq.PQresultErrorMessage(result));
   }
-  if (text.empty() && conn) text = OneLine(PQerrorMessage(conn));
+  if (text.empty() && conn) text = OneLine(pq.PQerrorMessage(conn));
   if (text.empty()) text = "no result (out of memory?)";
   std::string message(operation);
   message.append(": ");
   if (sqlstate) message.append(sqlstate).append(" ");
   message.append(text);
-  bool lost = conn == nullptr || PQstatus(conn) == CONNECTION_BAD;
+  bool lost = conn == nullptr || pq.PQstatus(conn) == CONNECTION_BAD;
   return StatusFromSqlState(sqlstate, lost, Scrub(std::move(message), secret));
 }
 
 // ---- Result ----
 
 Result& Result::operator=(Result&& other) noexcept {
-  if (this != &other) Reset(other.release());
+  if (this != &other) Reset(other.pq_, other.release());
   return *this;
 }
 
-void Result::Reset(PGresult* result) {
-  if (result_) PQclear(result_);
+void Result::Reset(const Libpq* pq, PGresult* result) {
+  if (result_) pq_->PQclear(result_);
+  pq_ = pq;
   result_ = result;
 }
 
 int64_t Result::affected_rows() const {
   if (!result_) return 0;
-  const char* text = PQcmdTuples(result_);
+  const char* text = pq_->PQcmdTuples(result_);
   int64_t n = 0;
   std::from_chars(text, text + std::strlen(text), n);
   return n;
 }
 
 bool Result::IsNull(int row, int column) const {
-  return PQgetisnull(result_, row, column) == 1;
+  return pq_->PQgetisnull(result_, row, column) == 1;
 }
 
 std::string_view Result::Text(int row, int column) const {
   return std::string_view(
-      PQgetvalue(result_, row, column),
-      static_cast<size_t>(PQgetlength(result_, row, column)));
+      pq_->PQgetvalue(result_, row, column),
+      static_cast<size_t>(pq_->PQgetlength(result_, row, column)));
 }
 
 std::string Result::Bytes(int row, int column) const {
   std::string_view raw = Text(row, column);
-  if (PQfformat(result_, column) == 1 ||
-      PQftype(result_, column) != kByteaOid || IsNull(row, column)) {
+  if (pq_->PQfformat(result_, column) == 1 ||
+      pq_->PQftype(result_, column) != kByteaOid || IsNull(row, column)) {
     return std::string(raw);
   }
   size_t length = 0;
-  unsigned char* bytes = PQunescapeBytea(
-      reinterpret_cast<const unsigned char*>(PQgetvalue(result_, row, column)),
-      &length);
+  unsigned char* bytes =
+      pq_->PQunescapeBytea(reinterpret_cast<const unsigned char*>(
+                               pq_->PQgetvalue(result_, row, column)),
+                           &length);
   if (bytes == nullptr) return std::string();
   std::string out(reinterpret_cast<const char*>(bytes), length);
-  PQfreemem(bytes);
+  pq_->PQfreemem(bytes);
   return out;
 }
 
@@ -157,19 +159,22 @@ bool Result::Int64(int row, int column, int64_t* out) const {
 
 Status Connection::Open(const std::string& uri,
                         std::unique_ptr<Connection>* out) {
+  std::string load_error;
+  const Libpq* pq = LoadLibpq(&load_error);
+  if (pq == nullptr) return Status::Unavailable(load_error);
   // Parse first: to know the password to scrub from messages, and because
   // libpq's parse errors quote pieces of the URI.
   char* parse_error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &parse_error);
+  PQconninfoOption* options = pq->PQconninfoParse(uri.c_str(), &parse_error);
   if (options == nullptr) {
-    if (parse_error) PQfreemem(parse_error);
+    if (parse_error) pq->PQfreemem(parse_error);
     return Status::InvalidArgument("PostgreSQL URI does not parse");
   }
   std::string secret;
   for (PQconninfoOption* o = options; o->keyword; ++o) {
     if (std::strcmp(o->keyword, "password") == 0 && o->val) secret = o->val;
   }
-  PQconninfoFree(options);
+  pq->PQconninfoFree(options);
 
   // Our defaults come before dbname, which expands the URI: a setting the
   // URI names wins (libpq keeps the last value of a repeated keyword).
@@ -178,15 +183,15 @@ Status Connection::Open(const std::string& uri,
                                   "dbname", nullptr};
   const char* const values[] = {timeout.c_str(), "webhooks-server", uri.c_str(),
                                 nullptr};
-  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  PGconn* conn = pq->PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) return Status::Unavailable("connect: out of memory");
-  if (PQstatus(conn) != CONNECTION_OK) {
-    Status status = StatusOf(conn, nullptr, "connect", secret);
-    PQfinish(conn);
+  if (pq->PQstatus(conn) != CONNECTION_OK) {
+    Status status = StatusOf(*pq, conn, nullptr, "connect", secret);
+    pq->PQfinish(conn);
     return status;
   }
-  PQsetNoticeProcessor(conn, IgnoreNotice, nullptr);
-  std::unique_ptr<Connection> connection(new Connection(conn, secret));
+  pq->PQsetNoticeProcessor(conn, IgnoreNotice, nullptr);
+  std::unique_ptr<Connection> connection(new Connection(*pq, conn, secret));
   // Every commit durable before it returns, whatever the server's default.
   Status status = connection->Run("SET synchronous_commit = on");
   if (!status.ok()) return status;
@@ -194,20 +199,20 @@ Status Connection::Open(const std::string& uri,
   return Status::Ok();
 }
 
-Connection::~Connection() { PQfinish(conn_); }
+Connection::~Connection() { pq_.PQfinish(conn_); }
 
 Status Connection::Failure(const PGresult* result, const char* operation) {
   const char* sqlstate =
-      result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-  if (PQstatus(conn_) == CONNECTION_BAD || EndsConnection(sqlstate)) {
+      result ? pq_.PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  if (pq_.PQstatus(conn_) == CONNECTION_BAD || EndsConnection(sqlstate)) {
     lost_ = true;
   }
-  return StatusOf(conn_, result, operation, secret_);
+  return StatusOf(pq_, conn_, result, operation, secret_);
 }
 
 Status Connection::Exec(const char* name, const char* sql,
                         const std::vector<Param>& params, Result* out) {
-  if (out) out->Reset(nullptr);
+  if (out) out->Reset(nullptr, nullptr);
   if (params.size() > INT_MAX) {
     return Status::InvalidArgument(std::string(name) + ": too many parameters");
   }
@@ -233,16 +238,16 @@ Status Connection::Exec(const char* name, const char* sql,
   int count = static_cast<int>(params.size());
 
   if (prepared_.count(name) == 0) {
-    Result prepared(PQprepare(conn_, name, sql, count, nullptr));
-    if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
+    Result prepared(&pq_, pq_.PQprepare(conn_, name, sql, count, nullptr));
+    if (pq_.PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
       return Failure(prepared.get(), name);
     }
     prepared_.insert(name);
   }
-  Result result(PQexecPrepared(conn_, name, count, values.data(),
-                               lengths.data(), formats.data(),
-                               /*resultFormat=*/0));
-  ExecStatusType status = PQresultStatus(result.get());
+  Result result(&pq_, pq_.PQexecPrepared(conn_, name, count, values.data(),
+                                         lengths.data(), formats.data(),
+                                         /*resultFormat=*/0));
+  ExecStatusType status = pq_.PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return Failure(result.get(), name);
   }
@@ -251,8 +256,8 @@ Status Connection::Exec(const char* name, const char* sql,
 }
 
 Status Connection::Run(const char* sql) {
-  Result result(PQexec(conn_, sql));
-  ExecStatusType status = PQresultStatus(result.get());
+  Result result(&pq_, pq_.PQexec(conn_, sql));
+  ExecStatusType status = pq_.PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return Failure(result.get(), sql);
   }
@@ -260,12 +265,12 @@ Status Connection::Run(const char* sql) {
 }
 
 bool Connection::StillOpen() {
-  if (lost_ || PQstatus(conn_) != CONNECTION_OK) return false;
-  pollfd ready{PQsocket(conn_), POLLIN, 0};
+  if (lost_ || pq_.PQstatus(conn_) != CONNECTION_OK) return false;
+  pollfd ready{pq_.PQsocket(conn_), POLLIN, 0};
   if (::poll(&ready, 1, 0) == 0) return true;  // nothing came: as we left it
   // An idle session hears from the server when it ends the session (a
   // shutdown's FATAL, then end of file); a notice would leave it open.
-  if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
+  if (pq_.PQconsumeInput(conn_) == 0 || pq_.PQstatus(conn_) != CONNECTION_OK) {
     lost_ = true;
     return false;
   }
@@ -273,8 +278,8 @@ bool Connection::StillOpen() {
 }
 
 bool Connection::Reusable() const {
-  return !lost_ && PQstatus(conn_) == CONNECTION_OK &&
-         PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  return !lost_ && pq_.PQstatus(conn_) == CONNECTION_OK &&
+         pq_.PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
 // ---- Pool ----

@@ -15,8 +15,6 @@
 #ifndef WEBHOOKS_STORE_POSTGRES_CONNECTION_H_
 #define WEBHOOKS_STORE_POSTGRES_CONNECTION_H_
 
-#include <libpq-fe.h>
-
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -28,6 +26,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "store/postgres_libpq.h"
 #include "store/store.h"
 
 namespace webhooks::postgres_internal {
@@ -66,8 +65,8 @@ bool EndsConnection(const char* sqlstate);
 // `result` (may be null, as PQexec* return on a lost connection or out of
 // memory). The message is "<operation>: [SQLSTATE] <libpq's text>", with
 // `secret` (the password, may be empty) replaced by "***" wherever it
-// appears.
-Status StatusOf(const PGconn* conn, const PGresult* result,
+// appears. `pq` is the loaded libpq (store/postgres_libpq.h).
+Status StatusOf(const Libpq& pq, const PGconn* conn, const PGresult* result,
                 const char* operation, std::string_view secret);
 
 // Owns one PGresult (or none). Move-only. Rows and columns count from 0;
@@ -76,15 +75,16 @@ Status StatusOf(const PGconn* conn, const PGresult* result,
 class Result {
  public:
   Result() = default;
-  explicit Result(PGresult* result) : result_(result) {}
-  Result(Result&& other) noexcept : result_(other.release()) {}
+  // `result` came from the functions of `pq`, which free it.
+  Result(const Libpq* pq, PGresult* result) : pq_(pq), result_(result) {}
+  Result(Result&& other) noexcept : pq_(other.pq_), result_(other.release()) {}
   Result& operator=(Result&& other) noexcept;
   Result(const Result&) = delete;
   Result& operator=(const Result&) = delete;
-  ~Result() { Reset(nullptr); }
+  ~Result() { Reset(nullptr, nullptr); }
 
-  int rows() const { return result_ ? PQntuples(result_) : 0; }
-  int columns() const { return result_ ? PQnfields(result_) : 0; }
+  int rows() const { return result_ ? pq_->PQntuples(result_) : 0; }
+  int columns() const { return result_ ? pq_->PQnfields(result_) : 0; }
   // Rows an INSERT, UPDATE or DELETE touched (0 for other commands).
   int64_t affected_rows() const;
 
@@ -99,7 +99,8 @@ class Result {
   bool Int64(int row, int column, int64_t* out) const;
 
   const PGresult* get() const { return result_; }
-  void Reset(PGresult* result);
+  // Takes `result` (from `pq`'s functions) in place of the one held.
+  void Reset(const Libpq* pq, PGresult* result);
 
  private:
   PGresult* release() {
@@ -108,6 +109,7 @@ class Result {
     return r;
   }
 
+  const Libpq* pq_ = nullptr;
   PGresult* result_ = nullptr;
 };
 
@@ -127,11 +129,12 @@ inline Param Null() { return Param{std::nullopt, false}; }
 // thread at a time (a PGconn is not safe to share).
 class Connection {
  public:
-  // Connects to `uri` (with kConnectTimeoutSeconds unless the URI sets
-  // connect_timeout) and sets synchronous_commit=on for the session, so a
-  // commit returns only once it is durable. On failure *out is unchanged:
-  // Unavailable if the server could not be reached or refused us,
-  // InvalidArgument if `uri` does not parse.
+  // Loads libpq if no connection has yet (store/postgres_libpq.h: Unavailable
+  // if it cannot be loaded), then connects to `uri` (with
+  // kConnectTimeoutSeconds unless the URI sets connect_timeout) and sets
+  // synchronous_commit=on for the session, so a commit returns only once it is
+  // durable. On failure *out is unchanged: Unavailable if the server could not
+  // be reached or refused us, InvalidArgument if `uri` does not parse.
   static Status Open(const std::string& uri, std::unique_ptr<Connection>* out);
 
   Connection(const Connection&) = delete;
@@ -163,11 +166,12 @@ class Connection {
   size_t prepared_count() const { return prepared_.size(); }
 
  private:
-  Connection(PGconn* conn, std::string secret)
-      : conn_(conn), secret_(std::move(secret)) {}
+  Connection(const Libpq& pq, PGconn* conn, std::string secret)
+      : pq_(pq), conn_(conn), secret_(std::move(secret)) {}
   // Builds the Status of a failure and notes whether it ended the session.
   Status Failure(const PGresult* result, const char* operation);
 
+  const Libpq& pq_;
   PGconn* const conn_;
   const std::string secret_;  // the password, scrubbed from messages
   std::unordered_set<std::string> prepared_;

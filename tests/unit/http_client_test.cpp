@@ -334,8 +334,6 @@ class HttpClientTest : public ::testing::Test {
     EXPECT_EQ(client.InFlight(), 0u);
     return done.empty() ? OutboundResponse{} : done.front();
   }
-
-  CurlLibrary curl_;
 };
 
 // ===========================================================================
