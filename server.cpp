@@ -51,6 +51,7 @@
 #include "http/client.h"
 #include "http/hardened_server.h"
 #include "http/tls.h"
+#include "http/worker_pool.h"
 #include "ops/change_feed.h"
 #include "ops/logger.h"
 #include "ops/memory_trimmer.h"
@@ -378,9 +379,8 @@ int Run(int argc, char** argv) {
   limits.max_request_bytes = config.max_body + 16 * 1024;
   HardenedServer server(limits);
   const size_t threads = static_cast<size_t>(config.threads);
-  server.new_task_queue = [threads] {
-    return new httplib::ThreadPool(threads);
-  };
+  // Workers start as requests need them, up to --threads (worker_pool.h).
+  server.new_task_queue = [threads] { return new WorkerPool(threads); };
 
   if (tls != nullptr) server.SetTls(std::move(tls));
 

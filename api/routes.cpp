@@ -1,5 +1,7 @@
 #include "api/routes.h"
 
+#include <algorithm>
+
 #include "api/activity.h"
 #include "api/dashboard.h"
 #include "api/deliveries.h"
@@ -122,7 +124,7 @@ void RegisterRoutes(httplib::Server& server, const std::vector<Route>& routes,
                     std::vector<CompiledRoute>* compiled) {
   for (const Route& route : routes) {
     const std::string pattern = PatternOf(route.path);
-    compiled->push_back({route.method, std::regex(pattern), route.path});
+    compiled->push_back({route.method, route.path});
     // The template, not the raw path, names the request in logs and
     // metrics, so ids do not multiply the series.
     RouteHandler handler = [handler = route.handler, path = route.path, inject](
@@ -142,12 +144,29 @@ void RegisterRoutes(httplib::Server& server, const std::vector<Route>& routes,
   }
 }
 
+bool MatchesTemplate(std::string_view path, std::string_view path_template) {
+  size_t at = 0;  // in path
+  for (size_t i = 0; i < path_template.size(); ++i) {
+    if (path_template[i] == '{') {
+      const size_t close = path_template.find('}', i);
+      if (close == std::string_view::npos) return false;
+      i = close;
+      const size_t end = std::min(path.find('/', at), path.size());
+      if (end == at) return false;  // an empty segment
+      at = end;
+    } else if (at >= path.size() || path[at++] != path_template[i]) {
+      return false;
+    }
+  }
+  return at == path.size();
+}
+
 void NoteRouteOf(const std::vector<CompiledRoute>& routes,
                  const std::string& path) {
   auto* notes = HardenedServer::CurrentRequestNotes();
   if (notes == nullptr) return;
   for (const CompiledRoute& route : routes) {
-    if (std::regex_match(path, route.path)) {
+    if (MatchesTemplate(path, route.path_template)) {
       notes->route = route.path_template;
       return;
     }
@@ -158,7 +177,7 @@ std::string AllowedMethods(const std::vector<CompiledRoute>& routes,
                            const std::string& path) {
   std::string allow;
   for (const CompiledRoute& route : routes) {
-    if (std::regex_match(path, route.path) &&
+    if (MatchesTemplate(path, route.path_template) &&
         allow.find(route.method) == std::string::npos) {
       if (!allow.empty()) allow += ", ";
       allow += route.method;

@@ -8,7 +8,6 @@
 #include <httplib.h>
 
 #include <functional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,12 +41,18 @@ struct Route {
   RouteHandler handler;
 };
 
-// A compiled route: what both the library's router and our 405 check use.
+// A registered route, for the 401 and 405 checks that run before the
+// library's router: matched against its template directly, segment by
+// segment, without a regex (the library compiles one per route already;
+// compiling a second took 1.4 ms of the start-up).
 struct CompiledRoute {
   std::string method;
-  std::regex path;
   std::string path_template;  // "/api/v3.1/webhook_endpoints/{id}"
 };
+
+// Whether `path` matches `path_template`, where each {name} stands for one
+// whole non-empty segment (what the library's regex, "([^/]+)", takes).
+bool MatchesTemplate(std::string_view path, std::string_view path_template);
 
 // Every route with its full path template ("/api/v3.1/webhook_endpoints/
 // {id}"): the API routes under each prefix, then the operations routes.

@@ -24,19 +24,20 @@ Loaded* Load() {
   std::string why;
   loaded->library = SharedLibrary::Open(kSoname, &why);
   bool found = loaded->library != nullptr;
-#define WEBHOOKS_LIBCURL_FIND(name)                                      \
-  found = found && loaded->library->Find("curl_" #name,                 \
-                                         &loaded->functions.name, &why);
+#define WEBHOOKS_LIBCURL_FIND(name) \
+  found = found &&                  \
+          loaded->library->Find("curl_" #name, &loaded->functions.name, &why);
   WEBHOOKS_LIBCURL_FUNCTIONS(WEBHOOKS_LIBCURL_FIND)
 #undef WEBHOOKS_LIBCURL_FIND
-  if (found &&
-      loaded->functions.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+  if (found && loaded->functions.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     found = false;
     why = "curl_global_init failed";
   }
   if (!found) {
-    loaded->error = "deliveries need libcurl (Debian: apt-get install "
-                    "libcurl4): " + why;
+    loaded->error =
+        "deliveries need libcurl (Debian: apt-get install "
+        "libcurl4): " +
+        why;
   }
   return loaded;
 }

@@ -15,11 +15,25 @@ namespace webhooks {
 // members cannot share the names: curl.h defines curl_easy_setopt and
 // curl_easy_getinfo as type-checking macros). A new call needs its name
 // here.
-#define WEBHOOKS_LIBCURL_FUNCTIONS(X)                                       \
-  X(easy_cleanup) X(easy_getinfo) X(easy_init) X(easy_setopt)               \
-  X(easy_strerror) X(global_init) X(multi_add_handle) X(multi_cleanup)      \
-  X(multi_info_read) X(multi_init) X(multi_perform) X(multi_poll)           \
-  X(multi_remove_handle) X(multi_wakeup) X(slist_append) X(slist_free_all)
+// clang-format off
+#define WEBHOOKS_LIBCURL_FUNCTIONS(X) \
+  X(easy_cleanup) \
+  X(easy_getinfo) \
+  X(easy_init) \
+  X(easy_setopt) \
+  X(easy_strerror) \
+  X(global_init) \
+  X(multi_add_handle) \
+  X(multi_cleanup) \
+  X(multi_info_read) \
+  X(multi_init) \
+  X(multi_perform) \
+  X(multi_poll) \
+  X(multi_remove_handle) \
+  X(multi_wakeup) \
+  X(slist_append) \
+  X(slist_free_all)
+// clang-format on
 
 // The functions, typed as curl.h declares them: curl->easy_init().
 struct Libcurl {

@@ -28,8 +28,10 @@ Loaded* Load() {
   WEBHOOKS_LIBPQ_FUNCTIONS(WEBHOOKS_LIBPQ_FIND)
 #undef WEBHOOKS_LIBPQ_FIND
   if (!found) {
-    loaded->error = "the PostgreSQL backend needs libpq (Debian: apt-get "
-                    "install libpq5): " + why;
+    loaded->error =
+        "the PostgreSQL backend needs libpq (Debian: apt-get "
+        "install libpq5): " +
+        why;
   }
   return loaded;
 }

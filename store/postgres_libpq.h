@@ -12,14 +12,36 @@
 namespace webhooks::postgres_internal {
 
 // Every libpq function the backend calls. A new call needs its name here.
-#define WEBHOOKS_LIBPQ_FUNCTIONS(X)                                        \
-  X(PQclear) X(PQcmdTuples) X(PQconnectdbParams) X(PQconninfoFree)         \
-  X(PQconninfoParse) X(PQconsumeInput) X(PQerrorMessage) X(PQexec)         \
-  X(PQexecPrepared) X(PQfformat) X(PQfinish) X(PQfreemem) X(PQftype)       \
-  X(PQgetisnull) X(PQgetlength) X(PQgetvalue) X(PQnfields) X(PQntuples)    \
-  X(PQprepare) X(PQresultErrorField) X(PQresultErrorMessage)               \
-  X(PQresultStatus) X(PQsetNoticeProcessor) X(PQsocket) X(PQstatus)        \
-  X(PQtransactionStatus) X(PQunescapeBytea)
+// clang-format off
+#define WEBHOOKS_LIBPQ_FUNCTIONS(X) \
+  X(PQclear) \
+  X(PQcmdTuples) \
+  X(PQconnectdbParams) \
+  X(PQconninfoFree) \
+  X(PQconninfoParse) \
+  X(PQconsumeInput) \
+  X(PQerrorMessage) \
+  X(PQexec) \
+  X(PQexecPrepared) \
+  X(PQfformat) \
+  X(PQfinish) \
+  X(PQfreemem) \
+  X(PQftype) \
+  X(PQgetisnull) \
+  X(PQgetlength) \
+  X(PQgetvalue) \
+  X(PQnfields) \
+  X(PQntuples) \
+  X(PQprepare) \
+  X(PQresultErrorField) \
+  X(PQresultErrorMessage) \
+  X(PQresultStatus) \
+  X(PQsetNoticeProcessor) \
+  X(PQsocket) \
+  X(PQstatus) \
+  X(PQtransactionStatus) \
+  X(PQunescapeBytea)
+// clang-format on
 
 // The functions, typed as libpq-fe.h declares them: pq->PQexec(conn, sql).
 struct Libpq {

@@ -1,7 +1,9 @@
 // Unit tests for util/shared_library.h and the two libraries opened with it
-// at run time (store/postgres_libpq.h, http/libcurl.h): what a missing library or
-// symbol reports, and that the first use from many threads at once opens
+// at run time (store/postgres_libpq.h, http/libcurl.h): what a missing library
+// or symbol reports, and that the first use from many threads at once opens
 // each library once and hands every thread the same working functions.
+
+#include "util/shared_library.h"
 
 #include <gtest/gtest.h>
 
@@ -11,15 +13,13 @@
 
 #include "http/libcurl.h"
 #include "store/postgres_libpq.h"
-#include "util/shared_library.h"
 
 namespace webhooks {
 namespace {
 
 TEST(SharedLibraryTest, AMissingLibraryIsNullWithTheLoadersReason) {
   std::string error;
-  EXPECT_EQ(SharedLibrary::Open("libwebhooks-not-there.so.9", &error),
-            nullptr);
+  EXPECT_EQ(SharedLibrary::Open("libwebhooks-not-there.so.9", &error), nullptr);
   EXPECT_NE(error.find("libwebhooks-not-there.so.9"), std::string::npos)
       << error;
 }
@@ -27,7 +27,8 @@ TEST(SharedLibraryTest, AMissingLibraryIsNullWithTheLoadersReason) {
 TEST(SharedLibraryTest, FindsAFunctionAndNamesAMissingOne) {
   std::string error;
   // zlib: on every machine that runs the server (cpp-httplib needs it).
-  std::unique_ptr<SharedLibrary> zlib = SharedLibrary::Open("libz.so.1", &error);
+  std::unique_ptr<SharedLibrary> zlib =
+      SharedLibrary::Open("libz.so.1", &error);
   ASSERT_NE(zlib, nullptr) << error;
   const char* (*version)() = nullptr;
   ASSERT_TRUE(zlib->Find("zlibVersion", &version, &error)) << error;
