@@ -4,9 +4,10 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
@@ -16,7 +17,8 @@
 namespace webhooks {
 namespace {
 
-// Bytes from OpenSSL's CSPRNG, fetched 4 KiB at a time: one RAND_bytes call
+// Bytes from the kernel's CSPRNG (getrandom(2), which blocks only until the
+// kernel's pool is first seeded, at boot), fetched 4 KiB at a time: one call
 // costs about as much for 4 KiB as for 20 bytes, and every request needs a
 // token (its id). One pool per thread, so no lock; the process never forks.
 class RandomPool {
@@ -24,9 +26,7 @@ class RandomPool {
   const unsigned char* Take(size_t count) {
     if (count > buffer_.size()) Fail();
     if (used_ + count > buffer_.size()) {
-      if (RAND_bytes(buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
-        Fail();
-      }
+      Refill();
       used_ = 0;
     }
     const unsigned char* bytes = buffer_.data() + used_;
@@ -35,6 +35,20 @@ class RandomPool {
   }
 
  private:
+  // Not OpenSSL's RAND_bytes: its first call in a process set up the DRBGs
+  // and took 2.6-3 ms, on the path to the first answer (issue 18), and
+  // each thread's first call set up that thread's own.
+  void Refill() {
+    size_t filled = 0;
+    while (filled < buffer_.size()) {
+      const ssize_t got =
+          ::getrandom(buffer_.data() + filled, buffer_.size() - filled, 0);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) Fail();
+      filled += static_cast<size_t>(got);
+    }
+  }
+
   [[noreturn]] static void Fail() {
     // No randomness means no unguessable ids: stop rather than serve.
     std::fputs("fatal: the random source failed\n", stderr);

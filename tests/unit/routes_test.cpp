@@ -2,13 +2,13 @@
 // 401 and 405 checks use: on every route template of the table, and paths
 // made from each, it must agree with the regex the library routes by.
 
+#include "api/routes.h"
+
 #include <gtest/gtest.h>
 
 #include <regex>
 #include <string>
 #include <vector>
-
-#include "api/routes.h"
 
 namespace webhooks {
 namespace {
@@ -51,7 +51,8 @@ TEST(MatchesTemplateTest, AgreesWithTheLibrarysRegexOnEveryRoute) {
       "/api/v3.1/webhook_ingress/{toolkit_slug}/{id}/trigger_event",
       "/api/v3/webhook_subscriptions/{id}/deliveries/{delivery_id}/resend",
   };
-  std::vector<std::string> paths = {"", "/", "/api", "/api/v3x1/webhook_endpoints",
+  std::vector<std::string> paths = {"", "/", "/api",
+                                    "/api/v3x1/webhook_endpoints",
                                     "/api/v3/webhook_endpoints//events"};
   for (const std::string& t : templates) {
     for (const char* value : {"we_abc", "x", "", "a/b", "{id}", "%2F"}) {

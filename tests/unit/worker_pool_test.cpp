@@ -2,6 +2,8 @@
 // none free, never beyond the maximum, a free worker is reused, queued jobs
 // wait their turn, and shutdown runs what is queued, then joins.
 
+#include "http/worker_pool.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,8 +11,6 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
-
-#include "http/worker_pool.h"
 
 namespace webhooks {
 namespace {
