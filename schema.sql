@@ -27,20 +27,21 @@ CREATE TABLE IF NOT EXISTS api_keys (
 CREATE INDEX IF NOT EXISTS api_keys_by_origin ON api_keys (origin);
 
 -- The UNIQUE triple is what makes create idempotent, across threads and processes alike.
+-- Version 3: WITHOUT ROWID, keyed by what the list query reads in order, (project_id, created_at,
+-- id), so a list is one range of the table itself, and a new endpoint writes three b-trees (this
+-- one, id's and the triple's), not four (a rowid table, its id, the triple, a list index): one
+-- page less in every create's commit (issue 18).
 CREATE TABLE IF NOT EXISTS webhook_endpoints (
-  id           TEXT    PRIMARY KEY,
+  id           TEXT    NOT NULL UNIQUE,
   project_id   TEXT    NOT NULL REFERENCES projects (id),
   toolkit_slug TEXT    NOT NULL,
   client_id    TEXT    NOT NULL,
   webhook_url  TEXT    NOT NULL,  -- fixed at creation: it never changes for the endpoint's life
   created_at   INTEGER NOT NULL,
   verified_at  INTEGER,
+  PRIMARY KEY (project_id, created_at, id),
   UNIQUE (project_id, toolkit_slug, client_id)
-) STRICT;
-
--- The list query: one project's endpoints in (created_at, id) order.
-CREATE INDEX IF NOT EXISTS webhook_endpoints_by_project
-  ON webhook_endpoints (project_id, created_at, id);
+) STRICT, WITHOUT ROWID;
 
 -- Setup fields of an endpoint (the `data` object), one row a field.
 CREATE TABLE IF NOT EXISTS endpoint_setup_fields (
@@ -207,6 +208,7 @@ CREATE TABLE IF NOT EXISTS webhook_delivery_attempts (
 
 -- The three tables above came without a version change: like every table here they are
 -- created on open when missing.
--- Version 2: webhook_events without a foreign key, endpoint_event_counts, endpoint_purges. A
--- version 1 database is migrated on open (MigrateToVersion2 in store/sqlite_database.cpp).
-PRAGMA user_version = 2;
+-- Version 2: webhook_events without a foreign key, endpoint_event_counts, endpoint_purges.
+-- Version 3: webhook_endpoints WITHOUT ROWID, keyed for the list. An older database is migrated on
+-- open (MigrateToVersion2, MigrateToVersion3 in store/sqlite_database.cpp).
+PRAGMA user_version = 3;

@@ -81,6 +81,38 @@ void MigrateToVersion2(SQLite::Database& db) {
   db.exec("PRAGMA foreign_keys = ON");
 }
 
+// Version 3 keys webhook_endpoints by (project_id, created_at, id), WITHOUT
+// ROWID (schema.sql says why). SQLite cannot change a table's key in place:
+// the rows move to a new table in one transaction. The rename must leave
+// the other tables' REFERENCES webhook_endpoints as they are, naming the
+// new table once it takes the name: legacy_alter_table does that (since
+// 3.26 a rename otherwise rewrites them to follow the renamed table).
+void MigrateToVersion3(SQLite::Database& db) {
+  db.exec("PRAGMA foreign_keys = OFF");  // a no-op inside a transaction
+  db.exec("PRAGMA legacy_alter_table = ON");
+  {
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    db.exec("ALTER TABLE webhook_endpoints RENAME TO webhook_endpoints_v2");
+    db.exec("DROP INDEX IF EXISTS webhook_endpoints_by_project");
+    db.exec(kSchemaSql);
+    db.exec(
+        "INSERT INTO webhook_endpoints (id, project_id, toolkit_slug, "
+        "client_id, webhook_url, created_at, verified_at) SELECT id, "
+        "project_id, toolkit_slug, client_id, webhook_url, created_at, "
+        "verified_at FROM webhook_endpoints_v2");
+    db.exec("DROP TABLE webhook_endpoints_v2");
+    SQLite::Statement check(db, "PRAGMA foreign_key_check");
+    if (check.executeStep()) {
+      throw SQLite::Exception("migration to version 3: dangling rows",
+                              SQLITE_CONSTRAINT);
+    }
+    check.reset();
+    transaction.commit();
+  }
+  db.exec("PRAGMA legacy_alter_table = OFF");
+  db.exec("PRAGMA foreign_keys = ON");
+}
+
 // `name` quoted as an SQL identifier.
 std::string QuotedName(const std::string& name) {
   std::string out = "\"";
@@ -186,7 +218,8 @@ SQLite::Database OpenDatabase(const std::string& path, bool track_clean_stop,
   // Also after an older server set the version back to 1: copying again is
   // correct, if slow.
   if (version == 1) MigrateToVersion2(db);
-  static_assert(kSchemaVersion == 2, "add the migration to the new version");
+  if (version == 1 || version == 2) MigrateToVersion3(db);
+  static_assert(kSchemaVersion == 3, "add the migration to the new version");
   db.exec(kSchemaSql);
   if (!in_memory && track_clean_stop) {
     SQLite::Statement mark(

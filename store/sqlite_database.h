@@ -20,9 +20,11 @@ namespace sqlite_internal {
 // The user_version schema.sql sets: the SQLite schema's migrations are
 // numbered by it. 0 is a new database; 1 had a foreign key from
 // webhook_events to webhook_endpoints that deleted an endpoint's events in
-// the deleting transaction, and no endpoint_event_counts (MigrateToVersion2).
-// A database at a higher version (a newer server's) is refused.
-constexpr int kSchemaVersion = 2;
+// the deleting transaction, and no endpoint_event_counts (MigrateToVersion2);
+// 2 had webhook_endpoints as a rowid table with a separate list index
+// (MigrateToVersion3). A database at a higher version (a newer server's) is
+// refused.
+constexpr int kSchemaVersion = 3;
 
 // The path that names a private in-memory database, not a file.
 constexpr std::string_view kMemoryPath = ":memory:";

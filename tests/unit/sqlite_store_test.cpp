@@ -44,11 +44,11 @@ TEST(SqliteStoreTest, FileIsPrivateAndInWalMode) {
   ASSERT_EQ(::stat(dir.File("private.db").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
   EXPECT_EQ(PragmaOf(dir.File("private.db"), "journal_mode"), "wal");
-  EXPECT_EQ(PragmaOf(dir.File("private.db"), "user_version"), "2");
+  EXPECT_EQ(PragmaOf(dir.File("private.db"), "user_version"), "3");
 }
 
 // Issue 12 (2026-12): a version 1 database (events deleted with their
-// endpoint by a foreign key, no event counts) opens as version 2 with its
+// endpoint by a foreign key, no event counts) opens (now as version 3) with its
 // events, their counts, and deletes that no longer cascade.
 TEST(SqliteStoreTest, VersionOneDatabaseIsMigrated) {
   TempDir dir;
@@ -89,7 +89,7 @@ TEST(SqliteStoreTest, VersionOneDatabaseIsMigrated) {
   }
   std::unique_ptr<Store> store;
   ASSERT_OK(OpenSqliteStore(path, &store));
-  EXPECT_EQ(PragmaOf(path, "user_version"), "2");
+  EXPECT_EQ(PragmaOf(path, "user_version"), "3");
   EXPECT_EQ(FirstValueOf(path,
                          "SELECT group_concat(endpoint_id || '=' || events) "
                          "FROM endpoint_event_counts"),
@@ -124,6 +124,94 @@ TEST(SqliteStoreTest, VersionOneDatabaseIsMigrated) {
   e.id = "ev_late";
   e.endpoint_id = "we_2";
   EXPECT_FALSE(store->RecordEvent(e, {}, &stored).ok());
+}
+
+// Issue 18 (2026-12): a version 2 database (webhook_endpoints a rowid table
+// with a list index) opens as version 3, WITHOUT ROWID and keyed for the
+// list: every endpoint and setup field kept, lists in the same order, the
+// foreign keys of the other tables still pointing at webhook_endpoints and
+// still enforced, and the triple still unique.
+TEST(SqliteStoreTest, VersionTwoDatabaseIsMigrated) {
+  TempDir dir;
+  const std::string path = dir.File("v2.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    // The version 2 tables that matter here, as schema.sql had them.
+    const char* v2 =
+        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
+        "CREATE TABLE projects (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "created_at INTEGER NOT NULL) STRICT;"
+        "CREATE TABLE webhook_endpoints (id TEXT PRIMARY KEY, project_id "
+        "TEXT NOT NULL REFERENCES projects (id), toolkit_slug TEXT NOT NULL, "
+        "client_id TEXT NOT NULL, webhook_url TEXT NOT NULL, created_at "
+        "INTEGER NOT NULL, verified_at INTEGER, UNIQUE (project_id, "
+        "toolkit_slug, client_id)) STRICT;"
+        "CREATE INDEX webhook_endpoints_by_project ON webhook_endpoints "
+        "(project_id, created_at, id);"
+        "CREATE TABLE endpoint_setup_fields (endpoint_id TEXT NOT NULL "
+        "REFERENCES webhook_endpoints (id) ON DELETE CASCADE, name TEXT NOT "
+        "NULL, value TEXT NOT NULL, PRIMARY KEY (endpoint_id, name)) STRICT, "
+        "WITHOUT ROWID;"
+        "INSERT INTO projects VALUES ('proj_a', 'test', 1);"
+        // Created out of id order, one of them verified.
+        "INSERT INTO webhook_endpoints VALUES ('we_3', 'proj_a', 'slack', "
+        "'c1', 'http://x/we_3', 10, 15), ('we_1', 'proj_a', 'notion', 'c2', "
+        "'http://x/we_1', 20, NULL), ('we_2', 'proj_a', 'slack', 'c3', "
+        "'http://x/we_2', 20, NULL);"
+        "INSERT INTO endpoint_setup_fields VALUES ('we_3', 'signing_secret', "
+        "'s3'), ('we_1', 'signing_secret', 's1');"
+        "PRAGMA user_version = 2;";
+    ASSERT_EQ(sqlite3_exec(db, v2, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  std::unique_ptr<Store> store;
+  ASSERT_OK(OpenSqliteStore(path, &store));
+  EXPECT_EQ(PragmaOf(path, "user_version"), "3");
+  EXPECT_EQ(FirstValueOf(path,
+                         "SELECT count(*) FROM sqlite_master WHERE name = "
+                         "'webhook_endpoints' AND sql LIKE '%WITHOUT ROWID'"),
+            "1");
+  EXPECT_EQ(FirstValueOf(path,
+                         "SELECT group_concat(\"table\") FROM "
+                         "pragma_foreign_key_list('endpoint_setup_fields')"),
+            "webhook_endpoints");
+  ListQuery query;
+  query.project_id = "proj_a";
+  std::vector<EndpointListItem> items;
+  bool more = false;
+  ASSERT_OK(store->ListEndpoints(query, &items, &more));
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0].id, "we_3");  // (created_at, id) order
+  EXPECT_EQ(items[1].id, "we_1");
+  EXPECT_EQ(items[2].id, "we_2");
+  WebhookEndpoint endpoint;
+  ASSERT_OK(store->GetEndpoint("proj_a", "we_3", &endpoint));
+  EXPECT_EQ(endpoint.client_id, "c1");
+  ASSERT_TRUE(endpoint.verified_at_ms.has_value());
+  EXPECT_EQ(*endpoint.verified_at_ms, 15);
+  ASSERT_EQ(endpoint.setup_fields.size(), 1u);
+  EXPECT_EQ(endpoint.setup_fields[0].value, "s3");
+  // Idempotency still rests on the triple: the same one returns we_1.
+  NewEndpoint again;
+  again.id = "we_new";
+  again.project_id = "proj_a";
+  again.toolkit_slug = "notion";
+  again.client_id = "c2";
+  again.webhook_url = "http://x/we_new";
+  again.created_at_ms = 30;
+  WebhookEndpoint stored;
+  bool created = true;
+  ASSERT_OK(store->CreateEndpoint(again, &stored, &created));
+  EXPECT_FALSE(created);
+  EXPECT_EQ(stored.id, "we_1");
+  // Deleting an endpoint still cascades to its setup fields.
+  ASSERT_OK(store->DeleteEndpoint("proj_a", "we_1"));
+  EXPECT_EQ(FirstValueOf(path,
+                         "SELECT count(*) FROM endpoint_setup_fields WHERE "
+                         "endpoint_id = 'we_1'"),
+            "0");
 }
 
 TEST(SqliteStoreTest, EndpointsAndKeysSurviveReopening) {
