@@ -234,10 +234,10 @@ TEST(AdminMigrate, SqliteFileMigratesOnceThenIsUpToDate) {
   const std::string db = dir.File("data/migrated.db");
   Finished first = RunToExit({"migrate", "--db", db});
   EXPECT_EQ(first.exit_code, 0);
-  EXPECT_EQ(first.out, db + ": schema version 2 (was 0)\n");
+  EXPECT_EQ(first.out, db + ": schema version 3 (was 0)\n");
   Finished again = RunToExit({"migrate", "--db", db});
   EXPECT_EQ(again.exit_code, 0);
-  EXPECT_EQ(again.out, db + ": schema version 2 (up to date)\n");
+  EXPECT_EQ(again.out, db + ": schema version 3 (up to date)\n");
   ServerProcess server;
   EXPECT_TRUE(server.Start({"--port", "0", "--db", db})) << server.Stderr();
 }
