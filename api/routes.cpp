@@ -89,22 +89,6 @@ std::vector<Route> OperationsRouteTable(const Context& ctx) {
   };
 }
 
-// The router's regex for a path template: dots escaped, each {name} one
-// path segment, captured.
-std::string PatternOf(const std::string& path) {
-  std::string pattern;
-  for (size_t i = 0; i < path.size(); ++i) {
-    if (path[i] == '{') {
-      i = path.find('}', i);
-      pattern += "([^/]+)";
-    } else {
-      if (path[i] == '.') pattern += '\\';
-      pattern += path[i];
-    }
-  }
-  return pattern;
-}
-
 }  // namespace
 
 std::vector<Route> FullRouteTable(const Context& ctx) {
@@ -123,7 +107,7 @@ void RegisterRoutes(httplib::Server& server, const std::vector<Route>& routes,
                     FaultInjector inject,
                     std::vector<CompiledRoute>* compiled) {
   for (const Route& route : routes) {
-    const std::string pattern = PatternOf(route.path);
+    const std::string pattern = RoutePattern(route.path);
     compiled->push_back({route.method, route.path});
     // The template, not the raw path, names the request in logs and
     // metrics, so ids do not multiply the series.
@@ -142,6 +126,22 @@ void RegisterRoutes(httplib::Server& server, const std::vector<Route>& routes,
     if (method == "PATCH") server.Patch(pattern, handler);
     if (method == "DELETE") server.Delete(pattern, handler);
   }
+}
+
+// The router's regex for a path template: dots escaped, each {name} one
+// path segment, captured.
+std::string RoutePattern(const std::string& path) {
+  std::string pattern;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '{') {
+      i = path.find('}', i);
+      pattern += "([^/]+)";
+    } else {
+      if (path[i] == '.') pattern += '\\';
+      pattern += path[i];
+    }
+  }
+  return pattern;
 }
 
 bool MatchesTemplate(std::string_view path, std::string_view path_template) {

@@ -50,6 +50,10 @@ struct CompiledRoute {
   std::string path_template;  // "/api/v3.1/webhook_endpoints/{id}"
 };
 
+// The regex the library routes `path_template` by: each {name} becomes
+// "([^/]+)", a '.' is escaped.
+std::string RoutePattern(const std::string& path_template);
+
 // Whether `path` matches `path_template`, where each {name} stands for one
 // whole non-empty segment (what the library's regex, "([^/]+)", takes).
 bool MatchesTemplate(std::string_view path, std::string_view path_template);

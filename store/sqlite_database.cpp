@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,6 +47,33 @@ void CreateFilePrivately(const std::string& path) {
   }
 }
 
+// Runs `steps`, which rebuild a table as
+// https://sqlite.org/lang_altertable.html section 7 says (rename the old
+// one away, create the new one, copy, drop the old one), in one IMMEDIATE
+// transaction with foreign keys off, and commits only if no row is left
+// dangling. legacy_alter_table keeps the rename from rewriting the other
+// tables' REFERENCES to follow the renamed table (SQLite does since 3.26):
+// they must name the new table once it takes the name.
+void RebuildInOneTransaction(SQLite::Database& db, int version,
+                             const std::function<void()>& steps) {
+  db.exec("PRAGMA foreign_keys = OFF");  // a no-op inside a transaction
+  db.exec("PRAGMA legacy_alter_table = ON");
+  {
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    steps();
+    SQLite::Statement check(db, "PRAGMA foreign_key_check");
+    if (check.executeStep()) {
+      throw SQLite::Exception(
+          "migration to version " + std::to_string(version) + ": dangling rows",
+          SQLITE_CONSTRAINT);
+    }
+    check.reset();
+    transaction.commit();
+  }
+  db.exec("PRAGMA legacy_alter_table = OFF");
+  db.exec("PRAGMA foreign_keys = ON");
+}
+
 // Brings a version 1 database to version 2, in one transaction: a crash
 // leaves it at version 1. SQLite cannot drop a foreign key in place, so
 // webhook_events is rebuilt as https://sqlite.org/lang_altertable.html
@@ -54,9 +82,7 @@ void CreateFilePrivately(const std::string& path) {
 // its indexes and triggers, and the copy fills endpoint_event_counts
 // through the insert trigger. One pass over the events, once.
 void MigrateToVersion2(SQLite::Database& db) {
-  db.exec("PRAGMA foreign_keys = OFF");  // a no-op inside a transaction
-  {
-    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+  RebuildInOneTransaction(db, 2, [&db] {
     db.exec("ALTER TABLE webhook_events RENAME TO webhook_events_v1");
     // Index names are per database: free them for the new table's.
     db.exec("DROP INDEX IF EXISTS webhook_events_by_endpoint");
@@ -70,28 +96,14 @@ void MigrateToVersion2(SQLite::Database& db) {
         "provider_event_id, received_at, headers, body FROM "
         "webhook_events_v1 ORDER BY seq");
     db.exec("DROP TABLE webhook_events_v1");
-    SQLite::Statement check(db, "PRAGMA foreign_key_check");
-    if (check.executeStep()) {
-      throw SQLite::Exception("migration to version 2: dangling rows",
-                              SQLITE_CONSTRAINT);
-    }
-    check.reset();
-    transaction.commit();
-  }
-  db.exec("PRAGMA foreign_keys = ON");
+  });
 }
 
 // Version 3 keys webhook_endpoints by (project_id, created_at, id), WITHOUT
 // ROWID (schema.sql says why). SQLite cannot change a table's key in place:
-// the rows move to a new table in one transaction. The rename must leave
-// the other tables' REFERENCES webhook_endpoints as they are, naming the
-// new table once it takes the name: legacy_alter_table does that (since
-// 3.26 a rename otherwise rewrites them to follow the renamed table).
+// the rows move to a new table, as for version 2.
 void MigrateToVersion3(SQLite::Database& db) {
-  db.exec("PRAGMA foreign_keys = OFF");  // a no-op inside a transaction
-  db.exec("PRAGMA legacy_alter_table = ON");
-  {
-    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+  RebuildInOneTransaction(db, 3, [&db] {
     db.exec("ALTER TABLE webhook_endpoints RENAME TO webhook_endpoints_v2");
     db.exec("DROP INDEX IF EXISTS webhook_endpoints_by_project");
     db.exec(kSchemaSql);
@@ -101,16 +113,7 @@ void MigrateToVersion3(SQLite::Database& db) {
         "project_id, toolkit_slug, client_id, webhook_url, created_at, "
         "verified_at FROM webhook_endpoints_v2");
     db.exec("DROP TABLE webhook_endpoints_v2");
-    SQLite::Statement check(db, "PRAGMA foreign_key_check");
-    if (check.executeStep()) {
-      throw SQLite::Exception("migration to version 3: dangling rows",
-                              SQLITE_CONSTRAINT);
-    }
-    check.reset();
-    transaction.commit();
-  }
-  db.exec("PRAGMA legacy_alter_table = OFF");
-  db.exec("PRAGMA foreign_keys = ON");
+  });
 }
 
 // `name` quoted as an SQL identifier.
