@@ -34,6 +34,11 @@ constexpr std::string_view kMemoryPath = ":memory:";
 // value is a token of that open, so a server deletes only its own.
 constexpr char kRunningSetting[] = "server_running";
 
+// Sets SQLite's process-wide options for a server (see the .cc), once per
+// process; OpenDatabase calls it first. They can only be set before SQLite's
+// first use in the process: returns whether they took effect.
+bool ConfigureSqliteOnce();
+
 // Opens the connection, checks the file, sets it up and applies the schema,
 // all before any statement is prepared (preparing against a missing table
 // throws). With `track_clean_stop` (StoreOptions), a file whose last server

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/sqlite_database.h"
 #include "store/store.h"
 #include "tests/test_util.h"
 #include "tests/unit/store_fixture.h"
@@ -506,6 +507,59 @@ TEST(SqliteStoreTest, TheWalStaysBoundedUnderSustainedWrites) {
   struct stat wal {};
   ASSERT_EQ(::stat((path + "-wal").c_str(), &wal), 0);
   EXPECT_LT(wal.st_size, 16 * 1024 * 1024) << "the WAL was never checkpointed";
+}
+
+// Issue 18: SQLite's process-wide options (sqlite_database.cc) are set
+// before its first use: no memory statistics (a process-wide mutex around
+// every allocation) and savepoint journals in memory, in small pieces. Then
+// concurrent writes, which share transactions in savepoints, all land.
+// ctest runs each test in a process of its own, where this store is SQLite's
+// first user. Run in one process with the others, an earlier test may have
+// used SQLite first; then the options cannot be set and there is nothing to
+// check.
+TEST(SqliteStoreTest, SqliteIsConfiguredBeforeItsFirstUse) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  std::string project;
+  ASSERT_NO_FATAL_FAILURE(
+      OpenWithProject(dir, "configured.db", 'c', {}, &store, &project));
+  if (!sqlite_internal::ConfigureSqliteOnce()) {
+    GTEST_SKIP() << "SQLite was in use before the first store opened; run "
+                    "this test alone (ctest does)";
+  }
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        WebhookEndpoint out;
+        bool created = false;
+        const std::string id =
+            "we_" + std::to_string(t) + "_" + std::to_string(i);
+        if (!store->CreateEndpoint(TestEndpoint(project, id), &out, &created)
+                 .ok() ||
+            !created) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::vector<EndpointListItem> listed;
+  bool more = false;
+  ListQuery query;
+  query.project_id = project;
+  ASSERT_OK(store->ListEndpoints(query, &listed, &more));
+  EXPECT_EQ(listed.size(), size_t{kThreads * kPerThread});
+  sqlite3_int64 used = -1;
+  sqlite3_int64 highwater = -1;
+  ASSERT_EQ(sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &used, &highwater,
+                             /*resetFlag=*/0),
+            SQLITE_OK);
+  EXPECT_EQ(used, 0) << "SQLite counts its memory under a process-wide mutex";
 }
 
 // One read connection serves any number of concurrent readers, in turn.
