@@ -14,6 +14,7 @@
 #include <atomic>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -560,6 +561,79 @@ TEST(SqliteStoreTest, SqliteIsConfiguredBeforeItsFirstUse) {
                              /*resetFlag=*/0),
             SQLITE_OK);
   EXPECT_EQ(used, 0) << "SQLite counts its memory under a process-wide mutex";
+}
+
+// Issue 18: after a run of new endpoints, creates skip the look-up on a
+// reader and go straight to the writer, which finds a known triple itself;
+// one known triple makes them look first again. Either way, a known triple
+// answers its endpoint, created = false, and racing creates of one new
+// triple make it once.
+TEST(SqliteStoreTest, CreatesAnswerKnownTriplesWhetherOrNotTheyLookFirst) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  std::string project;
+  ASSERT_NO_FATAL_FAILURE(
+      OpenWithProject(dir, "known.db", 'k', {}, &store, &project));
+  // More new endpoints than the look-first score can count.
+  for (int i = 0; i < 20; ++i) {
+    WebhookEndpoint out;
+    bool created = false;
+    ASSERT_OK(store->CreateEndpoint(
+        TestEndpoint(project, "we_new_" + std::to_string(i)), &out, &created));
+    EXPECT_TRUE(created);
+  }
+  // Known triples, the first through the writer, the rest (looking first
+  // again) through a reader. A new id for each: the triple decides.
+  for (int i = 0; i < 3; ++i) {
+    NewEndpoint again = TestEndpoint(project, "we_new_7");
+    again.id = "we_other_" + std::to_string(i);
+    WebhookEndpoint out;
+    bool created = true;
+    ASSERT_OK(store->CreateEndpoint(again, &out, &created));
+    EXPECT_FALSE(created);
+    EXPECT_EQ(out.id, "we_new_7");
+    EXPECT_EQ(out.client_id, "client-we_new_7");
+  }
+  // Again after new ones, now racing: 8 threads create the same 10 new
+  // triples (each with an id of its own), then the same 10 once more.
+  constexpr int kThreads = 8;
+  constexpr int kTriples = 10;
+  std::atomic<int> created_count{0};
+  std::atomic<int> failures{0};
+  std::vector<std::string> winners(kTriples);
+  std::mutex winners_mu;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 2; ++round) {
+        for (int i = 0; i < kTriples; ++i) {
+          NewEndpoint endpoint =
+              TestEndpoint(project, "we_race_" + std::to_string(i));
+          endpoint.id = "we_race_" + std::to_string(i) + "_" +
+                        std::to_string(t) + "_" + std::to_string(round);
+          WebhookEndpoint out;
+          bool created = false;
+          if (!store->CreateEndpoint(endpoint, &out, &created).ok()) {
+            ++failures;
+            continue;
+          }
+          if (created) ++created_count;
+          std::lock_guard<std::mutex> lock(winners_mu);
+          if (winners[i].empty()) winners[i] = out.id;
+          if (winners[i] != out.id) ++failures;  // two endpoints, one triple
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(created_count.load(), kTriples);
+  std::vector<EndpointListItem> listed;
+  bool more = false;
+  ListQuery query;
+  query.project_id = project;
+  ASSERT_OK(store->ListEndpoints(query, &listed, &more));
+  EXPECT_EQ(listed.size(), size_t{20 + kTriples});
 }
 
 // One read connection serves any number of concurrent readers, in turn.
