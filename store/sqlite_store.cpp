@@ -792,10 +792,9 @@ class SqliteStore final : public Store {
   void ScoreKnownTriple(bool known) {
     // Racing updates may lose a step; the score is only a hint.
     const int score = known_triple_score_.load(std::memory_order_relaxed);
-    known_triple_score_.store(
-        known ? std::min(score + 1, kKnownTripleScoreMax)
-              : std::max(score - 1, 0),
-        std::memory_order_relaxed);
+    known_triple_score_.store(known ? std::min(score + 1, kKnownTripleScoreMax)
+                                    : std::max(score - 1, 0),
+                              std::memory_order_relaxed);
   }
 
   // Reads run on the reader pool, or, for ":memory:", on the writer.
