@@ -246,7 +246,9 @@ constexpr Setting kSettings[] = {
        return facts.public_base;
      }},
     {"threads", "N", "WEBHOOKS_THREADS", SettingKind::kValue, nullptr, "64",
-     "worker threads, 1-1024; each keep-alive client holds one", false,
+     "worker threads, 1-1024; a busy keep-alive client holds one while no "
+     "other waits for one",
+     false,
      [](const std::string& value, Config* config) -> std::string {
        long long number = 0;
        if (!ParseInt(value, 1, 1024, &number)) {

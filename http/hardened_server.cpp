@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "http/worker_pool.h"
+
 namespace webhooks {
 namespace {
 
@@ -408,6 +410,19 @@ class HardenedServer::Parker {
     Wake();
   }
 
+  // Queues `job` on the pool connections go back to; false if there is
+  // none (stopping), and then nothing is queued.
+  bool Requeue(std::function<void()> job) {
+    httplib::TaskQueue* queue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue = stopping_ ? nullptr : queue_;
+    }
+    if (queue == nullptr) return false;
+    queue->enqueue(std::move(job));
+    return true;
+  }
+
   // Closes every parked connection and ends the thread. Idempotent.
   void Stop() {
     {
@@ -585,12 +600,14 @@ bool HardenedServer::Serve() {
   auto make_pool = new_task_queue;
   new_task_queue = [this, make_pool] {
     Parker* parker = parker_.get();
-    auto* queue =
-        new ParkingTaskQueue(make_pool(), [parker] { parker->Stop(); });
+    httplib::TaskQueue* pool = make_pool();
+    worker_pool_.store(dynamic_cast<const WorkerPool*>(pool));
+    auto* queue = new ParkingTaskQueue(pool, [parker] { parker->Stop(); });
     parker->SetQueue(queue);
     return queue;
   };
   const bool ok = listen_after_bind();
+  worker_pool_.store(nullptr);
   new_task_queue = make_pool;
   parker_.reset();
   return ok;
@@ -785,7 +802,11 @@ bool HardenedServer::ServeFrom(socket_t sock, SSL* ssl, size_t served,
         req.headers = std::move(sent);
       };
   bool ok = true;
-  for (; served < limits_.max_requests_per_connection; ++served) {
+  // Requests served by this call: a connection requeued below serves at
+  // least one before it can be requeued again.
+  size_t served_here = 0;
+  for (; served < limits_.max_requests_per_connection;
+       ++served, ++served_here) {
     // Only a connection with nothing buffered can be parked: bytes already
     // read would be lost.
     if (parker_ != nullptr && stream.buffered() == 0 && !stream.TlsPending()) {
@@ -811,6 +832,20 @@ bool HardenedServer::ServeFrom(socket_t sock, SSL* ssl, size_t served,
         parker_->Park(sock, ssl, served, first_byte,
                       first_byte + limits_.request_timeout);
         return true;
+      }
+      // Other connections wait for a worker: this one, its next request
+      // here, goes to the back of the line rather than keep its worker
+      // (more busy keep-alive clients than --threads would starve).
+      const WorkerPool* pool = worker_pool_.load(std::memory_order_relaxed);
+      if (served_here > 0 && headers == Headers::kComplete && pool != nullptr &&
+          pool->Backlogged()) {
+        HardenedServer* self = this;
+        const Clock::time_point arrived = first_byte;
+        if (parker_->Requeue([self, sock, ssl, served, arrived] {
+              self->ServeFrom(sock, ssl, served, arrived);
+            })) {
+          return true;  // the queued job owns the socket (and session)
+        }
       }
     } else if (!stream.WaitForRequest(limits_.keep_alive_timeout, running)) {
       break;

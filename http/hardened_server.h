@@ -37,6 +37,8 @@
 
 namespace webhooks {
 
+class WorkerPool;
+
 class HardenedServer : public httplib::Server {
  public:
   struct Limits {
@@ -149,6 +151,9 @@ class HardenedServer : public httplib::Server {
   // While Serve() runs: holds connections that are idle or still sending
   // their headers, so that they hold no worker (see the .cpp).
   std::unique_ptr<Parker> parker_;
+  // The pool serving requests while Serve() runs, if it is a WorkerPool:
+  // a worker lets go of its connection when others wait for a worker.
+  std::atomic<const WorkerPool*> worker_pool_{nullptr};
   std::function<void(const httplib::Request&, const httplib::Response&)>
       before_write_;
   std::atomic<bool> tls_{false};

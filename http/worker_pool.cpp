@@ -23,6 +23,7 @@ void WorkerPool::enqueue(std::function<void()> job) {
     if (jobs_.size() > idle_ && workers_.size() < max_workers_) {
       workers_.emplace_back([this] { Work(); });
     }
+    UpdateBacklogged();
   }
   // An idle worker may be waiting while the new one starts: wake it too.
   ready_.notify_one();
@@ -49,15 +50,22 @@ size_t WorkerPool::idle() {
   return idle_;
 }
 
+void WorkerPool::UpdateBacklogged() {
+  backlogged_.store(jobs_.size() > idle_ && workers_.size() >= max_workers_,
+                    std::memory_order_relaxed);
+}
+
 void WorkerPool::Work() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     ++idle_;
+    UpdateBacklogged();
     ready_.wait(lock, [this] { return !jobs_.empty() || stopping_; });
     --idle_;
     if (jobs_.empty()) return;  // stopping, and every job is done
     std::function<void()> job = std::move(jobs_.front());
     jobs_.pop_front();
+    UpdateBacklogged();
     lock.unlock();
     job();
     job = nullptr;  // what it holds is released outside the lock too

@@ -11,6 +11,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -38,12 +39,19 @@ class WorkerPool final : public httplib::TaskQueue {
   // job enqueued after this is never run (as with the library's pool).
   void shutdown() override;
 
+  // Whether a job waits for a worker: every started worker is busy, and
+  // no more may start. Read without the lock: a hint.
+  bool Backlogged() const {
+    return backlogged_.load(std::memory_order_relaxed);
+  }
+
   // Workers started so far, and those waiting for a job (for tests).
   size_t started();
   size_t idle();
 
  private:
   void Work();
+  void UpdateBacklogged();  // with mu_ held
 
   const size_t max_workers_;
   std::mutex mu_;
@@ -51,7 +59,9 @@ class WorkerPool final : public httplib::TaskQueue {
   std::deque<std::function<void()>> jobs_;  // guarded by mu_
   size_t idle_ = 0;                         // guarded by mu_
   bool stopping_ = false;                   // guarded by mu_
-  std::vector<std::thread> workers_;        // guarded by mu_
+  // jobs_.size() > idle_, kept under mu_ for Backlogged().
+  std::atomic<bool> backlogged_{false};
+  std::vector<std::thread> workers_;  // guarded by mu_
 };
 
 }  // namespace webhooks

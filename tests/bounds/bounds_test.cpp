@@ -6,7 +6,8 @@
 //   refused before a handler ran are counted under their route template;
 // - ingress racing the delete of its endpoint: 404, never 500;
 // - SIGHUP: logged, and the server carries on and later stops cleanly;
-// - start-up: the full integrity check runs after an unclean stop only.
+// - start-up: the full integrity check runs after an unclean stop only;
+// - workers: more busy keep-alive clients than --threads are all served.
 // How requests scale with the number of projects is a scripts/bench row
 // (growth).
 
@@ -17,6 +18,7 @@
 #include <sqlite3.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -380,6 +382,66 @@ TEST_F(StartUpCheck, ADatabaseFromBeforeTheRecordGetsItOnce) {
   }
   ServerProcess again;
   EXPECT_FALSE(Start(&again)) << again.Stderr();
+}
+
+// ===========================================================================
+// Workers: more keep-alive clients than --threads
+// ===========================================================================
+
+// A busy keep-alive connection used to keep its worker for as long as it
+// kept sending (up to 1,000 requests): with --threads 2, two clients
+// sending without pause left a third unanswered until one of their
+// connections reached its 1,000th request. Now a worker that finishes a
+// request while another connection waits for a worker lets its connection
+// go to the back of the line. The third client's 20 requests are answered
+// while the two others are still far from their 1,000th.
+TEST(WorkerFairness, AThirdClientIsServedBesideTwoBusyOnesWithTwoWorkers) {
+  TempDir dir;
+  ServerProcess server;
+  ASSERT_TRUE(server.Start(
+      {"--port", "0", "--db", dir.File("fair.db"), "--threads", "2"}))
+      << server.Stderr();
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::atomic<int> sent[2] = {0, 0};
+  std::vector<std::thread> busy;
+  for (int b = 0; b < 2; ++b) {
+    busy.emplace_back([&, b] {
+      httplib::Client client = ClientFor(server);
+      client.set_keep_alive(true);
+      while (!stop.load()) {
+        auto res = client.Get("/healthz");
+        if (!res || res->status != 200) ++failures;
+        ++sent[b];
+      }
+    });
+  }
+  // Both busy clients are on their connections (a bounded wait, not a
+  // sleep: it ends as soon as they are).
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((sent[0].load() < 20 || sent[1].load() < 20) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_GE(sent[0].load(), 20);
+  ASSERT_GE(sent[1].load(), 20);
+  httplib::Client third = ClientFor(server);
+  third.set_keep_alive(true);
+  int answered = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto res = third.Get("/healthz");
+    if (res && res->status == 200) ++answered;
+  }
+  const int busy_sent = std::max(sent[0].load(), sent[1].load());
+  stop = true;
+  for (auto& thread : busy) thread.join();
+  EXPECT_EQ(answered, 20);
+  EXPECT_EQ(failures.load(), 0);
+  // Far from 1,000: the third client did not wait for a busy connection
+  // to end.
+  EXPECT_LT(busy_sent, 900) << "the third client waited for a busy "
+                               "connection to reach its last request";
 }
 
 }  // namespace

@@ -92,6 +92,40 @@ TEST(WorkerPoolTest, BusyWorkersMakeItGrowUpToTheMaximumThenJobsQueue) {
   EXPECT_EQ(pool.started(), 0u);  // joined
 }
 
+// Backlogged() says a job waits for a worker: only once every worker the
+// maximum allows is busy and one more job came; and no longer once a
+// worker took it.
+TEST(WorkerPoolTest, BackloggedOnlyWhileAJobWaitsForAWorker) {
+  WorkerPool pool(2);
+  Gate first, second;
+  std::atomic<int> running{0};
+  EXPECT_FALSE(pool.Backlogged());
+  pool.enqueue([&] {
+    ++running;
+    first.Wait();
+  });
+  pool.enqueue([&] {
+    ++running;
+    second.Wait();
+  });
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (running.load() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_EQ(running.load(), 2);
+  EXPECT_FALSE(pool.Backlogged());  // two jobs, each on a worker
+  std::promise<void> ran;
+  pool.enqueue([&ran] { ran.set_value(); });
+  EXPECT_TRUE(pool.Backlogged());  // the third waits
+  first.Open();
+  ran.get_future().wait();  // a freed worker took it
+  EXPECT_FALSE(pool.Backlogged());
+  second.Open();
+  pool.shutdown();
+  EXPECT_FALSE(pool.Backlogged());
+}
+
 TEST(WorkerPoolTest, AJobAfterShutdownIsNotRun) {
   WorkerPool pool(4);
   pool.shutdown();
