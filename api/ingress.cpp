@@ -308,7 +308,12 @@ void Ingest(const Context& ctx, const std::string& slug, const std::string& id,
   }
   if (claimed && ctx.take_delivery) {
     ctx.take_delivery(std::move(*claimed));
-  } else if (stored && ctx.wake_deliveries) {
+  } else if (stored && ctx.wake_deliveries && delivery.claim_lease_ms == 0) {
+    // Only without a lease (no worker, or a full one) can the store have
+    // left a delivery due for the worker to find. With one, a delivery
+    // stored in flight came back claimed, and a held one is not due: the
+    // worker has nothing to look for, and waking it anyway (a thread
+    // hand-off and a read) cost every event without a subscription.
     ctx.wake_deliveries();
   }
   if (stored) PublishEventStored(ctx, endpoint.project_id, event);
