@@ -184,6 +184,7 @@ void CheckEveryPage(SQLite::Database& db) {
 
 namespace sqlite_internal {
 
+// SQLite's process-wide settings, for many threads on one database:
 // - No memory statistics: SQLite counts every allocation under one
 //   process-wide mutex unless told not to. With 64 request threads that
 //   mutex was the largest source of futex calls (40% of them, retrieve at 64

@@ -34,7 +34,7 @@ constexpr std::string_view kMemoryPath = ":memory:";
 // value is a token of that open, so a server deletes only its own.
 constexpr char kRunningSetting[] = "server_running";
 
-// Sets SQLite's process-wide options for a server (see the .cc), once per
+// Sets SQLite's process-wide options for a server (see the .cpp), once per
 // process; OpenDatabase calls it first. They can only be set before SQLite's
 // first use in the process: returns whether they took effect.
 bool ConfigureSqliteOnce();

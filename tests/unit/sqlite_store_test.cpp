@@ -510,7 +510,7 @@ TEST(SqliteStoreTest, TheWalStaysBoundedUnderSustainedWrites) {
   EXPECT_LT(wal.st_size, 16 * 1024 * 1024) << "the WAL was never checkpointed";
 }
 
-// Issue 18: SQLite's process-wide options (sqlite_database.cc) are set
+// Issue 18: SQLite's process-wide options (sqlite_database.cpp) are set
 // before its first use: no memory statistics (a process-wide mutex around
 // every allocation) and savepoint journals in memory, in small pieces. Then
 // concurrent writes, which share transactions in savepoints, all land.
