@@ -54,6 +54,10 @@ for word in "${words[@]:1}"; do
 done
 grep -qx 'EnvironmentFile=-\{0,1\}/etc/webhooks-server/env' "$unit" ||
   problem "the unit does not read /etc/webhooks-server/env"
+# The environment file may override it (systemd: EnvironmentFile= wins
+# over Environment=).
+grep -qx 'Environment=GLIBC_TUNABLES=glibc.malloc.tcache_count=32' "$unit" ||
+  problem "the unit lost glibc's larger per-thread malloc cache (README, Performance)"
 for line in User=webhooks ProtectSystem=strict NoNewPrivileges=yes CapabilityBoundingSet= \
             SystemCallFilter=@system-service MemoryDenyWriteExecute=yes PrivateTmp=yes; do
   grep -qx "$line" "$unit" || problem "the unit lost its hardening: $line"
