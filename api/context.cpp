@@ -10,6 +10,12 @@ std::string NewId(const Context& ctx, std::string_view prefix, size_t length) {
   return std::string(prefix) + RandomToken(length);
 }
 
+std::string NewOrderedId(const Context& ctx, std::string_view prefix,
+                         int64_t millis, size_t length) {
+  if (ctx.ids != nullptr) return ctx.ids->MakeOrdered(prefix, millis, length);
+  return std::string(prefix) + TimeOrderedToken(millis, length);
+}
+
 void NoteStoreError(const Context& ctx, const std::string& request_id,
                     const Status& status) {
   ctx.metrics.CountStoreError(status.code());

@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -65,6 +66,11 @@ struct Context {
 
 // `prefix` and `length` characters: a new id (or secret) from ctx.ids.
 std::string NewId(const Context& ctx, std::string_view prefix, size_t length);
+
+// `prefix`, 8 characters that sort in the order of `millis`, and `length`
+// random ones (IdSource::MakeOrdered): an id whose index is appended to.
+std::string NewOrderedId(const Context& ctx, std::string_view prefix,
+                         int64_t millis, size_t length);
 
 // Who is calling: the project an authenticated request acts for.
 struct Caller {

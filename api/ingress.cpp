@@ -266,10 +266,15 @@ void Ingest(const Context& ctx, const std::string& slug, const std::string& id,
 
   // 5. An event: durable before the 200; a retry is acknowledged.
   NewEvent event;
-  event.id = NewId(ctx, "ev_", 16);
+  event.received_at_ms = NowMillis();
+  // Event ids, like delivery ids below, begin with their time (8 of the
+  // 16 characters; 48 random bits follow): the events' id index is then
+  // appended to. Random ids put each event in a random leaf of it, one more
+  // page written per event (ingress at 64 connections: 10.0-10.8k against
+  // 11.6-13.6k events/s). Only the "ev_" prefix is promised.
+  event.id = NewOrderedId(ctx, "ev_", event.received_at_ms, 8);
   event.endpoint_id = endpoint.id;
   event.provider_event_id = ProviderEventId(req, spec, verdict.event_id);
-  event.received_at_ms = NowMillis();
   event.headers_json = EventHeadersJson(req, *toolkit, spec);
   event.body = req.body;
   // What the trigger message delivered to the project's app says; used by
@@ -282,9 +287,7 @@ void Ingest(const Context& ctx, const std::string& slug, const std::string& id,
   // to rather than written at random pages (our choice: only the "dlv_"
   // prefix is promised).
   NewDelivery& delivery = event.delivery.emplace();
-  delivery.id = ctx.ids != nullptr
-                    ? ctx.ids->MakeOrdered("dlv_", event.received_at_ms, 8)
-                    : "dlv_" + TimeOrderedToken(event.received_at_ms, 8);
+  delivery.id = NewOrderedId(ctx, "dlv_", event.received_at_ms, 8);
   delivery.message_id = NewId(ctx, "msg_", 16);
   delivery.trigger_slug = trigger.trigger_slug;
   delivery.user_id = trigger.user_id;

@@ -12,8 +12,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -149,6 +153,42 @@ TEST_F(HttpIngressEventsTest, ListingIsNewestFirstAndPages) {
     std::vector<size_t> expected(5 / per_page, per_page);
     if (5 % per_page != 0) expected.push_back(5 % per_page);
     EXPECT_EQ(sizes, expected);
+  }
+}
+
+// An event id is "ev_", 8 characters that sort in the order of the event's
+// arrival (its received_at, in milliseconds, base 64 in ASCII order), then 8
+// random ones: the events' id index is appended to, not written at random.
+TEST_F(HttpIngressEventsTest, EventIdsBeginWithTheirArrivalTime) {
+  Endpoint created;
+  ASSERT_NO_FATAL_FAILURE(MustCreateSlack("c1", &created));
+  for (int i = 1; i <= 3; ++i) {
+    ExpectAck(SendSlack(IngressPath(created), kSlackSecret,
+                        SlackEvent("EvOrdered" + std::to_string(i))));
+  }
+  std::vector<EventItem> events;
+  ASSERT_NO_FATAL_FAILURE(MustListEvents(created.id, &events));
+  ASSERT_EQ(events.size(), 3u);
+  static constexpr std::string_view kSorted =
+      "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+  for (const EventItem& event : events) {
+    SCOPED_TRACE(event.id);
+    ASSERT_EQ(event.id.size(), 19u);
+    ASSERT_EQ(event.id.rfind("ev_", 0), 0u);
+    int64_t millis = 0;
+    for (size_t i = 3; i < event.id.size(); ++i) {
+      const size_t digit = kSorted.find(event.id[i]);
+      ASSERT_NE(digit, std::string_view::npos);
+      if (i < 11) millis = millis * 64 + static_cast<int64_t>(digit);
+    }
+    const std::time_t seconds = static_cast<std::time_t>(millis / 1000);
+    std::tm utc{};
+    ASSERT_NE(::gmtime_r(&seconds, &utc), nullptr);
+    char iso[64];
+    std::snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                  utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+                  utc.tm_min, utc.tm_sec, static_cast<int>(millis % 1000));
+    EXPECT_EQ(iso, event.received_at);
   }
 }
 
